@@ -1,0 +1,53 @@
+import type { Arch, KernelIdentity } from '../src/kernel/identity.js';
+
+/** Header trees a non-CO-RE compile includes, in kbuild's own order. */
+export interface HeaderTrees {
+  /** Trees holding generated files and .config (Debian: linux-headers-<release>). */
+  readonly flavour: string;
+  /** Trees holding the sources (Debian: linux-headers-<abi>-common); may equal flavour. */
+  readonly common: string;
+  /** Contents of include/generated/uapi/linux/version.h's LINUX_VERSION_CODE, when present. */
+  readonly versionCode?: number;
+}
+
+export interface FetchedHeaders {
+  readonly kernel: KernelIdentity;
+  readonly trees: HeaderTrees;
+  /** Package names, versions and sha256 that produced the trees (recorded in the index). */
+  readonly packages: readonly PackageRef[];
+  /** True when nothing had to be downloaded. */
+  readonly fromCache: boolean;
+}
+
+export interface PackageRef {
+  readonly name: string;
+  readonly version: string;
+  readonly sha256: string;
+  readonly suite?: string;
+}
+
+export interface FetchedImage {
+  readonly kernel: KernelIdentity;
+  /** The kernel image file (bzImage on x86_64, raw Image on arm64). */
+  readonly path: string;
+  readonly package: PackageRef;
+  readonly fromCache: boolean;
+}
+
+export interface BuilderContext {
+  readonly cacheDir: string;
+  /** Per-distro mirror override from configuration. */
+  readonly mirror?: string;
+  readonly signal?: AbortSignal;
+  readonly log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** One per distro family, registered in builders/registry.ts. */
+export interface DistroBuilder {
+  readonly distro: string;
+  readonly arches: readonly Arch[];
+  /** A human description of which releases of the distro are covered. */
+  readonly covers: string;
+  fetchHeaders(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedHeaders>;
+  fetchImage(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedImage>;
+}

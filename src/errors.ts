@@ -1,0 +1,76 @@
+/**
+ * Errors a user can act on carry a stable code, an exit code and optional
+ * suggestions; the CLI's top-level handler decides how they look. Anything
+ * that is not a KbuildError is treated as a bug.
+ */
+export interface KbuildErrorOptions {
+  readonly suggestions?: readonly string[];
+  readonly exitCode?: number;
+  readonly cause?: unknown;
+  /** Retrying the same operation could succeed (network, 5xx). */
+  readonly retryable?: boolean;
+}
+
+export class KbuildError extends Error {
+  readonly code: string;
+  readonly suggestions: readonly string[];
+  readonly exitCode: number;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, options: KbuildErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.suggestions = options.suggestions ?? [];
+    this.exitCode = options.exitCode ?? 1;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** Bad kernels.yaml or flags: exit code 2, like a usage error. */
+export class ConfigError extends KbuildError {
+  constructor(message: string, options: KbuildErrorOptions = {}) {
+    super('E_CONFIG', message, { exitCode: 2, ...options });
+  }
+}
+
+/** The archive has no such kernel: retrying cannot help. */
+export class KernelNotFoundError extends KbuildError {
+  constructor(message: string, options: KbuildErrorOptions = {}) {
+    super('E_KERNEL_NOT_FOUND', message, options);
+  }
+}
+
+/** Downloaded bytes differ from what the archive's index promised. */
+export class ChecksumError extends KbuildError {
+  constructor(message: string, options: KbuildErrorOptions = {}) {
+    super('E_CHECKSUM', message, options);
+  }
+}
+
+/** Network failure or a 5xx: worth retrying. */
+export class NetworkError extends KbuildError {
+  constructor(message: string, options: KbuildErrorOptions = {}) {
+    super('E_NETWORK', message, { retryable: true, ...options });
+  }
+}
+
+/** A package or image whose contents are malformed or hostile. */
+export class ArchiveError extends KbuildError {
+  constructor(message: string, options: KbuildErrorOptions = {}) {
+    super('E_ARCHIVE', message, options);
+  }
+}
+
+/** The compiler rejected the probe; the message keeps the compiler's output. */
+export class CompileError extends KbuildError {
+  readonly output: string;
+  constructor(message: string, output: string, options: KbuildErrorOptions = {}) {
+    super('E_COMPILE', message, options);
+    this.output = output;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
