@@ -1,0 +1,15 @@
+import { debianBuilder } from './debian/index.js';
+import type { DistroBuilder } from './types.js';
+
+/**
+ * Every distro builder, keyed by the `distro` name used in kernels.yaml and in
+ * artifact names. A test checks that each folder under builders/ is listed here
+ * under its own name and passes the shared contract.
+ */
+export const builders: Readonly<Record<string, DistroBuilder>> = {
+  debian: debianBuilder,
+};
+
+export function builderFor(distro: string): DistroBuilder | undefined {
+  return Object.hasOwn(builders, distro) ? builders[distro] : undefined;
+}

@@ -1,0 +1,77 @@
+import { availableParallelism } from 'node:os';
+import { builderFor } from '../../../builders/registry.js';
+import { cacheRoot } from '../../cache/cache-dir.js';
+import { loadKernelsFile } from '../../config/load-kernels-file.js';
+import { LocalExecutor } from '../../executor/local.js';
+import { planBuild } from '../../job/plan.js';
+import { jobLabel } from '../../job/types.js';
+import { createLogger } from '../../log.js';
+import { createReporter } from '../../progress/reporters.js';
+import { runJobs, type JobResult } from '../../runner/run-jobs.js';
+import { indexFromResults, writeIndex } from '../../runner/write-index.js';
+import { openStore } from '../../store/open-store.js';
+import { GENERATOR } from '../../version.js';
+
+export interface BuildOptions {
+  readonly kernels: string;
+  readonly out: string;
+  readonly concurrency: number;
+  readonly json?: boolean;
+}
+
+/** The embedded default: plan, run every job in-process, write the index. Exit 0 only when all built. */
+export async function buildCommand(opts: BuildOptions): Promise<number> {
+  const loaded = await loadKernelsFile(opts.kernels);
+  for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
+  const plan = await planBuild(loaded);
+  const store = await openStore(opts.out);
+  const log = createLogger();
+  const started = Date.now();
+  try {
+    const results = await runJobs(
+      plan.jobs,
+      { store, executor: new LocalExecutor(), cacheDir: cacheRoot(), mirrors: plan.mirrors, builderFor, log },
+      { concurrency: Math.min(opts.concurrency, availableParallelism() * 2), reporter: createReporter() },
+    );
+    const index = indexFromResults(results, GENERATOR);
+    await writeIndex(store, index);
+    const summary = summarize(results, Date.now() - started, store.location);
+    if (opts.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else process.stdout.write(humanSummary(summary, results));
+    return summary.failed === 0 ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+function summarize(results: readonly JobResult[], durationMs: number, location: string) {
+  return {
+    store: location,
+    index: `${location}/index.json`,
+    durationMs,
+    total: results.length,
+    built: results.filter((r) => r.status === 'built').length,
+    skipped: results.filter((r) => r.status === 'skipped').length,
+    failed: results.filter((r) => r.status === 'failed').length,
+    jobs: results.map((r) => ({
+      job: jobLabel(r.job),
+      kind: r.job.kind,
+      status: r.status,
+      durationMs: r.durationMs,
+      ...(r.artifact === undefined ? {} : { path: r.artifact.path, sha256: r.artifact.sha256, size: r.artifact.size }),
+      ...(r.error === undefined ? {} : { error: r.error }),
+    })),
+  };
+}
+
+function humanSummary(summary: ReturnType<typeof summarize>, results: readonly JobResult[]): string {
+  const lines = [
+    `${summary.built} built, ${summary.skipped} up to date, ${summary.failed} failed in ${(summary.durationMs / 1000).toFixed(1)}s`,
+    `index: ${summary.index}`,
+  ];
+  for (const r of results.filter((x) => x.status === 'failed')) {
+    lines.push(`\nFAILED ${jobLabel(r.job)}: ${r.error?.message ?? ''}`);
+    if (r.error?.output !== undefined) lines.push(r.error.output.trimEnd());
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { ARCHES } from '../kernel/identity.js';
+import { releaseProblem } from '../kernel/release.js';
+
+/**
+ * The kernels.yaml format. Every object is strict so a misspelt field is an
+ * error, not a silently ignored setting; names that end up in file names and
+ * object keys are validated as tightly as the artifacts they name.
+ */
+
+export const ProbeName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a probe name: lowercase letters, digits and "-" (no "_", it separates name parts)')
+  .refine((name) => !RESERVED_PROBE_NAMES.has(name), { message: 'is a reserved folder name (core, btf, index)' });
+const RESERVED_PROBE_NAMES = new Set(['core', 'btf', 'index']);
+
+export const DistroName = z.string().regex(/^[a-z][a-z0-9]{1,31}$/, 'a distro name such as "debian"');
+
+export const KernelRelease = z.string().superRefine((release, ctx) => {
+  const problem = releaseProblem(release);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `release ${problem}` });
+});
+
+export const KernelVersion = z
+  .string()
+  .regex(/^[A-Za-z0-9#][A-Za-z0-9 #._:+~()-]{0,127}$/, 'a kernel version such as "1" or "#1 SMP Debian 6.1.176-1"');
+
+export const DefineValue = z.union([
+  z.number().int(),
+  z.string().regex(/^(-?[0-9]+|[A-Za-z_][A-Za-z0-9_]*)$/, 'an integer or a C identifier'),
+]);
+
+export const Tweak = z.strictObject({
+  when: z
+    .string()
+    .regex(/^(<|<=|>|>=|==)\s*[0-9]+\.[0-9]+(\.[0-9]+)?$/, 'a kernel version condition such as ">=5.8" or "<5.5"')
+    .optional()
+    .describe('Apply only to kernels whose version matches'),
+  defines: z
+    .record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an upper-case C macro name'), DefineValue)
+    .describe('Extra #define NAME VALUE lines in the per-kernel build configuration'),
+});
+
+export const Probe = z.strictObject({
+  name: ProbeName,
+  source: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*\.c$/, 'a relative path to a .c file')
+    .describe('Path of the probe source, relative to the kernels file'),
+  tweaks: z.array(Tweak).default([]).describe('Probe-specific build tweaks by kernel version'),
+});
+
+export const KernelEntry = z.strictObject({
+  distro: DistroName,
+  release: KernelRelease.describe('As `uname -r` prints it'),
+  arch: z.enum(ARCHES),
+  version: KernelVersion.optional().describe('As driverkit\'s kernelversion / `uname -v`'),
+});
+
+export const KernelRef = z.strictObject({ distro: DistroName, release: KernelRelease });
+
+export const KernelsFile = z.strictObject({
+  probes: z.array(Probe).min(1, 'at least one probe'),
+  kernels: z.array(KernelEntry).min(1, 'at least one kernel'),
+  core: z
+    .strictObject({
+      btfFrom: z
+        .partialRecord(z.enum(ARCHES), KernelRef)
+        .optional()
+        .describe('Kernel whose BTF generates vmlinux.h per arch (default: the first kernel of that arch)'),
+    })
+    .optional(),
+  mirrors: z
+    .record(DistroName, z.url({ protocol: /^https?$/ }))
+    .optional()
+    .describe('Archive base URL per distro (default: from the host configuration)'),
+});
+
+export type Probe = z.infer<typeof Probe>;
+export type KernelEntry = z.infer<typeof KernelEntry>;
+export type KernelsFile = z.infer<typeof KernelsFile>;
+export type Tweak = z.infer<typeof Tweak>;

@@ -1,0 +1,5 @@
+import { builders } from '../../builders/registry.js';
+
+export function knownDistros(): string[] {
+  return Object.keys(builders).sort();
+}

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import type { BuildJob } from './types.js';
+
+/**
+ * Bump when the build recipe changes in a way that changes objects (flags,
+ * template, layout): every build id changes with it, so nothing stale is reused.
+ */
+export const BUILD_RECIPE_VERSION = 1;
+
+/** Content address of one build: same inputs, same id, and the build is skipped. */
+export function buildId(job: BuildJob, toolchain: string, templateDigest: string): string {
+  const kernel = job.kind === 'core' ? job.btfKernel : job.kernel;
+  const identity = {
+    recipe: BUILD_RECIPE_VERSION,
+    kind: job.kind,
+    probe: job.probe.name,
+    probeDigest: job.probe.digest,
+    arch: job.kind === 'core' ? job.arch : job.kernel.arch,
+    kernel: { distro: kernel.distro, release: kernel.release, arch: kernel.arch, version: kernel.version ?? null },
+    toolchain,
+    template: job.kind === 'core' ? null : templateDigest,
+  };
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,15 @@
+import { IndexArtifact } from '../loader/index-schema.js';
+import { recordKey } from '../store/keys.js';
+import type { ArtifactStore } from '../store/types.js';
+
+/** The record stored beside an artifact; an unreadable one means "rebuild". */
+export async function readBuildRecord(store: ArtifactStore, key: string): Promise<IndexArtifact | undefined> {
+  const bytes = await store.get(recordKey(key));
+  if (bytes === undefined) return undefined;
+  try {
+    const parsed = IndexArtifact.safeParse(JSON.parse(bytes.toString('utf8')));
+    return parsed.success && parsed.data.path === key ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,117 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BuilderContext, DistroBuilder } from '../../builders/types.js';
+import { KbuildError } from '../errors.js';
+import type { Executor } from '../executor/types.js';
+import type { IndexArtifact } from '../loader/index-schema.js';
+import type { Logger } from '../log.js';
+import { coreKey, nonCoreKey, recordKey } from '../store/keys.js';
+import type { ArtifactStore } from '../store/types.js';
+import { buildId, sha256Hex } from './build-id.js';
+import { buildCoreObject, buildNonCoreObject, templateDigest } from './compile-job.js';
+import { readBuildRecord } from './build-record.js';
+import { jobArch, jobKernel, jobLabel, type BuildJob } from './types.js';
+
+export interface ProcessorDeps {
+  readonly store: ArtifactStore;
+  readonly executor: Executor;
+  readonly cacheDir: string;
+  readonly mirrors: Readonly<Record<string, string>>;
+  readonly builderFor: (distro: string) => DistroBuilder | undefined;
+  readonly log: Logger;
+  /** Called as the job moves through its stages, for progress displays. */
+  readonly onStage?: (job: BuildJob, stage: JobStage) => void;
+}
+
+export type JobStage = 'check' | 'fetch' | 'compile' | 'store';
+
+export interface JobOutcome {
+  readonly status: 'built' | 'skipped';
+  readonly artifact: IndexArtifact;
+  /** Whether anything was downloaded (header packages, kernel images). */
+  readonly downloaded: boolean;
+}
+
+/**
+ * The one job processor: the in-process runner and queue workers both call
+ * it. It skips a job whose artifact is already stored with the same build id,
+ * and stores the object before its build record, so a record always names a
+ * complete artifact.
+ */
+export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: AbortSignal): Promise<JobOutcome> {
+  const stage = (s: JobStage): void => deps.onStage?.(job, s);
+  stage('check');
+  const toolchain = await deps.executor.toolchainId();
+  const id = buildId(job, toolchain, await templateDigest());
+  const key = artifactKey(job);
+  const existing = await readBuildRecord(deps.store, key);
+  if (existing?.buildId === id && (await artifactIntact(deps.store, existing))) {
+    deps.log.debug({ job: jobLabel(job), key }, 'artifact up to date');
+    return { status: 'skipped', artifact: existing, downloaded: false };
+  }
+
+  const builder = deps.builderFor(jobKernel(job).distro);
+  if (builder === undefined) throw new KbuildError('E_UNKNOWN_DISTRO', `no builder for distro "${jobKernel(job).distro}"`);
+  const mirror = deps.mirrors[jobKernel(job).distro];
+  const context: BuilderContext = {
+    cacheDir: deps.cacheDir,
+    ...(mirror === undefined ? {} : { mirror }),
+    ...(signal === undefined ? {} : { signal }),
+    log: (message, fields) => deps.log.info({ job: jobLabel(job), ...fields }, message),
+  };
+
+  const scratch = await mkdtemp(join(tmpdir(), 'kbuild-job-'));
+  try {
+    const probeDir = join(scratch, 'probe');
+    await mkdir(probeDir);
+    for (const [name, text] of Object.entries(job.probe.files)) await writeFile(join(probeDir, name), text);
+    const outFile = join(scratch, 'out', 'probe.o');
+    await mkdir(join(scratch, 'out'));
+    const built =
+      job.kind === 'core'
+        ? await buildCoreObject(job, { builder, context, executor: deps.executor, probeDir, scratch, outFile, stage, signal })
+        : await buildNonCoreObject(job, { builder, context, executor: deps.executor, probeDir, scratch, outFile, stage, signal });
+
+    stage('store');
+    const bytes = await readFile(outFile);
+    const artifact: IndexArtifact = {
+      path: key,
+      probe: job.probe.name,
+      kind: job.kind,
+      arch: jobArch(job),
+      kernel: { ...jobKernel(job), ...(built.packageVersion === undefined ? {} : { packageVersion: built.packageVersion }) },
+      size: bytes.length,
+      sha256: sha256Hex(bytes),
+      buildId: id,
+      toolchain,
+      verification: [],
+    };
+    await deps.store.putFile(key, outFile);
+    const verification = await verifyStored(deps.store, artifact);
+    const record: IndexArtifact = { ...artifact, verification: [verification] };
+    await deps.store.putBytes(recordKey(key), Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
+    return { status: 'built', artifact: record, downloaded: built.downloaded };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export function artifactKey(job: BuildJob): string {
+  if (job.kind === 'core') return coreKey(job.probe.name, job.arch);
+  return nonCoreKey(job.probe.name, job.kernel.arch, job.kernel.distro, job.kernel.release);
+}
+
+async function artifactIntact(store: ArtifactStore, record: IndexArtifact): Promise<boolean> {
+  const bytes = await store.get(record.path);
+  return bytes !== undefined && bytes.length === record.size && sha256Hex(bytes) === record.sha256;
+}
+
+/** Reads the stored bytes back: what the index will promise is what the store holds. */
+async function verifyStored(store: ArtifactStore, artifact: IndexArtifact): Promise<IndexArtifact['verification'][number]> {
+  const stored = await store.get(artifact.path);
+  if (stored === undefined || stored.length !== artifact.size || sha256Hex(stored) !== artifact.sha256) {
+    throw new KbuildError('E_STORE_VERIFY', `${artifact.path}: stored bytes differ from the built object`, { retryable: true });
+  }
+  return { method: 'sha256', result: 'ok' };
+}

@@ -1,0 +1,32 @@
+import type { Arch, KernelIdentity } from '../kernel/identity.js';
+import type { ProbeBundle } from './probe-bundle.js';
+
+/** A per-kernel (non-CO-RE) build of one probe. */
+export interface NonCoreJob {
+  readonly kind: 'non-core';
+  readonly probe: ProbeBundle;
+  readonly kernel: KernelIdentity;
+}
+
+/** One CO-RE build per probe and arch, against the BTF of `btfKernel`. */
+export interface CoreJob {
+  readonly kind: 'core';
+  readonly probe: ProbeBundle;
+  readonly arch: Arch;
+  readonly btfKernel: KernelIdentity;
+}
+
+export type BuildJob = NonCoreJob | CoreJob;
+
+export function jobArch(job: BuildJob): Arch {
+  return job.kind === 'core' ? job.arch : job.kernel.arch;
+}
+
+export function jobKernel(job: BuildJob): KernelIdentity {
+  return job.kind === 'core' ? job.btfKernel : job.kernel;
+}
+
+export function jobLabel(job: BuildJob): string {
+  if (job.kind === 'core') return `${job.probe.name} CO-RE ${job.arch}`;
+  return `${job.probe.name} ${job.kernel.distro} ${job.kernel.release} ${job.kernel.arch}`;
+}

@@ -1,0 +1,80 @@
+import type { ArtifactIndex, IndexArtifact } from './index-schema.js';
+import type { HostIdentity } from './host.js';
+
+export type PickMode = 'non-core' | 'core' | 'core+external-btf';
+
+export interface Rejection {
+  readonly path: string;
+  readonly kind: IndexArtifact['kind'];
+  readonly reason: string;
+}
+
+export interface PickResult {
+  readonly host: HostIdentity;
+  readonly probe: string;
+  /** Undefined when nothing in the index can run on this host. */
+  readonly choice?: { readonly artifact: IndexArtifact; readonly mode: PickMode; readonly reason: string };
+  readonly rejected: readonly Rejection[];
+  /** Set when the only way forward is an external BTF the index does not yet provide. */
+  readonly needs?: string;
+}
+
+/**
+ * Picks the artifact for one probe: an exact non-CO-RE match first (no BTF
+ * needed, built against this very kernel's headers), else the CO-RE object of
+ * the host's arch when the kernel carries its own BTF. Every option not taken
+ * is listed with the reason, so "unsupported kernel" is never a mystery.
+ */
+export function pick(index: ArtifactIndex, host: HostIdentity, probe: string): PickResult {
+  const rejected: Rejection[] = [];
+  const reject = (artifact: IndexArtifact, reason: string): void => {
+    rejected.push({ path: artifact.path, kind: artifact.kind, reason });
+  };
+  const candidates = index.artifacts.filter((a) => a.probe === probe);
+  let exact: IndexArtifact | undefined;
+  let core: IndexArtifact | undefined;
+  for (const artifact of candidates) {
+    const mismatch = mismatchReason(artifact, host);
+    if (mismatch !== undefined) reject(artifact, mismatch);
+    else if (artifact.kind === 'non-core') exact ??= artifact;
+    else core ??= artifact;
+  }
+  if (exact !== undefined) {
+    if (core !== undefined) reject(core, 'an exact non-CO-RE match for this kernel is preferred');
+    return { host, probe, choice: { artifact: exact, mode: 'non-core', reason: `built for ${host.distro} ${host.release} ${host.arch}` }, rejected };
+  }
+  if (core !== undefined && host.hasBtf) {
+    return { host, probe, choice: { artifact: core, mode: 'core', reason: 'no exact build for this kernel; the kernel has BTF for CO-RE relocations' }, rejected };
+  }
+  if (core !== undefined) {
+    reject(core, 'the kernel has no /sys/kernel/btf/vmlinux and the index has no external BTF for it');
+    return { host, probe, rejected, needs: `an external BTF for ${host.distro} ${host.release} ${host.arch}` };
+  }
+  return { host, probe, rejected };
+}
+
+function mismatchReason(artifact: IndexArtifact, host: HostIdentity): string | undefined {
+  if (artifact.arch !== host.arch) return `built for ${artifact.arch}, host is ${host.arch}`;
+  if (artifact.kind === 'core') return undefined;
+  const k = artifact.kernel;
+  if (k.distro !== host.distro || k.release !== host.release) {
+    return `built for ${k.distro} ${k.release}, host runs ${host.distro} ${host.release}`;
+  }
+  if (k.version !== undefined && !host.version.includes(k.version)) {
+    return `built for kernel version "${k.version}", host's uname -v is "${host.version}"`;
+  }
+  return undefined;
+}
+
+export function describePick(result: PickResult): string {
+  const lines: string[] = [];
+  const h = result.host;
+  lines.push(`host: ${h.distro} ${h.release} ${h.arch} (BTF ${h.hasBtf ? 'present' : 'absent'})`);
+  if (result.choice !== undefined) {
+    lines.push(`picked ${result.choice.artifact.path} [${result.choice.mode}]: ${result.choice.reason}`);
+  } else {
+    lines.push(`no artifact of probe "${result.probe}" can run on this host${result.needs === undefined ? '' : `: needs ${result.needs}`}`);
+  }
+  for (const r of result.rejected) lines.push(`  rejected ${r.path} [${r.kind}]: ${r.reason}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,55 @@
+import cliProgress from 'cli-progress';
+import { jobLabel } from '../job/types.js';
+import type { JobResult } from '../runner/run-jobs.js';
+import type { ProgressReporter } from './types.js';
+
+export function createReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  return stream.isTTY === true ? new BarReporter(stream) : new LineReporter(stream);
+}
+
+function resultLine(result: JobResult): string {
+  const secs = (result.durationMs / 1000).toFixed(1);
+  if (result.status === 'failed') return `FAILED  ${jobLabel(result.job)} (${secs}s): ${result.error?.message ?? ''}`;
+  return `${result.status === 'built' ? 'built  ' : 'skipped'} ${jobLabel(result.job)} (${secs}s)`;
+}
+
+/** Without a terminal: one plain line per finished job, for CI logs. */
+export class LineReporter implements ProgressReporter {
+  private finished = 0;
+  private total = 0;
+  constructor(private readonly stream: NodeJS.WritableStream) {}
+  start(total: number): void {
+    this.total = total;
+    this.stream.write(`kbuild: ${total} jobs\n`);
+  }
+  stage(): void {}
+  done(result: JobResult): void {
+    this.finished++;
+    this.stream.write(`[${this.finished}/${this.total}] ${resultLine(result)}\n`);
+  }
+  finish(): void {}
+}
+
+/** On a terminal: one bar, the stage of the latest job, failures printed above it. */
+export class BarReporter implements ProgressReporter {
+  private readonly bar: cliProgress.SingleBar;
+  constructor(private readonly stream: NodeJS.WriteStream) {
+    this.bar = new cliProgress.SingleBar(
+      { stream, format: ' {bar} {value}/{total} jobs | {current}', hideCursor: true, clearOnComplete: true },
+      cliProgress.Presets.shades_classic,
+    );
+  }
+  start(total: number): void {
+    this.bar.start(total, 0, { current: '' });
+  }
+  stage(job: Parameters<ProgressReporter['stage']>[0], stage: string): void {
+    this.bar.update({ current: `${stage} ${jobLabel(job)}` });
+  }
+  done(result: JobResult): void {
+    if (result.status === 'failed') this.bar.log?.(`${resultLine(result)}\n`);
+    this.bar.increment(1, { current: resultLine(result) });
+  }
+  finish(): void {
+    this.bar.stop();
+  }
+}

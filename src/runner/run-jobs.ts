@@ -1,0 +1,55 @@
+import { errorMessage, KbuildError, CompileError } from '../errors.js';
+import type { IndexArtifact } from '../loader/index-schema.js';
+import { processJob, type ProcessorDeps } from '../job/processor.js';
+import type { BuildJob } from '../job/types.js';
+import type { ProgressReporter } from '../progress/types.js';
+
+export interface JobResult {
+  readonly job: BuildJob;
+  readonly status: 'built' | 'skipped' | 'failed';
+  readonly artifact?: IndexArtifact;
+  readonly error?: { readonly code: string; readonly message: string; readonly output?: string };
+  readonly downloaded: boolean;
+  readonly durationMs: number;
+}
+
+/**
+ * The in-process driver: a bounded pool over the same processor a queue
+ * worker runs. One job failing never stops the others.
+ */
+export async function runJobs(
+  jobs: readonly BuildJob[],
+  deps: ProcessorDeps,
+  options: { concurrency: number; reporter: ProgressReporter; signal?: AbortSignal },
+): Promise<JobResult[]> {
+  const results: JobResult[] = new Array<JobResult>(jobs.length);
+  let next = 0;
+  options.reporter.start(jobs.length);
+  const withStage: ProcessorDeps = { ...deps, onStage: (job, stage) => options.reporter.stage(job, stage) };
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      const job = jobs[i];
+      if (job === undefined) return;
+      const started = Date.now();
+      let result: JobResult;
+      try {
+        const outcome = await processJob(job, withStage, options.signal);
+        result = { job, status: outcome.status, artifact: outcome.artifact, downloaded: outcome.downloaded, durationMs: Date.now() - started };
+      } catch (err) {
+        result = { job, status: 'failed', error: describeError(err), downloaded: false, durationMs: Date.now() - started };
+      }
+      results[i] = result;
+      options.reporter.done(result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker));
+  options.reporter.finish(results);
+  return results;
+}
+
+function describeError(err: unknown): NonNullable<JobResult['error']> {
+  if (err instanceof CompileError) return { code: err.code, message: err.message, output: err.output };
+  if (err instanceof KbuildError) return { code: err.code, message: err.message };
+  return { code: 'E_INTERNAL', message: errorMessage(err) };
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { loadIntoHostKernel } from '../helpers/bpffs.js';
+import { countingToolchain, kbuild, REPO_ROOT } from '../helpers/cli.js';
+
+// Real Debian kernels: one amd64 cloud flavour, one 6.12, one arm64 (cross-compiled).
+const KERNELS = `probes:
+  - name: execve
+    source: probes/execve/execve.bpf.c
+core:
+  btfFrom:
+    x86_64: { distro: debian, release: 6.1.0-50-cloud-amd64 }
+    arm64: { distro: debian, release: 6.1.0-50-arm64 }
+kernels:
+  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
+  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }
+  - { distro: debian, release: 6.1.0-50-arm64, arch: arm64 }
+`;
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }, async () => {
+  let work: string;
+  let out: string;
+  let index: ArtifactIndex;
+  let tools: { path: string; log: string };
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'kbuild-e2e-'));
+    out = join(work, 'out');
+    await cp(join(REPO_ROOT, 'probes'), join(work, 'probes'), { recursive: true });
+    await writeFile(join(work, 'kernels.yaml'), KERNELS);
+    tools = await countingToolchain(join(work, 'tools'));
+  });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    kbuild(['build', '--kernels', join(work, 'kernels.yaml'), '--out', out, '--json', ...args], { env: { PATH: tools.path, ...env } });
+
+  it('builds every kernel and both CO-RE objects and writes a valid index', async () => {
+    const result = await run([]);
+    assert.equal(result.exitCode, 0, result.stderr + result.stdout);
+    const summary = JSON.parse(result.stdout) as { built: number; failed: number };
+    assert.equal(summary.failed, 0);
+    index = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
+    const paths = index.artifacts.map((a) => a.path).sort();
+    assert.deepEqual(paths, [
+      'core/arm64/execve.o',
+      'core/x86_64/execve.o',
+      'execve/arm64/execve_debian_6.1.0-50-arm64.o',
+      'execve/x86_64/execve_debian_6.1.0-50-cloud-amd64.o',
+      'execve/x86_64/execve_debian_6.12.117+deb13-cloud-amd64.o',
+    ]);
+    for (const artifact of index.artifacts) {
+      const bytes = await readFile(join(out, artifact.path));
+      assert.equal(bytes.length, artifact.size);
+      assert.equal(sha256(bytes), artifact.sha256, artifact.path);
+      assert.equal(bytes.subarray(0, 4).toString('latin1'), '\x7fELF');
+      // e_machine 247 = EM_BPF: arm64 kernels are cross-compiled to BPF, not to aarch64 code.
+      assert.equal(bytes.readUInt16LE(18), 247, `${artifact.path} is a BPF object`);
+    }
+  });
+
+  it('rebuilds nothing and downloads nothing when nothing changed', async () => {
+    const compilesBefore = (await readFile(tools.log, 'utf8')).split('\n').filter(Boolean).length;
+    assert.ok(compilesBefore >= 5, 'the first build compiled');
+    // An empty cache and a dead mirror: any download would fail the build.
+    const emptyCache = join(work, 'empty-cache');
+    const result = await run([], { KBUILD_CACHE_DIR: emptyCache, KBUILD_DEBIAN_MIRROR: 'http://127.0.0.1:9/debian' });
+    assert.equal(result.exitCode, 0, result.stderr + result.stdout);
+    const summary = JSON.parse(result.stdout) as { built: number; skipped: number };
+    assert.equal(summary.built, 0);
+    assert.equal(summary.skipped, 5);
+    const compilesAfter = (await readFile(tools.log, 'utf8')).split('\n').filter(Boolean).length;
+    assert.equal(compilesAfter, compilesBefore, 'no compiler ran');
+  });
+
+  it('the CO-RE object that pick chooses for this machine loads into its kernel', async () => {
+    const picked = await kbuild(['pick', '--index', join(out, 'index.json'), '--json']);
+    assert.equal(picked.exitCode, 0, picked.stderr + picked.stdout);
+    const choice = (JSON.parse(picked.stdout) as { picks: { choice: { mode: string; artifact: { path: string } } }[] }).picks[0]?.choice;
+    assert.equal(choice?.mode, 'core', 'this machine does not run a Debian kernel of the set');
+    const loaded = await loadIntoHostKernel(join(out, choice.artifact.path));
+    assert.ok(loaded.ok, loaded.output);
+    assert.ok(loaded.programs.length >= 1);
+  });
+
+  it('a kernel missing from the archive fails alone, with its reason, and keeps what was built', async () => {
+    const before = await readFile(join(out, 'execve/x86_64/execve_debian_6.1.0-50-cloud-amd64.o'));
+    await writeFile(join(work, 'kernels.yaml'), `${KERNELS}  - { distro: debian, release: 6.1.0-999-amd64, arch: x86_64 }\n`);
+    const result = await run([]);
+    assert.equal(result.exitCode, 1);
+    const summary = JSON.parse(result.stdout) as { failed: number; skipped: number; jobs: { job: string; error?: { code: string; message: string } }[] };
+    assert.equal(summary.failed, 1);
+    assert.equal(summary.skipped, 5);
+    const failed = summary.jobs.find((j) => j.error !== undefined);
+    assert.equal(failed?.error?.code, 'E_KERNEL_NOT_FOUND');
+    assert.match(failed?.error?.message ?? '', /6\.1\.0-999-amd64.*not found in .*bullseye.*bookworm.*trixie.*sid/);
+    const after = await readFile(join(out, 'execve/x86_64/execve_debian_6.1.0-50-cloud-amd64.o'));
+    assert.ok(before.equals(after));
+    const newIndex = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
+    assert.equal(newIndex.artifacts.length, 5);
+    assert.equal(newIndex.failures[0]?.kernel.release, '6.1.0-999-amd64');
+  });
+
+  it('bad input exits 2 with a specific error and leaves the store untouched', async () => {
+    const indexBefore = await readFile(join(out, 'index.json'));
+    const cases: [string, RegExp][] = [
+      ['probes: [\n', /kernels\.yaml:\d+:\d+: malformed YAML/],
+      [KERNELS.replace('arch: arm64 }', 'arch: arm64, flavour: x }'), /kernels\[2\]: unknown field "flavour"/],
+      [KERNELS.replace('distro: debian, release: 6.1.0-50-arm64, arch', 'distro: gentoo, release: 6.1.0-50-arm64, arch'), /kernels\[2\]\.distro: unknown distro "gentoo"/],
+      [KERNELS.replace('release: 6.1.0-50-arm64, arch', 'release: "../../6.1", arch'), /kernels\[2\]\.release: release contains "\/"/],
+      [KERNELS.replace('release: 6.1.0-50-arm64, arch', 'release: "6.1..0", arch'), /kernels\[2\]\.release: release contains "\.\."/],
+    ];
+    for (const [text, expected] of cases) {
+      await writeFile(join(work, 'kernels.yaml'), text);
+      const result = await run([]);
+      assert.equal(result.exitCode, 2, `${expected}: ${result.stderr}`);
+      assert.match(result.stderr, expected);
+    }
+    assert.ok(indexBefore.equals(await readFile(join(out, 'index.json'))), 'index untouched');
+  });
+});

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/errors.js';
+import { loadKernelsFile, parseKernelsFile } from '../../src/config/load-kernels-file.js';
+
+const GOOD = `probes:
+  - name: execve
+    source: probes/execve/execve.bpf.c
+kernels:
+  - { distro: debian, release: 6.1.0-50-amd64, arch: x86_64 }
+  - distro: debian
+    release: 6.1.0-50-arm64
+    arch: arm64
+`;
+
+function errorOf(text: string): ConfigError {
+  try {
+    parseKernelsFile(text, 'k.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the kernels file to be rejected');
+}
+
+describe('kernels file', () => {
+  it('accepts a valid file and fills defaults', () => {
+    const { config, warnings } = parseKernelsFile(GOOD, 'k.yaml');
+    assert.equal(config.kernels.length, 2);
+    assert.deepEqual(config.probes[0]?.tweaks, []);
+    assert.equal(warnings.length, 2, 'both arches lack core.btfFrom');
+  });
+
+  it('reports malformed YAML with file, line and column', () => {
+    const err = errorOf('probes:\n  - name: [unclosed\n');
+    assert.match(err.message, /^k\.yaml:\d+:\d+: malformed YAML/);
+    assert.equal(err.exitCode, 2);
+  });
+
+  it('reports an unknown field with its line and name', () => {
+    const err = errorOf(GOOD.replace('    arch: arm64', '    arch: arm64\n    flavor: cloud'));
+    assert.match(err.message, /k\.yaml:6: kernels\[1\]: unknown field "flavor"/);
+  });
+
+  it('reports an unknown distro with the known ones', () => {
+    const err = errorOf(GOOD.replace('distro: debian, release: 6.1.0-50-amd64', 'distro: slackware, release: 6.1.0-50-amd64'));
+    assert.match(err.message, /k\.yaml:5: kernels\[0\]\.distro: unknown distro "slackware", expected one of: debian/);
+  });
+
+  for (const [label, release] of [
+    ['a slash', '6.1.0/../../etc'],
+    ['dot-dot', '6.1.0-50..amd64'],
+    ['a leading dot-dot', '../6.1.0'],
+    ['a space', '6.1.0 amd64'],
+  ] as const) {
+    it(`rejects a release with ${label}`, () => {
+      const err = errorOf(GOOD.replace('release: 6.1.0-50-amd64', `release: "${release}"`));
+      assert.match(err.message, /k\.yaml:5: kernels\[0\]\.release: release /);
+    });
+  }
+
+  it('rejects an arch outside x86_64/arm64 and names the expected values', () => {
+    const err = errorOf(GOOD.replace('arch: x86_64', 'arch: ppc64le'));
+    assert.match(err.message, /kernels\[0\]\.arch: .*"x86_64"\|"arm64"/);
+  });
+
+  it('rejects a missing required field at the parent line', () => {
+    const err = errorOf(GOOD.replace('    release: 6.1.0-50-arm64\n', ''));
+    assert.match(err.message, /k\.yaml:6: kernels\[1\]\.release: required field is missing/);
+  });
+
+  it('rejects probe sources that leave the kernels file folder and hostile define names', () => {
+    let err = errorOf(GOOD.replace('source: probes/execve/execve.bpf.c', 'source: probes/../../x.c'));
+    assert.match(err.message, /probes\[0\]\.source: .*leaves the kernels file's folder/);
+    err = errorOf(GOOD.replace('source: probes/execve/execve.bpf.c', 'source: p.c\n    tweaks: [{ defines: { "X\\n#include </etc/passwd>": 1 } }]'));
+    assert.match(err.message, /probes\[0\]\.tweaks\[0\]\.defines/);
+  });
+
+  it('rejects duplicate kernels', () => {
+    const err = errorOf(GOOD.replace('release: 6.1.0-50-arm64\n    arch: arm64', 'release: 6.1.0-50-amd64\n    arch: x86_64'));
+    assert.match(err.message, /kernels\[1\]: duplicate of kernels\[0\]/);
+  });
+
+  it('names the file when it cannot be read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kbuild-cfg-'));
+    await assert.rejects(loadKernelsFile(join(dir, 'missing.yaml')), /missing\.yaml: cannot read the kernels file \(ENOENT\)/);
+    await mkdir(join(dir, 'p'));
+    await writeFile(join(dir, 'k.yaml'), GOOD);
+    const loaded = await loadKernelsFile(join(dir, 'k.yaml'));
+    assert.equal(loaded.baseDir, dir);
+  });
+
+  it('parses the shipped kernels.yaml', async () => {
+    const loaded = await loadKernelsFile('kernels.yaml');
+    assert.ok(loaded.config.kernels.length >= 4);
+    const arches = new Set(loaded.config.kernels.map((k) => k.arch));
+    assert.deepEqual([...arches].sort(), ['arm64', 'x86_64']);
+  });
+});

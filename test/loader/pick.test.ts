@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { distroFromOsRelease, parseOsRelease, type HostIdentity } from '../../src/loader/host.js';
+import { ArtifactIndex, type IndexArtifact } from '../../src/loader/index-schema.js';
+import { describePick, pick } from '../../src/loader/pick.js';
+
+const hash = (c: string): string => c.repeat(64);
+
+function artifact(fields: Partial<IndexArtifact> & Pick<IndexArtifact, 'path' | 'kind' | 'arch' | 'kernel'>): IndexArtifact {
+  return { probe: 'execve', size: 100, sha256: hash('a'), buildId: hash('b'), toolchain: 'clang 14', verification: [], ...fields };
+}
+
+const index: ArtifactIndex = ArtifactIndex.parse({
+  schemaVersion: 1,
+  generatedAt: '2026-11-25T00:00:00Z',
+  generator: 'test',
+  artifacts: [
+    artifact({ path: 'execve/x86_64/execve_debian_6.1.0-50-amd64.o', kind: 'non-core', arch: 'x86_64', kernel: { distro: 'debian', release: '6.1.0-50-amd64', arch: 'x86_64' } }),
+    artifact({ path: 'execve/arm64/execve_debian_6.1.0-50-arm64.o', kind: 'non-core', arch: 'arm64', kernel: { distro: 'debian', release: '6.1.0-50-arm64', arch: 'arm64' } }),
+    artifact({ path: 'core/x86_64/execve.o', kind: 'core', arch: 'x86_64', kernel: { distro: 'debian', release: '6.1.0-50-cloud-amd64', arch: 'x86_64' } }),
+    artifact({ path: 'core/arm64/execve.o', kind: 'core', arch: 'arm64', kernel: { distro: 'debian', release: '6.1.0-50-arm64', arch: 'arm64' } }),
+  ],
+});
+
+const host = (fields: Partial<HostIdentity>): HostIdentity => ({
+  distro: 'debian',
+  release: '6.1.0-50-amd64',
+  version: '#1 SMP PREEMPT_DYNAMIC Debian 6.1.176-1',
+  arch: 'x86_64',
+  hasBtf: true,
+  ...fields,
+});
+
+describe('pick', () => {
+  it('prefers the exact non-CO-RE build and says why CO-RE was passed over', () => {
+    const result = pick(index, host({}), 'execve');
+    assert.equal(result.choice?.mode, 'non-core');
+    assert.equal(result.choice?.artifact.path, 'execve/x86_64/execve_debian_6.1.0-50-amd64.o');
+    const core = result.rejected.find((r) => r.path === 'core/x86_64/execve.o');
+    assert.match(core?.reason ?? '', /exact non-CO-RE match/);
+    assert.match(result.rejected.find((r) => r.path.includes('arm64'))?.reason ?? '', /built for arm64, host is x86_64/);
+  });
+
+  it('falls back to CO-RE on an unknown kernel with BTF', () => {
+    const result = pick(index, host({ release: '6.18.44-custom' }), 'execve');
+    assert.equal(result.choice?.mode, 'core');
+    assert.equal(result.choice?.artifact.path, 'core/x86_64/execve.o');
+    assert.match(result.rejected[0]?.reason ?? '', /built for debian 6.1.0-50-amd64, host runs debian 6.18.44-custom/);
+  });
+
+  it('picks per arch', () => {
+    assert.equal(pick(index, host({ arch: 'arm64', release: '6.1.0-50-arm64' }), 'execve').choice?.artifact.path, 'execve/arm64/execve_debian_6.1.0-50-arm64.o');
+    assert.equal(pick(index, host({ arch: 'arm64', release: '6.2.0' }), 'execve').choice?.artifact.path, 'core/arm64/execve.o');
+  });
+
+  it('says which external BTF it would need on a kernel without BTF', () => {
+    const result = pick(index, host({ release: '5.4.0-1-amd64', hasBtf: false }), 'execve');
+    assert.equal(result.choice, undefined);
+    assert.equal(result.needs, 'an external BTF for debian 5.4.0-1-amd64 x86_64');
+    assert.match(describePick(result), /no artifact of probe "execve" can run on this host: needs an external BTF/);
+  });
+
+  it('does not take a build of another distro with the same release', () => {
+    const result = pick(index, host({ distro: 'ubuntu' }), 'execve');
+    assert.equal(result.choice?.mode, 'core');
+  });
+
+  it('reports an unknown probe as nothing to pick', () => {
+    const result = pick(index, host({}), 'opensnoop');
+    assert.equal(result.choice, undefined);
+    assert.equal(result.rejected.length, 0);
+  });
+});
+
+describe('host identity', () => {
+  it('maps os-release IDs to index distros', () => {
+    assert.equal(distroFromOsRelease(parseOsRelease('ID=debian\nVERSION_ID="12"\n')), 'debian');
+    assert.equal(distroFromOsRelease(parseOsRelease('ID="almalinux"\nID_LIKE="rhel centos fedora"\n')), 'almalinux');
+    assert.equal(distroFromOsRelease(parseOsRelease('ID=linuxmint\nID_LIKE=ubuntu\n')), 'ubuntu');
+  });
+});
