@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
  * stdout stays clean for `--json` output.
  */
 export function createLogger(level: string = process.env['KBUILD_LOG_LEVEL'] ?? 'warn'): Logger {
-  return pino({ level, base: undefined }, pino.destination(2));
+  return pino({ level, base: null }, pino.destination(2));
 }
 
 export type { Logger };

@@ -46,7 +46,8 @@ export class BarReporter implements ProgressReporter {
     this.bar.update({ current: `${stage} ${jobLabel(job)}` });
   }
   done(result: JobResult): void {
-    if (result.status === 'failed') this.bar.log?.(`${resultLine(result)}\n`);
+    // Failures stay on screen above the bar.
+    if (result.status === 'failed') this.stream.write(`\r\x1b[K${resultLine(result)}\n`);
     this.bar.increment(1, { current: resultLine(result) });
   }
   finish(): void {

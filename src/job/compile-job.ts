@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import type { BuilderContext, DistroBuilder } from '../../builders/types.js';
+import { ensureEntry } from '../cache/content-cache.js';
+import { extractBtfFromImage } from '../btf/extract-image.js';
+import { generateVmlinuxHeader } from '../btf/vmlinux-header.js';
+import type { Executor } from '../executor/types.js';
+import { templateText } from '../template/render.js';
+import { buildConfig, renderKbuildConfig } from './build-config.js';
+import { compileCore, compileNonCore } from './compile.js';
+import type { JobStage } from './processor.js';
+import type { CoreJob, NonCoreJob } from './types.js';
+
+export interface CompileContext {
+  readonly builder: DistroBuilder;
+  readonly context: BuilderContext;
+  readonly executor: Executor;
+  /** The probe's sources, written out from the job. */
+  readonly probeDir: string;
+  readonly scratch: string;
+  readonly outFile: string;
+  readonly stage: (stage: JobStage) => void;
+  readonly signal: AbortSignal | undefined;
+}
+
+export interface BuiltObject {
+  readonly downloaded: boolean;
+  readonly packageVersion?: string;
+}
+
+const CONFIG_TEMPLATE = 'kbuild-config.h';
+let digest: Promise<string> | undefined;
+
+/** Part of every non-CO-RE build id: a changed template changes every per-kernel object. */
+export function templateDigest(): Promise<string> {
+  digest ??= templateText(CONFIG_TEMPLATE).then((text) => createHash('sha256').update(text).digest('hex'));
+  return digest;
+}
+
+export async function buildNonCoreObject(job: NonCoreJob, c: CompileContext): Promise<BuiltObject> {
+  c.stage('fetch');
+  const headers = await c.builder.fetchHeaders(job.kernel, c.context);
+  c.stage('compile');
+  const config = buildConfig(job.kernel.release, headers.trees.versionCode, job.probe.tweaks);
+  await compileNonCore(
+    c.executor,
+    {
+      probeDir: c.probeDir,
+      entry: job.probe.entry,
+      arch: job.kernel.arch,
+      workDir: join(c.scratch, 'work'),
+      output: c.outFile,
+      headers: headers.trees,
+      configHeader: await renderKbuildConfig(config),
+    },
+    c.signal,
+  );
+  const flavour = headers.packages[0];
+  return { downloaded: !headers.fromCache, ...(flavour === undefined ? {} : { packageVersion: flavour.version }) };
+}
+
+export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<BuiltObject> {
+  c.stage('fetch');
+  const image = await c.builder.fetchImage(job.btfKernel, c.context);
+  // vmlinux.h is cached per kernel image: many probes, one extraction.
+  const header = await ensureEntry(c.context.cacheDir, 'vmlinux-h', image.package.sha256, async (dir) => {
+    const btf = await extractBtfFromImage(image.path, job.arch);
+    await writeFile(join(dir, 'vmlinux.btf'), btf);
+    await generateVmlinuxHeader(join(dir, 'vmlinux.btf'), join(dir, 'vmlinux.h'));
+  });
+  c.stage('compile');
+  await compileCore(
+    c.executor,
+    {
+      probeDir: c.probeDir,
+      entry: job.probe.entry,
+      arch: job.arch,
+      workDir: join(c.scratch, 'work'),
+      output: c.outFile,
+      vmlinuxDir: header.path,
+    },
+    c.signal,
+  );
+  return { downloaded: !image.fromCache, packageVersion: image.package.version };
+}
