@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ChecksumError, KernelNotFoundError } from '../../src/errors.js';
+import type { KernelIdentity } from '../../src/kernel/identity.js';
+import type { BuilderContext } from '../types.js';
+import { buildDeb, countingFetch, serveMirror, stanza, writeIndex, type BuiltPackage, type LocalMirror } from './fixtures/local-mirror.js';
+import { createDebianBuilder } from './index.js';
+
+const V = '9.1.5-1';
+const ABI = '9.1.0-7';
+const cloud: KernelIdentity = { distro: 'debian', release: `${ABI}-cloud-amd64`, arch: 'x86_64' };
+const rt: KernelIdentity = { distro: 'debian', release: `${ABI}-rt-amd64`, arch: 'x86_64' };
+
+function commonPackage(name: string, version = V): Parameters<typeof buildDeb>[1] {
+  return {
+    name,
+    version,
+    arch: 'all',
+    files: { [`usr/src/${name}/include/linux/kconfig.h`]: `/* ${version} */\n`, 'usr/share/doc/x/changelog': 'x' },
+    symlinks: { [`usr/src/${name}/scripts`]: '../../lib/linux-kbuild-9.1/scripts' },
+  };
+}
+
+function flavourPackage(release: string, common: string, version = V): Parameters<typeof buildDeb>[1] {
+  const dir = `usr/src/linux-headers-${release}`;
+  return {
+    name: `linux-headers-${release}`,
+    version,
+    arch: 'amd64',
+    depends: `${common} (= ${version}), linux-kbuild-9.1 (>= ${version})`,
+    files: {
+      [`${dir}/.config`]: 'CONFIG_BPF=y\n',
+      [`${dir}/include/generated/autoconf.h`]: '#define CONFIG_BPF 1\n',
+      [`${dir}/include/generated/uapi/linux/version.h`]: '#define LINUX_VERSION_CODE 590085\n#define KERNEL_VERSION(a,b,c) 0\n',
+    },
+    // A relative link into the -common tree, as older Debian packages had: it must resolve.
+    symlinks: { [`${dir}/include/common-kconfig.h`]: `../../${common}/include/linux/kconfig.h` },
+  };
+}
+
+describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
+  let work = '';
+  let mirror: LocalMirror;
+  let corrupt = false;
+  const built = new Map<string, BuiltPackage>();
+
+  async function publish(...pkgs: Parameters<typeof buildDeb>[1][]): Promise<void> {
+    for (const pkg of pkgs) built.set(pkg.name, await buildDeb(work, pkg));
+    await writeIndex(work, 'bookworm', 'amd64', [...built.values()].map(stanza));
+  }
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'kbuild-debmirror-'));
+    for (const suite of ['bullseye', 'trixie', 'sid']) await writeIndex(work, suite, 'amd64', []);
+    const image = {
+      name: `linux-image-${cloud.release}-unsigned`,
+      version: V,
+      arch: 'amd64',
+      files: { [`boot/vmlinuz-${cloud.release}`]: 'MZ fake bzImage', [`boot/System.map-${cloud.release}`]: 'map' },
+    };
+    await publish(
+      commonPackage(`linux-headers-${ABI}-common`),
+      commonPackage(`linux-headers-${ABI}-common-rt`),
+      flavourPackage(cloud.release, `linux-headers-${ABI}-common`),
+      flavourPackage(rt.release, `linux-headers-${ABI}-common-rt`),
+      image,
+    );
+    mirror = await serveMirror(work, (path, bytes) => {
+      if (!corrupt || !path.endsWith('-common_9.1.5-1_all.deb')) return bytes;
+      const copy = Buffer.from(bytes);
+      copy[copy.length - 100] = (copy[copy.length - 100] ?? 0) ^ 0xff;
+      return copy;
+    });
+  });
+  after(async () => {
+    await mirror.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function setup(cacheDir?: string): Promise<{ builder: ReturnType<typeof createDebianBuilder>; urls: string[]; context: BuilderContext }> {
+    const counter = countingFetch();
+    const builder = createDebianBuilder({ env: {}, aptRoot: join(work, 'no-apt'), http: { attempts: 2, baseDelayMs: 5, fetch: counter.fetch } });
+    const context = { cacheDir: cacheDir ?? (await mkdtemp(join(work, 'cache-'))), mirror: mirror.url };
+    return { builder, urls: counter.urls, context };
+  }
+  const paths = (urls: string[]): string[] => urls.map((u) => u.slice(mirror.url.length + 1));
+
+  it('resolves, downloads and extracts both packages into one tree; the second fetch downloads nothing', async () => {
+    const first = await setup();
+    const headers = await first.builder.fetchHeaders(cloud, first.context);
+    assert.deepEqual(paths(first.urls), [
+      'dists/bullseye/main/binary-amd64/Packages.xz',
+      'dists/bookworm/main/binary-amd64/Packages.xz',
+      built.get(`linux-headers-${ABI}-common`)?.filename,
+      built.get(`linux-headers-${cloud.release}`)?.filename,
+    ]);
+    assert.equal(headers.fromCache, false);
+    assert.equal(headers.trees.versionCode, 590085);
+    assert.equal(headers.trees.flavour, join(headers.trees.common, '..', `linux-headers-${cloud.release}`));
+    assert.equal(await readFile(join(headers.trees.flavour, '.config'), 'utf8'), 'CONFIG_BPF=y\n');
+    assert.equal(await readFile(join(headers.trees.flavour, 'include/common-kconfig.h'), 'utf8'), `/* ${V} */\n`);
+    assert.deepEqual(
+      headers.packages.map((p) => `${p.name} ${p.version} ${p.suite}`),
+      [`linux-headers-${cloud.release} ${V} bookworm`, `linux-headers-${ABI}-common ${V} bookworm`],
+    );
+
+    const second = await setup(first.context.cacheDir);
+    const again = await second.builder.fetchHeaders(cloud, second.context);
+    assert.deepEqual(second.urls, [], 'a cached kernel needs no request at all');
+    assert.equal(again.fromCache, true);
+    assert.deepEqual(again.trees, headers.trees);
+  });
+
+  it('follows an -rt flavour to its -common-rt package, reusing cached indexes', async () => {
+    const first = await setup();
+    await first.builder.fetchHeaders(cloud, first.context);
+    const second = await setup(first.context.cacheDir);
+    const headers = await second.builder.fetchHeaders(rt, second.context);
+    assert.deepEqual(paths(second.urls), [
+      built.get(`linux-headers-${ABI}-common-rt`)?.filename,
+      built.get(`linux-headers-${rt.release}`)?.filename,
+    ]);
+    assert.match(headers.trees.common, /linux-headers-9\.1\.0-7-common-rt$/);
+  });
+
+  it('downloads each package once when the same kernel is fetched concurrently', async () => {
+    const { builder, urls, context } = await setup();
+    const results = await Promise.all([1, 2, 3].map(() => builder.fetchHeaders(cloud, context)));
+    assert.equal(new Set(results.map((r) => r.trees.flavour)).size, 1);
+    const debs = urls.filter((u) => u.endsWith('.deb'));
+    assert.equal(debs.length, new Set(debs).size, `duplicate downloads: ${debs.join(', ')}`);
+  });
+
+  it('rejects a corrupted package with ChecksumError and leaves nothing in the cache', async () => {
+    const { builder, context } = await setup();
+    corrupt = true;
+    try {
+      await assert.rejects(builder.fetchHeaders(cloud, context), (err: unknown) => {
+        assert.ok(err instanceof ChecksumError, String(err));
+        assert.ok(err.message.includes(built.get(`linux-headers-${ABI}-common`)?.sha256 ?? '?'));
+        return true;
+      });
+    } finally {
+      corrupt = false;
+    }
+    assert.deepEqual(await readdir(join(context.cacheDir, 'debs')), []);
+    assert.deepEqual(await readdir(join(context.cacheDir, 'trees')), []);
+  });
+
+  it('names the suites and the mirror when a release is in no index', async () => {
+    const { builder, urls, context } = await setup();
+    const unknown: KernelIdentity = { distro: 'debian', release: '9.9.0-99-amd64', arch: 'x86_64' };
+    await assert.rejects(builder.fetchHeaders(unknown, context), (err: unknown) => {
+      assert.ok(err instanceof KernelNotFoundError);
+      assert.equal(err.message, `kernel 9.9.0-99-amd64 (x86_64) not found in debian suites bullseye, bookworm, trixie, sid (${mirror.url})`);
+      return true;
+    });
+    assert.equal(urls.length, 4);
+    await assert.rejects(builder.fetchImage(unknown, context), KernelNotFoundError);
+    assert.equal(urls.length, 4, 'indexes younger than the TTL are not fetched again');
+  });
+
+  it('extracts only the kernel image of linux-image-<release>-unsigned', async () => {
+    const first = await setup();
+    const image = await first.builder.fetchImage(cloud, first.context);
+    assert.equal(await readFile(image.path, 'utf8'), 'MZ fake bzImage');
+    assert.deepEqual((await readdir(join(image.path, '..'))).sort(), ['.kbuild-complete', `vmlinuz-${cloud.release}`]);
+    assert.equal(image.package.name, `linux-image-${cloud.release}-unsigned`);
+    const second = await setup(first.context.cacheDir);
+    const again = await second.builder.fetchImage(cloud, second.context);
+    assert.deepEqual(second.urls, []);
+    assert.equal(again.path, image.path);
+  });
+
+  it('re-resolves once when the mirror dropped a package a cached resolution names', async () => {
+    const first = await setup();
+    await first.builder.fetchHeaders(cloud, first.context);
+    for (const dir of ['debs', 'trees']) await rm(join(first.context.cacheDir, dir), { recursive: true });
+    const old = built.get(`linux-headers-${cloud.release}`);
+    // A new upload of the same ABI replaces the old one in the index and, later, in the pool.
+    const next = '9.1.5-2';
+    await publish(flavourPackage(cloud.release, `linux-headers-${ABI}-common`, next), commonPackage(`linux-headers-${ABI}-common`, next));
+    const fresh = built.get(`linux-headers-${cloud.release}`);
+    await unlink(join(work, 'mirror', old?.filename ?? ''));
+    const second = await setup(first.context.cacheDir);
+    const headers = await second.builder.fetchHeaders(cloud, second.context);
+    assert.equal(headers.packages[0]?.sha256, fresh?.sha256);
+    assert.equal(headers.packages[1]?.version, next);
+    assert.equal(await readFile(join(headers.trees.common, 'include/linux/kconfig.h'), 'utf8'), `/* ${next} */\n`);
+  });
+});

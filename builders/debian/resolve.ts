@@ -1,0 +1,174 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { KernelNotFoundError } from '../../src/errors.js';
+import type { Arch, KernelIdentity } from '../../src/kernel/identity.js';
+import {
+  loadKernelIndex,
+  mirrorId,
+  parseDepends,
+  writeJsonAtomic,
+  type CachedIndex,
+  type IndexLoadOptions,
+  type PackageStanza,
+} from './packages-index.js';
+
+/**
+ * Turns a kernel release into the exact packages (name, version, sha256, pool
+ * path, suite) that provide it, and remembers the answer: pool files never
+ * change for a given version, so a resolved kernel needs no index again.
+ */
+
+export const DEBIAN_SUITES = ['bullseye', 'bookworm', 'trixie', 'sid'] as const;
+
+export const ResolvedPackage = z.object({
+  name: z.string(),
+  version: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  filename: z.string(),
+  suite: z.string(),
+});
+export type ResolvedPackage = z.infer<typeof ResolvedPackage>;
+
+export const HeaderResolution = z.object({
+  release: z.string(),
+  arch: z.string(),
+  mirror: z.string(),
+  headers: ResolvedPackage,
+  common: ResolvedPackage,
+});
+export type HeaderResolution = z.infer<typeof HeaderResolution>;
+
+export const ImageResolution = z.object({
+  release: z.string(),
+  arch: z.string(),
+  mirror: z.string(),
+  image: ResolvedPackage,
+});
+export type ImageResolution = z.infer<typeof ImageResolution>;
+
+export interface ResolveContext {
+  readonly cacheDir: string;
+  readonly mirror: string;
+  readonly suites: readonly string[];
+  readonly index: IndexLoadOptions;
+}
+
+export function debianArch(arch: Arch): 'amd64' | 'arm64' {
+  return arch === 'x86_64' ? 'amd64' : 'arm64';
+}
+
+function toRef(stanza: PackageStanza, suite: string): ResolvedPackage {
+  const { package: name, version, sha256, size, filename } = stanza;
+  return { name, version, sha256, size, filename, suite };
+}
+
+const COMMON_HEADERS = /^linux-headers-.+-common(-[a-z0-9]+)?$/;
+
+/** linux-headers-<release> and the -common (or -common-rt) package its Depends names, from one suite. */
+function pickHeaders(index: CachedIndex, suite: string, release: string): Omit<HeaderResolution, 'release' | 'arch' | 'mirror'> | undefined {
+  const headers = index.packages.find((p) => p.package === `linux-headers-${release}`);
+  if (headers === undefined) return undefined;
+  const dep = parseDepends(headers.depends ?? '')
+    .flat()
+    .find((d) => COMMON_HEADERS.test(d.name));
+  const common =
+    dep === undefined
+      ? undefined
+      : index.packages.find((p) => p.package === dep.name && (dep.relation !== '=' || p.version === dep.version));
+  if (common === undefined) {
+    throw new KernelNotFoundError(
+      `${headers.package} ${headers.version} in debian ${suite} needs ${dep?.name ?? 'a linux-headers-*-common package'}` +
+        `${dep?.version === undefined ? '' : ` ${dep.version}`}, which the same index does not list`,
+    );
+  }
+  return { headers: toRef(headers, suite), common: toRef(common, suite) };
+}
+
+function pickImage(index: CachedIndex, suite: string, release: string): ResolvedPackage | undefined {
+  // The unsigned image is the plain build; the signed one wraps the same kernel for Secure Boot.
+  for (const name of [`linux-image-${release}-unsigned`, `linux-image-${release}`]) {
+    const stanza = index.packages.find((p) => p.package === name);
+    if (stanza !== undefined) return toRef(stanza, suite);
+  }
+  return undefined;
+}
+
+/** Searches the suites in order, stopping at the first hit; every index fetched on the way is cached. */
+async function searchSuites<T>(
+  context: ResolveContext,
+  kernel: KernelIdentity,
+  pick: (index: CachedIndex, suite: string) => T | undefined,
+): Promise<T> {
+  const debArch = debianArch(kernel.arch);
+  const absent: string[] = [];
+  for (const suite of context.suites) {
+    const location = { cacheDir: context.cacheDir, mirror: context.mirror, suite, debArch };
+    const index = await loadKernelIndex(location, context.index);
+    if (index === undefined) {
+      absent.push(suite);
+      continue;
+    }
+    const found = pick(index, suite);
+    if (found !== undefined) return found;
+  }
+  const note = absent.length === 0 ? '' : `; the mirror has no binary-${debArch} index for ${absent.join(', ')}`;
+  throw new KernelNotFoundError(
+    `kernel ${kernel.release} (${kernel.arch}) not found in debian suites ${context.suites.join(', ')} (${context.mirror})${note}`,
+    {
+      suggestions: [
+        'Check the release string against `uname -r` of the target host',
+        'Kernels dropped from the current suites remain in Debian\'s snapshot archive; point the debian mirror at it',
+      ],
+    },
+  );
+}
+
+function resolutionPath(context: ResolveContext, kernel: KernelIdentity, kind: string): string {
+  return join(context.cacheDir, 'debian', 'resolved', mirrorId(context.mirror), debianArch(kernel.arch), `${kernel.release}.${kind}.json`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function remembered<T>(
+  path: string,
+  schema: z.ZodType<T>,
+  context: ResolveContext,
+  compute: () => Promise<T>,
+): Promise<{ value: T; fromCache: boolean }> {
+  if (context.index.refresh !== true) {
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const parsed = text === undefined ? undefined : schema.safeParse(parseJson(text));
+    if (parsed?.success === true) return { value: parsed.data, fromCache: true };
+  }
+  const value = await compute();
+  await writeJsonAtomic(path, value);
+  return { value, fromCache: false };
+}
+
+export async function resolveHeaders(
+  context: ResolveContext,
+  kernel: KernelIdentity,
+): Promise<{ value: HeaderResolution; fromCache: boolean }> {
+  return remembered(resolutionPath(context, kernel, 'headers'), HeaderResolution, context, async () => {
+    const found = await searchSuites(context, kernel, (index, suite) => pickHeaders(index, suite, kernel.release));
+    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, ...found };
+  });
+}
+
+export async function resolveImage(
+  context: ResolveContext,
+  kernel: KernelIdentity,
+): Promise<{ value: ImageResolution; fromCache: boolean }> {
+  return remembered(resolutionPath(context, kernel, 'image'), ImageResolution, context, async () => {
+    const image = await searchSuites(context, kernel, (index, suite) => pickImage(index, suite, kernel.release));
+    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, image };
+  });
+}

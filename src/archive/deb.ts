@@ -1,0 +1,250 @@
+import { randomBytes } from 'node:crypto';
+import { link, lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { xz } from '@napi-rs/lzma';
+import { decompress as zstdDecompress } from 'fzstd';
+import tarStream, { type ExtractEvents } from 'tar-stream';
+import { ArchiveError } from '../errors.js';
+import { listArMembers, readArMember } from './ar.js';
+
+/**
+ * Reads .deb packages (ar: debian-binary, control.tar.*, data.tar.*) and
+ * extracts parts of data.tar. Contents are treated as hostile: nothing is ever
+ * written outside the destination, and never through a symlink.
+ */
+
+export interface ExtractStats {
+  files: number;
+  directories: number;
+  symlinks: number;
+  hardlinks: number;
+  /** Links whose target is absolute or leaves the destination: not created. */
+  droppedLinks: string[];
+  /** Devices and fifos: never created. */
+  skippedSpecial: number;
+}
+
+const DECOMPRESS = new Map<string, (raw: Buffer) => Promise<Buffer>>([
+  ['', async (raw) => raw],
+  ['.xz', async (raw) => xz.decompress(raw)],
+  ['.zst', async (raw) => Buffer.from(zstdDecompress(raw))],
+  ['.gz', promisify(gunzip)],
+]);
+
+/** Returns data.tar, decompressed. The whole tar is held in memory (a kernel image is ~100 MB). */
+export async function readDataTar(debPath: string): Promise<Buffer> {
+  const members = await listArMembers(debPath);
+  const first = members[0];
+  if (first?.name !== 'debian-binary') throw new ArchiveError(`${debPath}: not a .deb (no debian-binary first)`);
+  const format = (await readArMember(debPath, first)).toString('latin1');
+  if (!/^2\.[0-9]+\n$/.test(format)) throw new ArchiveError(`${debPath}: unsupported .deb format ${JSON.stringify(format)}`);
+  const data = members.find((m) => m.name.startsWith('data.tar'));
+  const decompress = data === undefined ? undefined : DECOMPRESS.get(data.name.slice('data.tar'.length));
+  if (data === undefined || decompress === undefined) {
+    throw new ArchiveError(`${debPath}: no data.tar, data.tar.xz, data.tar.zst or data.tar.gz member`);
+  }
+  try {
+    return await decompress(await readArMember(debPath, data));
+  } catch (err) {
+    throw new ArchiveError(`${debPath}: cannot decompress ${data.name}`, { cause: err });
+  }
+}
+
+/** Normalizes a tar entry name ("./usr/src/x") to "usr/src/x"; refuses absolute and ".." paths. */
+export function entryPath(raw: string): string {
+  if (raw.includes('\0')) throw new ArchiveError(`archive entry name contains NUL: ${JSON.stringify(raw)}`);
+  if (raw.startsWith('/')) throw new ArchiveError(`archive entry has an absolute path: ${raw}`);
+  const parts = raw.split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.includes('..')) throw new ArchiveError(`archive entry escapes with "..": ${raw}`);
+  return parts.join('/');
+}
+
+/**
+ * Accepts a relative symlink target only when its ".." steps all come first
+ * and stay inside the destination. Since every kept link obeys this and no
+ * entry is written through a link, no chain of links can leave the destination.
+ */
+export function safeSymlinkTarget(linkPath: string, target: string): boolean {
+  if (target === '' || target.startsWith('/') || target.includes('\0')) return false;
+  const parts = target.split('/').filter((part) => part !== '' && part !== '.');
+  const ups = parts.findIndex((part) => part !== '..');
+  const leading = ups === -1 ? parts.length : ups;
+  if (parts.slice(leading).includes('..')) return false;
+  const depth = linkPath.split('/').length - 1;
+  return leading <= depth;
+}
+
+function inPrefix(path: string, prefix: string): boolean {
+  return prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
+}
+
+const parentOf = (rel: string): string => (posix.dirname(rel) === '.' ? '' : posix.dirname(rel));
+
+/** Creates the parent folders of `rel` one by one, refusing any that is not a real folder. */
+class SafeTree {
+  private readonly known = new Set<string>(['']);
+  /** Folders this extraction created, so their contents are all known in `written`. */
+  private readonly fresh = new Set<string>();
+  /** What this extraction put at each path, so hardlinks can only reach files it wrote. */
+  private readonly written = new Map<string, 'file' | 'symlink'>();
+  constructor(readonly root: string) {}
+
+  async ensureDir(rel: string): Promise<boolean> {
+    if (this.known.has(rel)) return false;
+    await this.ensureDir(parentOf(rel));
+    if (this.written.has(rel)) throw new ArchiveError(`archive entry would write through non-folder ${rel}`);
+    const abs = join(this.root, rel);
+    const existing = this.fresh.has(parentOf(rel)) ? undefined : await lstat(abs).catch(() => undefined);
+    if (existing === undefined) {
+      await mkdir(abs, { mode: 0o755 });
+      this.fresh.add(rel);
+    } else if (!existing.isDirectory()) throw new ArchiveError(`archive entry would write through non-folder ${rel}`);
+    this.known.add(rel);
+    return existing === undefined;
+  }
+
+  /** Makes room for a new file or link at `rel`: later entries replace earlier ones, never a folder. */
+  async prepare(rel: string, kind: 'file' | 'symlink'): Promise<string> {
+    const parent = parentOf(rel);
+    await this.ensureDir(parent);
+    if (this.known.has(rel)) throw new ArchiveError(`archive entry would replace folder ${rel}`);
+    const abs = join(this.root, rel);
+    // lstat only where something may already exist: a folder this run did not create, or a repeated entry.
+    if (!this.fresh.has(parent) || this.written.has(rel)) {
+      const existing = await lstat(abs).catch(() => undefined);
+      if (existing?.isDirectory() === true) throw new ArchiveError(`archive entry would replace folder ${rel}`);
+      if (existing !== undefined) await unlink(abs);
+    }
+    this.written.set(rel, kind);
+    return abs;
+  }
+
+  wroteFile(rel: string): boolean {
+    return this.written.get(rel) === 'file';
+  }
+}
+
+type Entry = ExtractEvents['entry'][1];
+
+function parseTar(tar: Buffer): AsyncIterable<Entry> {
+  const extract = tarStream.extract();
+  extract.end(tar);
+  return extract;
+}
+
+/** "wx" (O_EXCL) fails rather than follow anything that appeared at this path meanwhile. */
+async function writeEntry(entry: Entry, path: string, mode: number): Promise<void> {
+  const file = await open(path, 'wx', mode);
+  try {
+    for await (const chunk of entry) await file.write(chunk as Uint8Array);
+  } finally {
+    await file.close();
+  }
+}
+
+/** Extracts the entries of a tar under `prefix` (e.g. "usr/src/") into `dest`, keeping their full paths. */
+export async function extractTar(tar: Buffer, prefix: string, dest: string): Promise<ExtractStats> {
+  const wanted = entryPath(prefix);
+  const tree = new SafeTree(dest);
+  const stats: ExtractStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, droppedLinks: [], skippedSpecial: 0 };
+  await mkdir(dest, { recursive: true });
+  for await (const entry of parseTar(tar)) {
+    const { header } = entry;
+    const rel = entryPath(header.name);
+    if (rel === '' || !inPrefix(rel, wanted)) {
+      entry.resume();
+      continue;
+    }
+    switch (header.type) {
+      case 'directory':
+        entry.resume();
+        if (await tree.ensureDir(rel)) stats.directories++;
+        break;
+      case 'file':
+      case 'contiguous-file': {
+        const abs = await tree.prepare(rel, 'file');
+        await writeEntry(entry, abs, header.mode & 0o111 ? 0o755 : 0o644);
+        stats.files++;
+        break;
+      }
+      case 'symlink': {
+        entry.resume();
+        const target = header.linkname ?? '';
+        if (!safeSymlinkTarget(rel, target)) stats.droppedLinks.push(`${rel} -> ${target}`);
+        else {
+          await symlink(target, await tree.prepare(rel, 'symlink'));
+          stats.symlinks++;
+        }
+        break;
+      }
+      case 'link':
+        entry.resume();
+        if (await addHardlink(tree, rel, header.linkname ?? '')) stats.hardlinks++;
+        else stats.droppedLinks.push(`${rel} => ${header.linkname}`);
+        break;
+      default:
+        entry.resume();
+        stats.skippedSpecial++;
+    }
+  }
+  return stats;
+}
+
+function safeEntryPath(raw: string): string | undefined {
+  try {
+    return entryPath(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A hardlink may only point at a regular file this extraction wrote (so through real folders only). */
+async function addHardlink(tree: SafeTree, rel: string, linkname: string): Promise<boolean> {
+  const source = safeEntryPath(linkname);
+  if (source === undefined || source === rel || !tree.wroteFile(source)) return false;
+  await link(join(tree.root, source), await tree.prepare(rel, 'file'));
+  return true;
+}
+
+/** Extracts `prefix` (e.g. "usr/src/") of a .deb's data.tar into `dest`. */
+export async function extractDebPrefix(debPath: string, prefix: string, dest: string): Promise<ExtractStats> {
+  const tar = await readDataTar(debPath);
+  try {
+    return await extractTar(tar, prefix, dest);
+  } catch (err) {
+    if (err instanceof ArchiveError) throw new ArchiveError(`${debPath}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * Copies one regular file of a .deb (e.g. "boot/vmlinuz-6.1.0-50-amd64") to
+ * `destFile` without extracting anything else; written to a temporary name
+ * and renamed so `destFile` is complete or absent.
+ */
+export async function extractDebMember(debPath: string, member: string, destFile: string): Promise<void> {
+  const wanted = entryPath(member);
+  for await (const entry of parseTar(await readDataTar(debPath))) {
+    if (safeEntryPath(entry.header.name) !== wanted) {
+      entry.resume();
+      continue;
+    }
+    if (entry.header.type !== 'file') {
+      entry.resume();
+      throw new ArchiveError(`${debPath}: ${member} is a ${entry.header.type}, not a regular file`);
+    }
+    await mkdir(dirname(destFile), { recursive: true });
+    const tmp = join(dirname(destFile), `.${basename(destFile)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      await writeEntry(entry, tmp, 0o644);
+      await rename(tmp, destFile);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return;
+  }
+  throw new ArchiveError(`${debPath}: no ${member} in data.tar`);
+}

@@ -1,0 +1,195 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChecksumError, KbuildError, NetworkError, errorMessage } from '../errors.js';
+
+/**
+ * The one HTTP client of kbuild: every download (indexes, packages, images)
+ * goes through here so retry, timeout and checksum rules are the same everywhere.
+ */
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface RetryInfo {
+  readonly url: string;
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: unknown;
+}
+
+export interface HttpOptions {
+  /** Total tries per request, first one included. */
+  readonly attempts?: number;
+  /** Backoff before retry n is baseDelayMs * 2^(n-1), with jitter so workers do not retry in step. */
+  readonly baseDelayMs?: number;
+  /** Limit for the response headers and for every silence between body chunks (big files stream for long). */
+  readonly timeoutMs?: number;
+  /** Injected by tests to count or fake requests; defaults to the global fetch. */
+  readonly fetch?: FetchLike;
+  readonly signal?: AbortSignal;
+  readonly onRetry?: (info: RetryInfo) => void;
+}
+
+export interface ExpectedContent {
+  readonly sha256: string;
+  readonly size?: number;
+}
+
+const DEFAULTS = { attempts: 4, baseDelayMs: 500, timeoutMs: 30_000 } as const;
+
+/** A status the server meant: 4xx are never retried, 5xx are until attempts run out. */
+export class HttpStatusError extends KbuildError {
+  readonly status: number;
+  readonly url: string;
+  constructor(url: string, status: number, statusText: string) {
+    super(status === 404 ? 'E_HTTP_NOT_FOUND' : 'E_HTTP_STATUS', `GET ${url} answered ${status} ${statusText}`.trim(), {
+      retryable: status >= 500,
+    });
+    this.status = status;
+    this.url = url;
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof HttpStatusError && err.status === 404;
+}
+
+class IdleTimeout extends Error {}
+
+type Attempt<T> = (signal: AbortSignal, touch: () => void) => Promise<T>;
+
+/** Runs one attempt with its own abort controller, re-armed by `touch` whenever bytes arrive. */
+async function runAttempt<T>(options: HttpOptions, attempt: Attempt<T>): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const touch = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new IdleTimeout(`no data for ${timeoutMs} ms`)), timeoutMs);
+  };
+  const onAbort = (): void => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  touch();
+  try {
+    return await attempt(controller.signal, touch);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function worthRetrying(err: unknown): boolean {
+  if (err instanceof HttpStatusError) return err.status >= 500;
+  // Checksum, archive and other kbuild errors describe the content, which a retry would not change.
+  return !(err instanceof KbuildError);
+}
+
+async function withRetry<T>(url: string, options: HttpOptions, attempt: Attempt<T>): Promise<T> {
+  const attempts = Math.max(1, options.attempts ?? DEFAULTS.attempts);
+  const baseDelayMs = options.baseDelayMs ?? DEFAULTS.baseDelayMs;
+  let lastError: unknown;
+  for (let n = 1; n <= attempts; n++) {
+    options.signal?.throwIfAborted();
+    try {
+      return await runAttempt(options, attempt);
+    } catch (err) {
+      if (options.signal?.aborted === true) throw options.signal.reason ?? err;
+      if (!worthRetrying(err)) throw err;
+      lastError = err;
+      if (n === attempts) break;
+      const delayMs = Math.round(baseDelayMs * 2 ** (n - 1) * (0.5 + Math.random() / 2));
+      options.onRetry?.({ url, attempt: n, delayMs, error: err });
+      await sleep(delayMs, undefined, options.signal === undefined ? {} : { signal: options.signal });
+    }
+  }
+  throw new NetworkError(`GET ${url} failed after ${attempts} attempts: ${describe(lastError)}`, {
+    cause: lastError,
+    suggestions: ['Check that the mirror is reachable from this machine, then retry'],
+  });
+}
+
+function describe(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  return `${errorMessage(err)}${cause}`;
+}
+
+async function get(url: string, options: HttpOptions, signal: AbortSignal): Promise<Response> {
+  const fetchImpl: FetchLike = options.fetch ?? globalThis.fetch;
+  const response = await fetchImpl(url, { signal, redirect: 'follow' });
+  if (!response.ok) {
+    // Drain nothing: cancelling frees the connection without reading an error page.
+    await response.body?.cancel().catch(() => undefined);
+    throw new HttpStatusError(url, response.status, response.statusText);
+  }
+  return response;
+}
+
+/** GETs a whole (small) resource into memory, e.g. a Packages index. */
+export async function fetchBuffer(url: string, options: HttpOptions = {}): Promise<Buffer> {
+  return withRetry(url, options, async (signal, touch) => {
+    const response = await get(url, options, signal);
+    touch();
+    const chunks: Uint8Array[] = [];
+    if (response.body !== null) {
+      for await (const chunk of response.body) {
+        chunks.push(chunk);
+        touch();
+      }
+    }
+    return Buffer.concat(chunks);
+  });
+}
+
+/**
+ * Streams `url` to `dest`, checking size and sha256 on the way. Bytes land in a
+ * temporary file beside `dest` that is renamed only once verified, so `dest`
+ * never exists with unverified content, even after a crash.
+ */
+export async function downloadToFile(
+  url: string,
+  dest: string,
+  expected: ExpectedContent,
+  options: HttpOptions = {},
+): Promise<void> {
+  const want = expected.sha256.toLowerCase();
+  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(dirname(dest), { recursive: true });
+  try {
+    await withRetry(url, options, async (signal, touch) => {
+      const response = await get(url, options, signal);
+      touch();
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const file = await open(tmp, 'w');
+      try {
+        if (response.body !== null) {
+          for await (const chunk of response.body) {
+            touch();
+            bytes += chunk.length;
+            if (expected.size !== undefined && bytes > expected.size) {
+              throw new ChecksumError(`${url}: expected ${expected.size} bytes, received more`);
+            }
+            hash.update(chunk);
+            await file.write(chunk);
+          }
+        }
+        // Flushed before the rename so a crash cannot leave a named-by-hash file with holes.
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+      if (expected.size !== undefined && bytes !== expected.size) {
+        throw new ChecksumError(`${url}: expected ${expected.size} bytes, received ${bytes}`);
+      }
+      const actual = hash.digest('hex');
+      if (actual !== want) {
+        throw new ChecksumError(`${url}: sha256 mismatch, expected ${want}, actual ${actual}`);
+      }
+    });
+    await rename(tmp, dest);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
