@@ -1,0 +1,215 @@
+import { copyFile, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import type { HeaderTrees } from '../../builders/types.js';
+import { CompileError, KbuildError } from '../errors.js';
+import { ExecError } from '../exec/exec.js';
+import type { BuildStep, Executor } from '../executor/types.js';
+import { clangHostTriple, kernelSourceArch, targetArchMacro, type Arch } from '../kernel/identity.js';
+import { CONFIG_HEADER_NAME } from './build-config.js';
+
+/**
+ * Compiles one probe into one BPF object. Non-CO-RE objects are built against
+ * one kernel's headers in three steps (clang → opt → llc, see nonCoreSteps);
+ * CO-RE objects in one clang call against an arch's vmlinux.h. Every path
+ * that could end up in the object's debug info or BTF is remapped to a fixed
+ * virtual path so the same inputs give the same bytes in any folder.
+ */
+
+export interface CompileInputBase {
+  /** Folder holding the probe's sources; read only. */
+  readonly probeDir: string;
+  /** The main source file, relative to probeDir (e.g. "execve.bpf.c"). */
+  readonly entry: string;
+  readonly arch: Arch;
+  /** Private, writable folder for intermediate files (libbpf include link, IR). */
+  readonly workDir: string;
+  /** Where the object ends up; written under a temporary name and renamed. */
+  readonly output: string;
+  /** libbpf's installed headers (bpf_helpers.h, ...). */
+  readonly libbpfIncludeDir?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface NonCoreCompileInput extends CompileInputBase {
+  readonly headers: HeaderTrees;
+  /** Text of kbuild_config.h (renderKbuildConfig). */
+  readonly configHeader: string;
+}
+
+export interface CoreCompileInput extends CompileInputBase {
+  /** Folder holding vmlinux.h for `arch`. */
+  readonly vmlinuxDir: string;
+}
+
+export interface CompileResult {
+  readonly output: string;
+  /** Compiler warnings, kept for the build log. */
+  readonly warnings: string;
+  readonly durationMs: number;
+}
+
+/** Layout of the work folder, shared by the step builders and the preparation. */
+const LIBBPF_DIR = 'libbpf'; // holds only a `bpf` link: libbpf without the rest of /usr/include
+const CONFIG_DIR = 'config';
+const STAGE1 = 'stage1.ll';
+const STAGE2 = 'stage2.ll';
+const OBJECT = 'probe.o';
+const DEFAULT_LIBBPF = '/usr/include/bpf';
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** The warnings the kernel's samples/bpf silence: kernel headers trip them, probes don't. */
+const KERNEL_HEADER_WARNINGS = [
+  '-Wno-unused-value',
+  '-Wno-pointer-sign',
+  '-Wno-compare-distinct-pointer-types',
+  '-Wno-gnu-variable-sized-type-not-at-end',
+  '-Wno-address-of-packed-member',
+  '-Wno-tautological-compare',
+  '-Wno-unknown-warning-option',
+  // 6.12's x86 headers: IBT's nocf_check attribute and __seg_gs per-cpu accessors.
+  '-Wno-ignored-attributes',
+  '-Wno-duplicate-decl-specifier',
+];
+
+/** kbuild's include order for one tree (LINUXINCLUDE + USERINCLUDE). */
+function treeIncludes(tree: string, arch: Arch): string[] {
+  const a = `arch/${kernelSourceArch(arch)}`;
+  const dirs = [`${a}/include/generated`, `${a}/include`, `${a}/include/generated/uapi`, `${a}/include/uapi`,
+    'include', 'include/uapi', 'include/generated/uapi'];
+  return dirs.map((d) => `-I${join(tree, d)}`);
+}
+
+function prefixMaps(input: CompileInputBase, trees: Record<string, string>): string[] {
+  const maps: Record<string, string> = { probe: input.probeDir, work: input.workDir, ...trees };
+  return Object.entries(maps).map(([name, dir]) => `-ffile-prefix-map=${dir}=/kbuild/${name}`);
+}
+
+function step(argv: string[], cwd: string, input: CompileInputBase, readOnly: string[]): BuildStep {
+  return { argv, cwd, readOnly, writable: input.workDir, timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+}
+
+/**
+ * clang emits IR for the kernel's own arch (kernel headers carry arch inline
+ * asm that `-target bpf` rejects) without optimising it; opt then optimises
+ * for bpf, which runs LLVM's BPF-specific IR passes — optimising for x86
+ * instead folds away bounds masks the verifier needs; llc emits the object
+ * with BTF. `clangInclude` is `clang -print-file-name=include`.
+ */
+export function nonCoreSteps(input: NonCoreCompileInput, clangInclude: string): BuildStep[] {
+  const { flavour, common } = input.headers;
+  const work = input.workDir;
+  const readOnly = [input.probeDir, flavour, common, input.libbpfIncludeDir ?? DEFAULT_LIBBPF];
+  const clang = [
+    'clang', '-S', '-emit-llvm', '-O2', '-Xclang', '-disable-llvm-passes', '-g',
+    '-target', clangHostTriple(input.arch),
+    '-D__KERNEL__', '-D__BPF_TRACING__', `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`,
+    '-nostdinc', '-isystem', clangInclude,
+    ...treeIncludes(flavour, input.arch), ...treeIncludes(common, input.arch),
+    '-include', 'linux/kconfig.h', '-include', 'linux/compiler_types.h',
+    `-I${join(work, CONFIG_DIR)}`, '-idirafter', join(work, LIBBPF_DIR),
+    '-fno-asynchronous-unwind-tables', ...KERNEL_HEADER_WARNINGS,
+    ...prefixMaps(input, { flavour, common }),
+    input.entry, '-o', join(work, STAGE1),
+  ];
+  const opt = ['opt', '-O2', '-mtriple=bpf-pc-linux', '-S', STAGE1, '-o', STAGE2];
+  const llc = ['llc', '-march=bpf', '-mcpu=v1', '-filetype=obj', STAGE2, '-o', OBJECT];
+  return [step(clang, input.probeDir, input, readOnly), step(opt, work, input, []), step(llc, work, input, [])];
+}
+
+/** One clang call: vmlinux.h is arch-specific but has no arch inline asm. */
+export function coreSteps(input: CoreCompileInput, clangInclude: string): BuildStep[] {
+  const clang = [
+    'clang', '-target', 'bpf', '-mcpu=v1', '-O2', '-g',
+    `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`, '-DCORE',
+    '-nostdinc', '-isystem', clangInclude,
+    `-I${input.vmlinuxDir}`, '-idirafter', join(input.workDir, LIBBPF_DIR),
+    ...prefixMaps(input, { vmlinux: input.vmlinuxDir }),
+    '-c', input.entry, '-o', join(input.workDir, OBJECT),
+  ];
+  return [step(clang, input.probeDir, input, [input.probeDir, input.vmlinuxDir, input.libbpfIncludeDir ?? DEFAULT_LIBBPF])];
+}
+
+export async function compileNonCore(executor: Executor, input: NonCoreCompileInput, signal?: AbortSignal): Promise<CompileResult> {
+  await prepareWorkDir(input);
+  await mkdir(join(input.workDir, CONFIG_DIR), { recursive: true });
+  await writeFile(join(input.workDir, CONFIG_DIR, CONFIG_HEADER_NAME), input.configHeader);
+  return runSteps(executor, input, nonCoreSteps(input, await clangIncludeDir(executor, input.workDir)), signal);
+}
+
+export async function compileCore(executor: Executor, input: CoreCompileInput, signal?: AbortSignal): Promise<CompileResult> {
+  await prepareWorkDir(input);
+  return runSteps(executor, input, coreSteps(input, await clangIncludeDir(executor, input.workDir)), signal);
+}
+
+/** A fresh work folder inside `parent`, for callers that do not want to manage one. */
+export function makeWorkDir(parent: string): Promise<string> {
+  return mkdtemp(join(parent, 'compile-'));
+}
+
+async function prepareWorkDir(input: CompileInputBase): Promise<void> {
+  await mkdir(join(input.workDir, LIBBPF_DIR), { recursive: true });
+  const link = join(input.workDir, LIBBPF_DIR, 'bpf');
+  await rm(link, { force: true });
+  await symlink(input.libbpfIncludeDir ?? DEFAULT_LIBBPF, link);
+}
+
+async function runSteps(executor: Executor, input: CompileInputBase, steps: BuildStep[], signal?: AbortSignal): Promise<CompileResult> {
+  const started = performance.now();
+  const warnings: string[] = [];
+  for (const s of steps) {
+    try {
+      const result = await executor.run(s, signal);
+      if (result.stderr.trim() !== '') warnings.push(result.stderr);
+    } catch (err) {
+      throw toCompileError(err, s, input);
+    }
+  }
+  await publish(join(input.workDir, OBJECT), input.output);
+  return { output: input.output, warnings: warnings.join(''), durationMs: performance.now() - started };
+}
+
+function toCompileError(err: unknown, s: BuildStep, input: CompileInputBase): unknown {
+  if (!(err instanceof ExecError)) return err;
+  const tool = s.argv[0] ?? 'compiler';
+  const why = err.timedOut ? 'timed out' : 'failed';
+  const output = err.stderr.trim() === '' ? err.stdout : err.stderr;
+  return new CompileError(`${tool} ${why} compiling ${input.entry} for ${input.arch}`, output, {
+    cause: err,
+    retryable: err.timedOut,
+  });
+}
+
+/** Rename into place so a reader never sees half an object; copy first across filesystems. */
+async function publish(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  const temp = join(dirname(to), `.${basename(to)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await rename(from, temp).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EXDEV') throw err;
+      await copyFile(from, temp);
+    });
+    await rename(temp, to);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+const includeDirs = new WeakMap<Executor, Promise<string>>();
+
+/** clang's own headers (stddef.h, ...), asked of the executor's clang since a container's may differ. */
+export function clangIncludeDir(executor: Executor, workDir: string): Promise<string> {
+  let dir = includeDirs.get(executor);
+  if (dir === undefined) {
+    const query: BuildStep = { argv: ['clang', '-print-file-name=include'], cwd: workDir, readOnly: [], writable: workDir };
+    dir = executor.run(query).then((r) => {
+      const path = r.stdout.trim();
+      if (!path.startsWith('/')) throw new KbuildError('E_TOOLCHAIN', `clang did not report its include folder (got "${path}")`);
+      return path;
+    });
+    includeDirs.set(executor, dir);
+    dir.catch(() => includeDirs.delete(executor));
+  }
+  return dir;
+}
