@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { ArchiveError } from '../errors.js';
 import { run } from '../exec/exec.js';
 import { NOT_ARM64_IMAGE, NOT_BZIMAGE, NO_BTF, TRUNCATED, UNKNOWN_COMPRESSION, extractBtfFromImage } from './extract-image.js';
-import { TEST_KERNELS, testKernelImage } from './test-kernel-images.js';
+import { TEST_KERNELS, testKernelImage } from '../../test/helpers/kernel-images.js';
 
 let dir: string;
 let x86Path: string;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ExecError } from '../exec/exec.js';
 import { ARCHES } from '../kernel/identity.js';
 import { extractBtfFromImage } from './extract-image.js';
-import { TEST_KERNELS, testKernelImage } from './test-kernel-images.js';
+import { TEST_KERNELS, testKernelImage } from '../../test/helpers/kernel-images.js';
 import { generateVmlinuxHeader } from './vmlinux-header.js';
 
 let dir: string;

@@ -85,6 +85,14 @@ function prefixMaps(input: CompileInputBase, trees: Record<string, string>): str
   return Object.entries(maps).map(([name, dir]) => `-ffile-prefix-map=${dir}=/kbuild/${name}`);
 }
 
+/**
+ * DWARF is three quarters of an object built against vmlinux.h and no loader
+ * reads it; .BTF and .BTF.ext (what libbpf needs) are not debug sections and stay.
+ */
+function stripStep(input: CompileInputBase): BuildStep {
+  return step(['llvm-strip', '-g', OBJECT], input.workDir, input, []);
+}
+
 function step(argv: string[], cwd: string, input: CompileInputBase, readOnly: string[]): BuildStep {
   return { argv, cwd, readOnly, writable: input.workDir, timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS };
 }
@@ -114,7 +122,7 @@ export function nonCoreSteps(input: NonCoreCompileInput, clangInclude: string): 
   ];
   const opt = ['opt', '-O2', '-mtriple=bpf-pc-linux', '-S', STAGE1, '-o', STAGE2];
   const llc = ['llc', '-march=bpf', '-mcpu=v1', '-filetype=obj', STAGE2, '-o', OBJECT];
-  return [step(clang, input.probeDir, input, readOnly), step(opt, work, input, []), step(llc, work, input, [])];
+  return [step(clang, input.probeDir, input, readOnly), step(opt, work, input, []), step(llc, work, input, []), stripStep(input)];
 }
 
 /** One clang call: vmlinux.h is arch-specific but has no arch inline asm. */
@@ -127,7 +135,7 @@ export function coreSteps(input: CoreCompileInput, clangInclude: string): BuildS
     ...prefixMaps(input, { vmlinux: input.vmlinuxDir }),
     '-c', input.entry, '-o', join(input.workDir, OBJECT),
   ];
-  return [step(clang, input.probeDir, input, [input.probeDir, input.vmlinuxDir, input.libbpfIncludeDir ?? DEFAULT_LIBBPF])];
+  return [step(clang, input.probeDir, input, [input.probeDir, input.vmlinuxDir, input.libbpfIncludeDir ?? DEFAULT_LIBBPF]), stripStep(input)];
 }
 
 export async function compileNonCore(executor: Executor, input: NonCoreCompileInput, signal?: AbortSignal): Promise<CompileResult> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -106,6 +106,34 @@ describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }
     const newIndex = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
     assert.equal(newIndex.artifacts.length, 5);
     assert.equal(newIndex.failures[0]?.kernel.release, '6.1.0-999-amd64');
+  });
+
+  it('a compile error fails that kernel alone and keeps the compiler\'s message', async () => {
+    // A probe that only breaks against 6.12 headers: the other kernel and CO-RE still build.
+    const source = await readFile(join(work, 'probes/execve/execve.bpf.c'), 'utf8');
+    await mkdir(join(work, 'probes/breaks'), { recursive: true });
+    for (const file of await readdir(join(work, 'probes/execve'))) await cp(join(work, 'probes/execve', file), join(work, 'probes/breaks', file));
+    await writeFile(
+      join(work, 'probes/breaks/execve.bpf.c'),
+      `${source}\n#if defined(KBUILD_LINUX_VERSION_CODE) && KBUILD_LINUX_VERSION_CODE >= 0x060c00\nint kbuild_breaks_here = undeclared_on_612;\n#endif\n`,
+    );
+    const kernels = join(work, 'breaks.yaml');
+    await writeFile(
+      kernels,
+      `probes:\n  - { name: breaks, source: probes/breaks/execve.bpf.c }\nkernels:\n` +
+        `  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }\n  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }\n`,
+    );
+    const result = await kbuild(['build', '--kernels', kernels, '--out', join(work, 'out-breaks'), '--json']);
+    assert.equal(result.exitCode, 1, result.stderr);
+    const summary = JSON.parse(result.stdout) as { built: number; failed: number; jobs: { job: string; status: string; error?: { code: string; output?: string } }[] };
+    assert.equal(summary.built, 2);
+    assert.equal(summary.failed, 1);
+    const failed = summary.jobs.find((j) => j.status === 'failed');
+    assert.match(failed?.job ?? '', /6\.12\.117/);
+    assert.equal(failed?.error?.code, 'E_COMPILE');
+    assert.match(failed?.error?.output ?? '', /use of undeclared identifier 'undeclared_on_612'/);
+    const failures = ArtifactIndex.parse(JSON.parse(await readFile(join(work, 'out-breaks/index.json'), 'utf8'))).failures;
+    assert.match(failures[0]?.message ?? '', /undeclared_on_612/);
   });
 
   it('bad input exits 2 with a specific error and leaves the store untouched', async () => {

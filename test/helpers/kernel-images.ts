@@ -3,8 +3,8 @@
  * fetched and cached by the Debian builder like any build would get them.
  */
 import { debianBuilder } from '../../builders/debian/index.js';
-import { cacheRoot } from '../cache/cache-dir.js';
-import type { Arch, KernelIdentity } from '../kernel/identity.js';
+import { cacheRoot } from '../../src/cache/cache-dir.js';
+import type { Arch, KernelIdentity } from '../../src/kernel/identity.js';
 
 export const TEST_KERNELS: Readonly<Record<Arch, KernelIdentity>> = {
   x86_64: { distro: 'debian', release: '6.1.0-50-cloud-amd64', arch: 'x86_64' },
