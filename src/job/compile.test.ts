@@ -7,6 +7,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promise
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { debianBuilder } from '../../builders/debian/index.js';
 import type { HeaderTrees } from '../../builders/types.js';
@@ -20,7 +21,7 @@ import type { Arch } from '../kernel/identity.js';
 import { buildConfig, renderKbuildConfig } from './build-config.js';
 import { compileCore, compileNonCore, nonCoreSteps, type NonCoreCompileInput } from './compile.js';
 
-const PROBE_DIR = join(import.meta.dirname, '..', '..', 'probes', 'execve');
+const PROBE_DIR = fileURLToPath(new URL('../../probes/execve', import.meta.url));
 const ENTRY = 'execve.bpf.c';
 const EM_BPF = 247;
 const TIMEOUT = { timeout: 10 * 60 * 1000 };
