@@ -6,8 +6,10 @@ import { ArchiveError, ConfigError } from '../../src/errors.js';
 import { downloadToFile, isNotFound, type HttpOptions } from '../../src/http/client.js';
 import type { KernelIdentity } from '../../src/kernel/identity.js';
 import { releaseProblem } from '../../src/kernel/release.js';
+import { createLogger } from '../../src/log.js';
 import type { BuilderContext, DistroBuilder, FetchedHeaders, FetchedImage, PackageRef } from '../types.js';
 import { findMirror } from './mirror.js';
+import { DEFAULT_KEYRING, type TrustOptions } from './release.js';
 import { DEBIAN_SUITES, resolveHeaders, resolveImage, type ResolveContext, type ResolvedPackage } from './resolve.js';
 
 export interface DebianBuilderOptions {
@@ -19,6 +21,33 @@ export interface DebianBuilderOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Folder holding etc/apt/ for the mirror lookup; "/" by default. */
   readonly aptRoot?: string;
+  /** Keyrings that may sign InRelease; else KBUILD_DEBIAN_KEYRING (colon-separated), else Debian's archive keyring. */
+  readonly keyrings?: readonly string[];
+  /** Read indexes without InRelease or signature check; else KBUILD_DEBIAN_ALLOW_UNSIGNED=1. Off by default. */
+  readonly allowUnsigned?: boolean;
+  /** Accept a Release past its Valid-Until (snapshot mirrors); else KBUILD_DEBIAN_IGNORE_VALID_UNTIL=1. */
+  readonly ignoreValidUntil?: boolean;
+  /** Where trust warnings go; the process logger by default, since BuilderContext.log is info-level. */
+  readonly onWarning?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+let defaultLogger: ReturnType<typeof createLogger> | undefined;
+function logWarning(message: string, fields: Record<string, unknown>): void {
+  defaultLogger ??= createLogger();
+  defaultLogger.warn(fields, message);
+}
+
+/** Options win over the environment; verification is on unless something turns it off. */
+export function trustOptions(options: DebianBuilderOptions): TrustOptions {
+  const env = options.env ?? process.env;
+  const fromEnv = env['KBUILD_DEBIAN_KEYRING']?.split(':').filter((k) => k !== '');
+  const keyrings = options.keyrings ?? (fromEnv !== undefined && fromEnv.length > 0 ? fromEnv : [DEFAULT_KEYRING]);
+  return {
+    keyrings,
+    allowUnsigned: options.allowUnsigned ?? env['KBUILD_DEBIAN_ALLOW_UNSIGNED'] === '1',
+    checkValidUntil: !(options.ignoreValidUntil ?? env['KBUILD_DEBIAN_IGNORE_VALID_UNTIL'] === '1'),
+    warn: options.onWarning ?? logWarning,
+  };
 }
 
 const SIX_HOURS = 6 * 60 * 60 * 1000;
@@ -55,6 +84,7 @@ async function start(kernel: KernelIdentity, context: BuilderContext, options: D
         ttlMs: options.indexTtlMs ?? SIX_HOURS,
         http,
         refresh,
+        trust: trustOptions(options),
         onDownload: (url, bytes) => {
           operation.downloads++;
           context.log?.('debian index downloaded', { url, bytes });

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { ChecksumError, KernelNotFoundError } from '../../src/errors.js';
 import type { KernelIdentity } from '../../src/kernel/identity.js';
 import type { BuilderContext } from '../types.js';
-import { buildDeb, countingFetch, serveMirror, stanza, writeIndex, type BuiltPackage, type LocalMirror } from './fixtures/local-mirror.js';
+import { buildDeb, countingFetch, serveMirror, stanza, writeIndex, writeRelease, type BuiltPackage, type LocalMirror } from './fixtures/local-mirror.js';
+import { closeSigningKey, createSigningKey, type SigningKey } from './fixtures/signing-key.js';
 import { createDebianBuilder } from './index.js';
 
 const V = '9.1.5-1';
@@ -44,17 +45,23 @@ function flavourPackage(release: string, common: string, version = V): Parameter
 describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
   let work = '';
   let mirror: LocalMirror;
+  let key: SigningKey;
   let corrupt = false;
   const built = new Map<string, BuiltPackage>();
 
   async function publish(...pkgs: Parameters<typeof buildDeb>[1][]): Promise<void> {
     for (const pkg of pkgs) built.set(pkg.name, await buildDeb(work, pkg));
     await writeIndex(work, 'bookworm', 'amd64', [...built.values()].map(stanza));
+    await writeRelease(work, 'bookworm', { key });
   }
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'kbuild-debmirror-'));
-    for (const suite of ['bullseye', 'trixie', 'sid']) await writeIndex(work, suite, 'amd64', []);
+    key = await createSigningKey(work, 'archive');
+    for (const suite of ['bullseye', 'trixie', 'sid']) {
+      await writeIndex(work, suite, 'amd64', []);
+      await writeRelease(work, suite, { key });
+    }
     const image = {
       name: `linux-image-${cloud.release}-unsigned`,
       version: V,
@@ -77,12 +84,18 @@ describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
   });
   after(async () => {
     await mirror.close();
+    await closeSigningKey(key);
     await rm(work, { recursive: true, force: true });
   });
 
   async function setup(cacheDir?: string): Promise<{ builder: ReturnType<typeof createDebianBuilder>; urls: string[]; context: BuilderContext }> {
     const counter = countingFetch();
-    const builder = createDebianBuilder({ env: {}, aptRoot: join(work, 'no-apt'), http: { attempts: 2, baseDelayMs: 5, fetch: counter.fetch } });
+    const builder = createDebianBuilder({
+      env: {},
+      aptRoot: join(work, 'no-apt'),
+      keyrings: [key.keyring],
+      http: { attempts: 2, baseDelayMs: 5, fetch: counter.fetch },
+    });
     const context = { cacheDir: cacheDir ?? (await mkdtemp(join(work, 'cache-'))), mirror: mirror.url };
     return { builder, urls: counter.urls, context };
   }
@@ -92,7 +105,9 @@ describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
     const first = await setup();
     const headers = await first.builder.fetchHeaders(cloud, first.context);
     assert.deepEqual(paths(first.urls), [
+      'dists/bullseye/InRelease',
       'dists/bullseye/main/binary-amd64/Packages.xz',
+      'dists/bookworm/InRelease',
       'dists/bookworm/main/binary-amd64/Packages.xz',
       built.get(`linux-headers-${ABI}-common`)?.filename,
       built.get(`linux-headers-${cloud.release}`)?.filename,
@@ -158,9 +173,9 @@ describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
       assert.equal(err.message, `kernel 9.9.0-99-amd64 (x86_64) not found in debian suites bullseye, bookworm, trixie, sid (${mirror.url})`);
       return true;
     });
-    assert.equal(urls.length, 4);
+    assert.equal(urls.length, 8, 'InRelease and Packages.xz of four suites');
     await assert.rejects(builder.fetchImage(unknown, context), KernelNotFoundError);
-    assert.equal(urls.length, 4, 'indexes younger than the TTL are not fetched again');
+    assert.equal(urls.length, 8, 'indexes younger than the TTL are not fetched again');
   });
 
   it('extracts only the kernel image of linux-image-<release>-unsigned', async () => {

@@ -5,6 +5,7 @@ import { xz } from '@napi-rs/lzma';
 import { z } from 'zod';
 import { ArchiveError } from '../../src/errors.js';
 import { fetchBuffer, isNotFound, type HttpOptions } from '../../src/http/client.js';
+import { loadRelease, type TrustOptions } from './release.js';
 
 /**
  * A suite's Packages index (dists/<suite>/main/binary-<arch>/Packages.xz,
@@ -25,9 +26,17 @@ export const PackageStanza = z.object({
 });
 export type PackageStanza = z.infer<typeof PackageStanza>;
 
+/** "signed": checked against a verified InRelease; "unsigned": taken as served (KBUILD_DEBIAN_ALLOW_UNSIGNED). */
+export const Trust = z.enum(['signed', 'unsigned']);
+export type Trust = z.infer<typeof Trust>;
+
 export const CachedIndex = z.object({
   url: z.string(),
   fetchedAt: z.number(),
+  trust: Trust,
+  /** Fingerprints of the keys whose signatures on the InRelease were good. */
+  signedBy: z.array(z.string()),
+  validUntil: z.number().optional(),
   packages: z.array(PackageStanza),
 });
 export type CachedIndex = z.infer<typeof CachedIndex>;
@@ -90,8 +99,12 @@ export interface IndexLoadOptions {
   readonly http: HttpOptions;
   /** Ignore a cached copy however fresh (after the mirror dropped a package we resolved). */
   readonly refresh?: boolean;
+  readonly trust: TrustOptions;
   readonly onDownload?: (url: string, bytes: number) => void;
 }
+
+/** An index, or why the suite has none that can be used. */
+export type IndexResult = { readonly index: CachedIndex } | { readonly skipped: string };
 
 export function indexUrl(location: IndexLocation): string {
   return `${location.mirror}/dists/${location.suite}/main/binary-${location.debArch}/Packages.xz`;
@@ -126,31 +139,83 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   }
 }
 
-/**
- * Kernel stanzas of one suite and arch, from the cache when younger than the
- * TTL. Returns undefined when the mirror has no such index (404), e.g. a suite
- * moved to Debian's archive of old releases.
- */
-export async function loadKernelIndex(location: IndexLocation, options: IndexLoadOptions): Promise<CachedIndex | undefined> {
-  const path = cachePath(location);
-  const cached = options.refresh === true ? undefined : await readCached(path);
-  if (cached !== undefined && Date.now() - cached.fetchedAt < options.ttlMs) return cached;
+function usable(cached: CachedIndex | undefined, options: IndexLoadOptions): cached is CachedIndex {
+  if (cached === undefined || Date.now() - cached.fetchedAt >= options.ttlMs) return false;
+  // An index cached by an unsigned run must not satisfy a run that verifies.
+  if (cached.trust !== 'signed' && !options.trust.allowUnsigned) return false;
+  return !(options.trust.checkValidUntil && cached.validUntil !== undefined && Date.now() >= cached.validUntil);
+}
+
+type Fetched = { compressed: Buffer; trust: Trust; signedBy: readonly string[]; validUntil?: number } | { skipped: string };
+
+async function fetchSigned(location: IndexLocation, options: IndexLoadOptions): Promise<Fetched> {
+  const found = await loadRelease(location, options.http, options.trust);
+  if ('skipped' in found) return found;
+  options.onDownload?.(`${location.mirror}/dists/${location.suite}/InRelease`, found.bytes);
+  const path = `main/binary-${location.debArch}/Packages.xz`;
+  const expected = found.release.sha256.get(path);
+  if (expected === undefined) return { skipped: `its signed Release lists no ${path}` };
+  const canonical = indexUrl(location);
+  // A by-hash path never changes content, so a mirror caught mid-sync still serves the very index this InRelease names.
+  const byHash = `${location.mirror}/dists/${location.suite}/main/binary-${location.debArch}/by-hash/SHA256/${expected.sha256}`;
+  let compressed: Buffer | undefined;
+  let url = byHash;
+  if (found.release.acquireByHash) {
+    compressed = await fetchBuffer(byHash, options.http, { expected }).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+  }
+  if (compressed === undefined) {
+    url = canonical;
+    compressed = await fetchBuffer(canonical, options.http, { expected });
+  }
+  options.onDownload?.(url, compressed.length);
+  const { validUntil } = found.release;
+  return { compressed, trust: 'signed', signedBy: found.signers, ...(validUntil === undefined ? {} : { validUntil }) };
+}
+
+async function fetchUnsigned(location: IndexLocation, options: IndexLoadOptions): Promise<Fetched> {
   const url = indexUrl(location);
   let compressed: Buffer;
   try {
     compressed = await fetchBuffer(url, options.http);
   } catch (err) {
-    if (isNotFound(err)) return undefined;
+    if (isNotFound(err)) return { skipped: `no binary-${location.debArch} index` };
     throw err;
   }
+  options.trust.warn('debian index NOT authenticated (KBUILD_DEBIAN_ALLOW_UNSIGNED)', { url });
   options.onDownload?.(url, compressed.length);
+  return { compressed, trust: 'unsigned', signedBy: [] };
+}
+
+/**
+ * Kernel stanzas of one suite and arch, from the cache when younger than the
+ * TTL. A suite is skipped (with the reason) when the mirror has no index for
+ * it, e.g. a suite moved to Debian's archive of old releases.
+ */
+export async function loadKernelIndex(location: IndexLocation, options: IndexLoadOptions): Promise<IndexResult> {
+  const path = cachePath(location);
+  const cached = options.refresh === true ? undefined : await readCached(path);
+  if (usable(cached, options)) return { index: cached };
+  const fetched = options.trust.allowUnsigned ? await fetchUnsigned(location, options) : await fetchSigned(location, options);
+  if ('skipped' in fetched) return fetched;
+  const url = indexUrl(location);
   let text: string;
   try {
-    text = (await xz.decompress(compressed)).toString('utf8');
+    text = (await xz.decompress(fetched.compressed)).toString('utf8');
   } catch (err) {
     throw new ArchiveError(`${url} is not a valid xz file`, { cause: err });
   }
-  const index: CachedIndex = { url, fetchedAt: Date.now(), packages: parseKernelStanzas(text) };
+  const { trust, signedBy, validUntil } = fetched;
+  const index: CachedIndex = {
+    url,
+    fetchedAt: Date.now(),
+    trust,
+    signedBy: [...signedBy],
+    ...(validUntil === undefined ? {} : { validUntil }),
+    packages: parseKernelStanzas(text),
+  };
   await writeJsonAtomic(path, index);
-  return index;
+  return { index };
 }

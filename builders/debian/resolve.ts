@@ -9,6 +9,7 @@ import {
   parseDepends,
   writeJsonAtomic,
   type CachedIndex,
+  Trust,
   type IndexLoadOptions,
   type PackageStanza,
 } from './packages-index.js';
@@ -35,6 +36,8 @@ export const HeaderResolution = z.object({
   release: z.string(),
   arch: z.string(),
   mirror: z.string(),
+  /** Trust of the index the answer came from: an unsigned answer never serves a verifying run. */
+  trust: Trust,
   headers: ResolvedPackage,
   common: ResolvedPackage,
 });
@@ -44,6 +47,7 @@ export const ImageResolution = z.object({
   release: z.string(),
   arch: z.string(),
   mirror: z.string(),
+  trust: Trust,
   image: ResolvedPackage,
 });
 export type ImageResolution = z.infer<typeof ImageResolution>;
@@ -67,7 +71,7 @@ function toRef(stanza: PackageStanza, suite: string): ResolvedPackage {
 const COMMON_HEADERS = /^linux-headers-.+-common(-[a-z0-9]+)?$/;
 
 /** linux-headers-<release> and the -common (or -common-rt) package its Depends names, from one suite. */
-function pickHeaders(index: CachedIndex, suite: string, release: string): Omit<HeaderResolution, 'release' | 'arch' | 'mirror'> | undefined {
+function pickHeaders(index: CachedIndex, suite: string, release: string): Pick<HeaderResolution, 'headers' | 'common'> | undefined {
   const headers = index.packages.find((p) => p.package === `linux-headers-${release}`);
   if (headers === undefined) return undefined;
   const dep = parseDepends(headers.depends ?? '')
@@ -100,26 +104,30 @@ async function searchSuites<T>(
   context: ResolveContext,
   kernel: KernelIdentity,
   pick: (index: CachedIndex, suite: string) => T | undefined,
-): Promise<T> {
+): Promise<{ found: T; trust: Trust }> {
   const debArch = debianArch(kernel.arch);
-  const absent: string[] = [];
+  const skipped: string[] = [];
   for (const suite of context.suites) {
     const location = { cacheDir: context.cacheDir, mirror: context.mirror, suite, debArch };
-    const index = await loadKernelIndex(location, context.index);
-    if (index === undefined) {
-      absent.push(suite);
+    const result = await loadKernelIndex(location, context.index);
+    if ('skipped' in result) {
+      skipped.push(`${suite} (${result.skipped})`);
       continue;
     }
-    const found = pick(index, suite);
-    if (found !== undefined) return found;
+    const found = pick(result.index, suite);
+    if (found !== undefined) return { found, trust: result.index.trust };
   }
-  const note = absent.length === 0 ? '' : `; the mirror has no binary-${debArch} index for ${absent.join(', ')}`;
+  const note = skipped.length === 0 ? '' : `; not searched: ${skipped.join(', ')}`;
+  const unsignedHint = context.index.trust.allowUnsigned
+    ? []
+    : ['A private mirror without InRelease files can be read with KBUILD_DEBIAN_ALLOW_UNSIGNED=1 (unauthenticated)'];
   throw new KernelNotFoundError(
     `kernel ${kernel.release} (${kernel.arch}) not found in debian suites ${context.suites.join(', ')} (${context.mirror})${note}`,
     {
       suggestions: [
         'Check the release string against `uname -r` of the target host',
         'Kernels dropped from the current suites remain in Debian\'s snapshot archive; point the debian mirror at it',
+        ...(skipped.length === 0 ? [] : unsignedHint),
       ],
     },
   );
@@ -137,7 +145,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-async function remembered<T>(
+async function remembered<T extends { trust: Trust }>(
   path: string,
   schema: z.ZodType<T>,
   context: ResolveContext,
@@ -146,7 +154,9 @@ async function remembered<T>(
   if (context.index.refresh !== true) {
     const text = await readFile(path, 'utf8').catch(() => undefined);
     const parsed = text === undefined ? undefined : schema.safeParse(parseJson(text));
-    if (parsed?.success === true) return { value: parsed.data, fromCache: true };
+    if (parsed?.success === true && (parsed.data.trust === 'signed' || context.index.trust.allowUnsigned)) {
+      return { value: parsed.data, fromCache: true };
+    }
   }
   const value = await compute();
   await writeJsonAtomic(path, value);
@@ -158,8 +168,8 @@ export async function resolveHeaders(
   kernel: KernelIdentity,
 ): Promise<{ value: HeaderResolution; fromCache: boolean }> {
   return remembered(resolutionPath(context, kernel, 'headers'), HeaderResolution, context, async () => {
-    const found = await searchSuites(context, kernel, (index, suite) => pickHeaders(index, suite, kernel.release));
-    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, ...found };
+    const { found, trust } = await searchSuites(context, kernel, (index, suite) => pickHeaders(index, suite, kernel.release));
+    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, ...found };
   });
 }
 
@@ -168,7 +178,7 @@ export async function resolveImage(
   kernel: KernelIdentity,
 ): Promise<{ value: ImageResolution; fromCache: boolean }> {
   return remembered(resolutionPath(context, kernel, 'image'), ImageResolution, context, async () => {
-    const image = await searchSuites(context, kernel, (index, suite) => pickImage(index, suite, kernel.release));
-    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, image };
+    const { found: image, trust } = await searchSuites(context, kernel, (index, suite) => pickImage(index, suite, kernel.release));
+    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, image };
   });
 }

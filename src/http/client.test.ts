@@ -36,7 +36,7 @@ describe('http client', () => {
       if (path === '/missing') return void res.writeHead(404).end();
       if (path.endsWith('hang')) return; // never answers
       if (path === '/reset' && count < 2) return void req.socket.destroy();
-      const body = path === '/corrupt' ? Buffer.from(payload).fill(0x41, 100, 101) : payload;
+      const body = path.startsWith('/corrupt') ? Buffer.from(payload).fill(0x41, 100, 101) : payload;
       res.writeHead(200, { 'content-length': body.length }).end(body);
     }));
   });
@@ -97,6 +97,24 @@ describe('http client', () => {
     setTimeout(() => controller.abort(new Error('shutting down')), 100);
     await assert.rejects(fetchBuffer(`${base}/abort-me-hang`, { ...fast, signal: controller.signal }), /shutting down/);
     assert.equal(hits.get('/abort-me-hang'), 1);
+  });
+
+  it('checks an in-memory body against the expected size and sha256', async () => {
+    const expected = { sha256: sha256(payload), size: payload.length };
+    assert.deepEqual(await fetchBuffer(`${base}/good`, fast, { expected }), payload);
+    await assert.rejects(fetchBuffer(`${base}/corrupt-in-memory`, fast, { expected }), (err: unknown) => {
+      assert.ok(err instanceof ChecksumError);
+      assert.match(err.message, new RegExp(`/corrupt-in-memory: sha256 mismatch, expected ${sha256(payload)}, actual [0-9a-f]{64}$`));
+      return true;
+    });
+    assert.equal(hits.get('/corrupt-in-memory'), 1, 'a checksum mismatch is not retried');
+  });
+
+  it('stops reading a body larger than allowed', async () => {
+    await assert.rejects(fetchBuffer(`${base}/good`, fast, { maxBytes: 1000 }), /expected at most 1000 bytes, received more/);
+    const expected = { sha256: sha256(payload), size: payload.length - 1 };
+    await assert.rejects(fetchBuffer(`${base}/good`, fast, { expected }), ChecksumError);
+    assert.deepEqual(await fetchBuffer(`${base}/good`, fast, { maxBytes: payload.length }), payload);
   });
 
   it('downloads to a file after checking size and sha256', async () => {

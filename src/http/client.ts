@@ -125,20 +125,43 @@ async function get(url: string, options: HttpOptions, signal: AbortSignal): Prom
   return response;
 }
 
+export interface BufferLimits {
+  /** Checked as the bytes arrive: a size overrun stops the download at once. */
+  readonly expected?: ExpectedContent;
+  /** Refuse bodies above this many bytes, so a hostile server cannot fill memory. */
+  readonly maxBytes?: number;
+}
+
 /** GETs a whole (small) resource into memory, e.g. a Packages index. */
-export async function fetchBuffer(url: string, options: HttpOptions = {}): Promise<Buffer> {
+export async function fetchBuffer(url: string, options: HttpOptions = {}, limits: BufferLimits = {}): Promise<Buffer> {
+  const cap = Math.min(limits.expected?.size ?? Infinity, limits.maxBytes ?? Infinity);
   return withRetry(url, options, async (signal, touch) => {
     const response = await get(url, options, signal);
     touch();
     const chunks: Uint8Array[] = [];
+    let bytes = 0;
     if (response.body !== null) {
       for await (const chunk of response.body) {
+        bytes += chunk.length;
+        // Leaving the loop cancels the stream, so the rest of an oversized body is never read.
+        if (bytes > cap) throw new ChecksumError(`${url}: expected at most ${cap} bytes, received more`);
         chunks.push(chunk);
         touch();
       }
     }
-    return Buffer.concat(chunks);
+    const body = Buffer.concat(chunks);
+    if (limits.expected !== undefined) checkContent(url, body, limits.expected);
+    return body;
   });
+}
+
+function checkContent(url: string, body: Buffer, expected: ExpectedContent): void {
+  if (expected.size !== undefined && body.length !== expected.size) {
+    throw new ChecksumError(`${url}: expected ${expected.size} bytes, received ${body.length}`);
+  }
+  const want = expected.sha256.toLowerCase();
+  const actual = createHash('sha256').update(body).digest('hex');
+  if (actual !== want) throw new ChecksumError(`${url}: sha256 mismatch, expected ${want}, actual ${actual}`);
 }
 
 /**

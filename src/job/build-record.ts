@@ -1,5 +1,6 @@
 import { IndexArtifact } from '../loader/index-schema.js';
 import { recordKey } from '../store/keys.js';
+import { sha256Hex } from './build-id.js';
 import type { ArtifactStore } from '../store/types.js';
 
 /** The record stored beside an artifact; an unreadable one means "rebuild". */
@@ -12,4 +13,12 @@ export async function readBuildRecord(store: ArtifactStore, key: string): Promis
   } catch {
     return undefined;
   }
+}
+
+/** The record, only when the artifact it describes is in the store with the same bytes. */
+export async function readIntactRecord(store: ArtifactStore, key: string): Promise<IndexArtifact | undefined> {
+  const record = await readBuildRecord(store, key);
+  if (record === undefined) return undefined;
+  const bytes = await store.get(record.path);
+  return bytes !== undefined && bytes.length === record.size && sha256Hex(bytes) === record.sha256 ? record : undefined;
 }

@@ -10,7 +10,7 @@ import { coreKey, nonCoreKey, recordKey } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
 import { buildId, sha256Hex } from './build-id.js';
 import { buildCoreObject, buildNonCoreObject, templateDigest } from './compile-job.js';
-import { readBuildRecord } from './build-record.js';
+import { readIntactRecord } from './build-record.js';
 import { jobArch, jobKernel, jobLabel, type BuildJob } from './types.js';
 
 export interface ProcessorDeps {
@@ -45,8 +45,8 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
   const toolchain = await deps.executor.toolchainId();
   const id = buildId(job, toolchain, await templateDigest());
   const key = artifactKey(job);
-  const existing = await readBuildRecord(deps.store, key);
-  if (existing?.buildId === id && (await artifactIntact(deps.store, existing))) {
+  const existing = await readIntactRecord(deps.store, key);
+  if (existing?.buildId === id) {
     deps.log.debug({ job: jobLabel(job), key }, 'artifact up to date');
     return { status: 'skipped', artifact: existing, downloaded: false };
   }
@@ -100,11 +100,6 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
 export function artifactKey(job: BuildJob): string {
   if (job.kind === 'core') return coreKey(job.probe.name, job.arch);
   return nonCoreKey(job.probe.name, job.kernel.arch, job.kernel.distro, job.kernel.release);
-}
-
-async function artifactIntact(store: ArtifactStore, record: IndexArtifact): Promise<boolean> {
-  const bytes = await store.get(record.path);
-  return bytes !== undefined && bytes.length === record.size && sha256Hex(bytes) === record.sha256;
 }
 
 /** Reads the stored bytes back: what the index will promise is what the store holds. */

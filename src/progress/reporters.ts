@@ -10,6 +10,7 @@ export function createReporter(stream: NodeJS.WriteStream = process.stderr): Pro
 function resultLine(result: JobResult): string {
   const secs = (result.durationMs / 1000).toFixed(1);
   if (result.status === 'failed') return `FAILED  ${jobLabel(result.job)} (${secs}s): ${result.error?.message ?? ''}`;
+  if (result.status === 'interrupted') return `stopped ${jobLabel(result.job)} (${secs}s)`;
   return `${result.status === 'built' ? 'built  ' : 'skipped'} ${jobLabel(result.job)} (${secs}s)`;
 }
 

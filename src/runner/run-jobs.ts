@@ -6,7 +6,8 @@ import type { ProgressReporter } from '../progress/types.js';
 
 export interface JobResult {
   readonly job: BuildJob;
-  readonly status: 'built' | 'skipped' | 'failed';
+  /** `interrupted`: the run was stopped (SIGINT/SIGTERM) while this job ran. */
+  readonly status: 'built' | 'skipped' | 'failed' | 'interrupted';
   readonly artifact?: IndexArtifact;
   readonly error?: { readonly code: string; readonly message: string; readonly output?: string };
   readonly downloaded: boolean;
@@ -28,6 +29,8 @@ export async function runJobs(
   const withStage: ProcessorDeps = { ...deps, onStage: (job, stage) => options.reporter.stage(job, stage) };
   const worker = async (): Promise<void> => {
     for (;;) {
+      // Once interrupted, take no new job; running ones see the signal and stop.
+      if (interrupted(options.signal)) return;
       const i = next++;
       const job = jobs[i];
       if (job === undefined) return;
@@ -37,7 +40,8 @@ export async function runJobs(
         const outcome = await processJob(job, withStage, options.signal);
         result = { job, status: outcome.status, artifact: outcome.artifact, downloaded: outcome.downloaded, durationMs: Date.now() - started };
       } catch (err) {
-        result = { job, status: 'failed', error: describeError(err), downloaded: false, durationMs: Date.now() - started };
+        const status = interrupted(options.signal) ? 'interrupted' : 'failed';
+        result = { job, status, error: describeError(err), downloaded: false, durationMs: Date.now() - started };
       }
       results[i] = result;
       options.reporter.done(result);
@@ -45,7 +49,11 @@ export async function runJobs(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker));
   options.reporter.finish(results);
-  return results;
+  return results.filter((r) => r !== undefined);
+}
+
+function interrupted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }
 
 function describeError(err: unknown): NonNullable<JobResult['error']> {

@@ -1,12 +1,16 @@
-import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexFailure } from '../loader/index-schema.js';
+import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure } from '../loader/index-schema.js';
 import { INDEX_KEY } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
 import { jobArch, jobKernel } from '../job/types.js';
 import type { JobResult } from './run-jobs.js';
 
-/** The index lists every artifact of the build set and every build that failed, in a stable order. */
-export function indexFromResults(results: readonly JobResult[], generator: string): ArtifactIndex {
-  const artifacts = results.flatMap((r) => (r.artifact === undefined ? [] : [r.artifact]));
+/**
+ * The index lists every artifact of the build set and every build that failed, in a stable order.
+ * `untouched` are records of jobs that did not run (an interrupted build): what the store still
+ * holds for them, so the index never disagrees with the store.
+ */
+export function indexFromResults(results: readonly JobResult[], generator: string, untouched: readonly IndexArtifact[] = []): ArtifactIndex {
+  const artifacts = [...results.flatMap((r) => (r.artifact === undefined ? [] : [r.artifact])), ...untouched];
   artifacts.sort((a, b) => a.path.localeCompare(b.path));
   const failures: IndexFailure[] = results
     .filter((r) => r.status === 'failed')

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { execa } from 'execa';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ArtifactIndex } from '../../src/loader/index-schema.js';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
-import { countingToolchain, kbuild, REPO_ROOT } from '../helpers/cli.js';
+import { CLI, countingToolchain, kbuild, REPO_ROOT } from '../helpers/cli.js';
 
 // Real Debian kernels: one amd64 cloud flavour, one 6.12, one arm64 (cross-compiled).
 const KERNELS = `probes:
@@ -153,4 +154,31 @@ describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }
     }
     assert.ok(indexBefore.equals(await readFile(join(out, 'index.json'))), 'index untouched');
   });
+
+  it('an interrupted build exits 130 and leaves an index that matches the store', async () => {
+    await writeFile(join(work, 'kernels.yaml'), KERNELS);
+    // A changed probe makes every job rebuild; stop the run once the first job is done.
+    await writeFile(join(work, 'probes/execve/execve.bpf.c'), `${await readFile(join(work, 'probes/execve/execve.bpf.c'), 'utf8')}\n/* changed */\n`);
+    const child = execa('node', [CLI, 'build', '--kernels', join(work, 'kernels.yaml'), '--out', out], { reject: false, env: { PATH: tools.path } });
+    let stderr = '';
+    await new Promise<void>((resolveFirst) => {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/\[1\/5\]/.test(stderr)) resolveFirst();
+      });
+      void child.then(() => resolveFirst());
+    });
+    child.kill('SIGTERM');
+    const result = await child;
+    assert.equal(result.exitCode, 130, String(result.stderr));
+    assert.match(String(result.stderr), /interrupted after \d+ of 5 jobs/);
+    const after = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
+    assert.equal(after.artifacts.length, 5, 'every artifact is still listed, old or new');
+    for (const artifact of after.artifacts) {
+      assert.equal(sha256(await readFile(join(out, artifact.path))), artifact.sha256, `${artifact.path} matches the index`);
+    }
+    const leftovers = (await readdir(out, { recursive: true })).filter((name) => String(name).includes('.tmp-'));
+    assert.deepEqual(leftovers, []);
+  });
 });
+

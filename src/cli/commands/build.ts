@@ -4,7 +4,11 @@ import { cacheRoot } from '../../cache/cache-dir.js';
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
 import { LocalExecutor } from '../../executor/local.js';
 import { planBuild } from '../../job/plan.js';
-import { jobLabel } from '../../job/types.js';
+import { readIntactRecord } from '../../job/build-record.js';
+import { artifactKey } from '../../job/processor.js';
+import { jobLabel, type BuildJob } from '../../job/types.js';
+import type { IndexArtifact } from '../../loader/index-schema.js';
+import type { ArtifactStore } from '../../store/types.js';
 import { createLogger } from '../../log.js';
 import { createReporter } from '../../progress/reporters.js';
 import { runJobs, type JobResult } from '../../runner/run-jobs.js';
@@ -27,21 +31,37 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
   const store = await openStore(opts.out);
   const log = createLogger();
   const started = Date.now();
+  const interrupt = new AbortController();
+  const onSignal = (): void => interrupt.abort();
+  // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles.
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
     const results = await runJobs(
       plan.jobs,
       { store, executor: new LocalExecutor(), cacheDir: cacheRoot(), mirrors: plan.mirrors, builderFor, log },
-      { concurrency: Math.min(opts.concurrency, availableParallelism() * 2), reporter: createReporter() },
+      { concurrency: Math.min(opts.concurrency, availableParallelism() * 2), reporter: createReporter(), signal: interrupt.signal },
     );
-    const index = indexFromResults(results, GENERATOR);
-    await writeIndex(store, index);
+    // Jobs that did not finish keep what the store already holds for them, so the index matches the store.
+    const finished = new Set(results.filter((r) => r.status !== 'interrupted').map((r) => r.job));
+    const untouched = await storedRecords(store, plan.jobs.filter((job) => !finished.has(job)));
+    await writeIndex(store, indexFromResults(results, GENERATOR, untouched));
+    if (interrupt.signal.aborted) {
+      process.stderr.write(`kbuild: interrupted after ${finished.size} of ${plan.jobs.length} jobs; index.json lists what the store holds\n`);
+      return 130;
+    }
     const summary = summarize(results, Date.now() - started, store.location);
     if (opts.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else process.stdout.write(humanSummary(summary, results));
     return summary.failed === 0 ? 0 : 1;
   } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await store.close();
   }
+}
+
+async function storedRecords(store: ArtifactStore, jobs: readonly BuildJob[]): Promise<IndexArtifact[]> {
+  const records = await Promise.all(jobs.map((job) => readIntactRecord(store, artifactKey(job))));
+  return records.filter((r): r is IndexArtifact => r !== undefined);
 }
 
 function summarize(results: readonly JobResult[], durationMs: number, location: string) {
@@ -53,6 +73,7 @@ function summarize(results: readonly JobResult[], durationMs: number, location: 
     built: results.filter((r) => r.status === 'built').length,
     skipped: results.filter((r) => r.status === 'skipped').length,
     failed: results.filter((r) => r.status === 'failed').length,
+    interrupted: results.filter((r) => r.status === 'interrupted').length,
     jobs: results.map((r) => ({
       job: jobLabel(r.job),
       kind: r.job.kind,
