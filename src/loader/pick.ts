@@ -60,10 +60,20 @@ function mismatchReason(artifact: IndexArtifact, host: HostIdentity): string | u
   if (k.distro !== host.distro || k.release !== host.release) {
     return `built for ${k.distro} ${k.release}, host runs ${host.distro} ${host.release}`;
   }
-  if (k.version !== undefined && !host.version.includes(k.version)) {
+  if (k.version !== undefined && !versionMatches(k.version, host.version)) {
     return `built for kernel version "${k.version}", host's uname -v is "${host.version}"`;
   }
   return undefined;
+}
+
+/**
+ * A bare number is driverkit's kernelversion: the build number `uname -v`
+ * starts with (`#1 SMP ...`). Anything else must appear in `uname -v`
+ * (e.g. Debian's package version "6.1.176-1").
+ */
+export function versionMatches(wanted: string, unameV: string): boolean {
+  if (/^#?[0-9]+$/.test(wanted)) return /^#([0-9]+)/.exec(unameV)?.[1] === wanted.replace(/^#/, '');
+  return unameV.includes(wanted);
 }
 
 export function describePick(result: PickResult): string {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { distroFromOsRelease, parseOsRelease, type HostIdentity } from '../../src/loader/host.js';
 import { ArtifactIndex, type IndexArtifact } from '../../src/loader/index-schema.js';
-import { describePick, pick } from '../../src/loader/pick.js';
+import { describePick, pick, versionMatches } from '../../src/loader/pick.js';
 
 const hash = (c: string): string => c.repeat(64);
 
@@ -69,6 +69,22 @@ describe('pick', () => {
     const result = pick(index, host({}), 'opensnoop');
     assert.equal(result.choice, undefined);
     assert.equal(result.rejected.length, 0);
+  });
+});
+
+describe('kernel version matching', () => {
+  it('treats a bare number as the build number of uname -v, like driverkit', () => {
+    assert.equal(versionMatches('1', '#1 SMP PREEMPT_DYNAMIC Debian 6.1.176-1 (2025-11-01)'), true);
+    assert.equal(versionMatches('1', '#14 SMP Debian 6.1.176-1'), false, 'not a substring match');
+    assert.equal(versionMatches('#94', '#94-Ubuntu SMP Fri Jun 7 2024'), true);
+  });
+
+  it('matches other versions as a part of uname -v, and rejects the exact build otherwise', () => {
+    assert.equal(versionMatches('6.1.176-1', '#1 SMP PREEMPT_DYNAMIC Debian 6.1.176-1 (2025-11-01)'), true);
+    const versioned = ArtifactIndex.parse({ ...index, artifacts: index.artifacts.map((a) => (a.kind === 'non-core' ? { ...a, kernel: { ...a.kernel, version: '6.1.170-1' } } : a)) });
+    const result = pick(versioned, host({}), 'execve');
+    assert.equal(result.choice?.mode, 'core');
+    assert.match(result.rejected[0]?.reason ?? '', /built for kernel version "6\.1\.170-1"/);
   });
 });
 
