@@ -1,6 +1,6 @@
-// Runs every *.test.ts with node's test runner, one file at a time where the
-// runner supports choosing (Node >= 20.10); Debian 12's Node 18 runs files
-// one at a time on this 2-core class of machine anyway.
+// Runs every *.test.ts with node's test runner, one file at a time: the
+// suites share the download cache and this class of machine has 2 cores.
+// Debian 12's Node 18.20 and Node >= 20.10 take --test-concurrency.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ function find(dir) {
 }
 
 const [major, minor] = process.versions.node.split('.').map(Number);
-const sequential = major > 20 || (major === 20 && minor >= 10) ? ['--test-concurrency=1'] : [];
+const sequential = major > 20 || (major === 20 && minor >= 10) || (major === 18 && minor >= 20) ? ['--test-concurrency=1'] : [];
 const files = ['test', 'builders', 'src'].flatMap(find).sort();
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...sequential, ...files, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

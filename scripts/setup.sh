@@ -30,6 +30,6 @@ fi
 mkdir -p "${KBUILD_CACHE_DIR:-/var/cache/kbuild}"
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=warn
 fi
 npm run --silent build
