@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import type { BuilderContext, DistroBuilder } from '../../builders/types.js';
+import type { BuilderContext, DistroBuilder, PackageRef } from '../../builders/types.js';
 import { ensureEntry } from '../cache/content-cache.js';
 import { extractBtfFromImage } from '../btf/extract-image.js';
 import { generateVmlinuxHeader } from '../btf/vmlinux-header.js';
 import type { Executor } from '../executor/types.js';
+import type { IndexBuildConfig, IndexSourcePackage } from '../loader/index-schema.js';
 import { templateText } from '../template/render.js';
 import { buildConfig, renderKbuildConfig } from './build-config.js';
 import { compileCore, compileNonCore } from './compile.js';
@@ -27,6 +28,8 @@ export interface CompileContext {
 export interface BuiltObject {
   readonly downloaded: boolean;
   readonly packageVersion?: string;
+  readonly sources: readonly IndexSourcePackage[];
+  readonly buildConfig?: IndexBuildConfig;
 }
 
 const CONFIG_TEMPLATE = 'kbuild-config.h';
@@ -57,7 +60,16 @@ export async function buildNonCoreObject(job: NonCoreJob, c: CompileContext): Pr
     c.signal,
   );
   const flavour = headers.packages[0];
-  return { downloaded: !headers.fromCache, ...(flavour === undefined ? {} : { packageVersion: flavour.version }) };
+  return {
+    downloaded: !headers.fromCache,
+    ...(flavour === undefined ? {} : { packageVersion: flavour.version }),
+    sources: headers.packages.map(sourcePackage),
+    buildConfig: {
+      linuxVersionCode: config.versionCode,
+      maxPathComponents: config.maxPathComponents,
+      defines: Object.fromEntries(config.defines.map((d) => [d.name, d.value])),
+    },
+  };
 }
 
 export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<BuiltObject> {
@@ -82,5 +94,9 @@ export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<
     },
     c.signal,
   );
-  return { downloaded: !image.fromCache, packageVersion: image.package.version };
+  return { downloaded: !image.fromCache, packageVersion: image.package.version, sources: [sourcePackage(image.package)] };
+}
+
+function sourcePackage(ref: PackageRef): IndexSourcePackage {
+  return { name: ref.name, version: ref.version, sha256: ref.sha256 };
 }

@@ -86,6 +86,8 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
       buildId: id,
       toolchain,
       verification: [],
+      sources: [...built.sources],
+      ...(built.buildConfig === undefined ? {} : { buildConfig: built.buildConfig }),
     };
     await deps.store.putFile(key, outFile);
     const verification = await verifyStored(deps.store, artifact);

@@ -30,6 +30,20 @@ export const IndexVerification = z.strictObject({
   detail: z.string().max(4096).optional(),
 });
 
+/** A distro package an artifact was built from: provenance, and what to fetch to rebuild it by hand. */
+export const IndexSourcePackage = z.strictObject({
+  name: z.string().max(256),
+  version: z.string().max(128),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** The per-kernel build configuration a non-CO-RE object was compiled with. */
+export const IndexBuildConfig = z.strictObject({
+  linuxVersionCode: z.number().int().nonnegative(),
+  maxPathComponents: z.number().int().positive(),
+  defines: z.record(z.string(), z.string()),
+});
+
 export const IndexArtifact = z.strictObject({
   path: SafeKey,
   probe: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
@@ -42,6 +56,9 @@ export const IndexArtifact = z.strictObject({
   buildId: z.string().regex(/^[0-9a-f]{64}$/),
   toolchain: z.string().max(512),
   verification: z.array(IndexVerification),
+  /** Header packages (non-CO-RE) or the kernel image package whose BTF made vmlinux.h (CO-RE). */
+  sources: z.array(IndexSourcePackage).optional(),
+  buildConfig: IndexBuildConfig.optional(),
 });
 
 export const IndexFailure = z.strictObject({
@@ -64,5 +81,7 @@ export const ArtifactIndex = z.strictObject({
 export type IndexArch = z.infer<typeof IndexArch>;
 export type IndexKernel = z.infer<typeof IndexKernel>;
 export type IndexArtifact = z.infer<typeof IndexArtifact>;
+export type IndexSourcePackage = z.infer<typeof IndexSourcePackage>;
+export type IndexBuildConfig = z.infer<typeof IndexBuildConfig>;
 export type IndexFailure = z.infer<typeof IndexFailure>;
 export type ArtifactIndex = z.infer<typeof ArtifactIndex>;

@@ -23,6 +23,9 @@ kernels:
   - { distro: debian, release: 6.1.0-50-arm64, arch: arm64 }
 `;
 
+/** linux-headers-6.1.0-50-cloud-amd64 depends on linux-headers-6.1.0-50-common. */
+const expectedCommon = (release: string): string => `linux-headers-${release.replace(/-(cloud-)?(amd64|arm64)$/, '')}-common`;
+
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }, async () => {
@@ -64,6 +67,15 @@ describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }
       assert.equal(bytes.subarray(0, 4).toString('latin1'), '\x7fELF');
       // e_machine 247 = EM_BPF: arm64 kernels are cross-compiled to BPF, not to aarch64 code.
       assert.equal(bytes.readUInt16LE(18), 247, `${artifact.path} is a BPF object`);
+      const sources = (artifact.sources ?? []).map((p) => p.name);
+      if (artifact.kind === 'non-core') {
+        // Provenance: both header packages, and the configuration the object was built with.
+        assert.deepEqual(sources.sort(), [`linux-headers-${artifact.kernel.release}`, expectedCommon(artifact.kernel.release)].sort());
+        assert.equal(artifact.buildConfig?.maxPathComponents, 80, 'every kernel of the set is >= 5.5');
+        assert.ok((artifact.buildConfig?.linuxVersionCode ?? 0) >= 0x060100);
+      } else {
+        assert.match(sources[0] ?? '', new RegExp(`^linux-image-${artifact.kernel.release.replace(/[+.]/g, '\\$&')}(-unsigned)?$`));
+      }
     }
   });
 
