@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ARCHES } from '../kernel/identity.js';
 import { releaseProblem } from '../kernel/release.js';
+import { knownDistros } from './known-distros.js';
 
 /**
  * The kernels.yaml format. Every object is strict so a misspelt field is an
@@ -14,7 +15,13 @@ export const ProbeName = z
   .refine((name) => !RESERVED_PROBE_NAMES.has(name), { message: 'is a reserved folder name (core, btf, index)' });
 const RESERVED_PROBE_NAMES = new Set(['core', 'btf', 'index']);
 
-export const DistroName = z.string().regex(/^[a-z][a-z0-9]{1,31}$/, 'a distro name such as "debian"');
+/** Only distros with a registered builder: the JSON Schema lists them for editors too. */
+export const DistroName = z.enum(knownDistros() as [string, ...string[]], {
+  error: (issue) => `unknown distro ${JSON.stringify(issue.input)}, expected one of: ${knownDistros().join(', ')}`,
+});
+
+/** Mirror keys may name any distro family, including ones this version does not build. */
+const MirrorDistro = z.string().regex(/^[a-z][a-z0-9]{1,31}$/, 'a distro name such as "debian"');
 
 export const KernelRelease = z.string().superRefine((release, ctx) => {
   const problem = releaseProblem(release);
@@ -71,7 +78,7 @@ export const KernelsFile = z.strictObject({
     })
     .optional(),
   mirrors: z
-    .record(DistroName, z.url({ protocol: /^https?$/ }))
+    .record(MirrorDistro, z.url({ protocol: /^https?$/ }))
     .optional()
     .describe('Archive base URL per distro (default: from the host configuration)'),
 });

@@ -4,7 +4,6 @@ import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { KernelsFile } from './kernels-schema.js';
-import { knownDistros } from './known-distros.js';
 
 export interface LoadedKernelsFile {
   readonly path: string;
@@ -43,11 +42,6 @@ export function parseKernelsFile(text: string, path: string): LoadedKernelsFile 
   const at = (field: (string | number)[]): string => `${path}:${lineOf(doc, lineCounter, field)}: ${fieldName(field)}`;
   const baseDir = dirname(resolve(path));
 
-  config.kernels.forEach((kernel, i) => {
-    if (!knownDistros().includes(kernel.distro)) {
-      errors.push(`${at(['kernels', i, 'distro'])}: unknown distro "${kernel.distro}", expected one of: ${knownDistros().join(', ')}`);
-    }
-  });
   const seenKernels = new Map<string, number>();
   config.kernels.forEach((kernel, i) => {
     const key = `${kernel.distro}/${kernel.release}/${kernel.arch}`;
@@ -65,11 +59,6 @@ export function parseKernelsFile(text: string, path: string): LoadedKernelsFile 
       errors.push(`${at(['probes', i, 'source'])}: "${probe.source}" leaves the kernels file's folder; expected a path inside ${baseDir}`);
     }
   });
-  for (const [arch, ref] of Object.entries(config.core?.btfFrom ?? {})) {
-    if (ref !== undefined && !knownDistros().includes(ref.distro)) {
-      errors.push(`${at(['core', 'btfFrom', arch, 'distro'])}: unknown distro "${ref.distro}", expected one of: ${knownDistros().join(', ')}`);
-    }
-  }
   for (const arch of new Set(config.kernels.map((k) => k.arch))) {
     if (config.core?.btfFrom?.[arch] === undefined) {
       const first = config.kernels.find((k) => k.arch === arch);
