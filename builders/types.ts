@@ -13,7 +13,7 @@ export interface HeaderTrees {
 export interface FetchedHeaders {
   readonly kernel: KernelIdentity;
   readonly trees: HeaderTrees;
-  /** Package names, versions and sha256 that produced the trees (recorded in the index). */
+  /** Package names, versions and sha256 that produced the trees (recorded in the index); the kernel's own (flavour) package first. */
   readonly packages: readonly PackageRef[];
   /** True when nothing had to be downloaded. */
   readonly fromCache: boolean;

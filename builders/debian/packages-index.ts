@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { xz } from '@napi-rs/lzma';
 import { z } from 'zod';
 import { ArchiveError } from '../../src/errors.js';
 import { fetchBuffer, isNotFound, type HttpOptions } from '../../src/http/client.js';
+import { writeFileAtomically } from '../../src/util/atomic-file.js';
 import { loadRelease, type TrustOptions } from './release.js';
 
 /**
@@ -128,15 +129,7 @@ async function readCached(path: string): Promise<CachedIndex | undefined> {
 
 /** Writes JSON to a temporary name and renames it, so readers never see half a file. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, `${JSON.stringify(value, null, 1)}\n`);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomically(path, `${JSON.stringify(value, null, 1)}\n`);
 }
 
 function usable(cached: CachedIndex | undefined, options: IndexLoadOptions): cached is CachedIndex {

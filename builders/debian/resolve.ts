@@ -32,24 +32,18 @@ export const ResolvedPackage = z.object({
 });
 export type ResolvedPackage = z.infer<typeof ResolvedPackage>;
 
-export const HeaderResolution = z.object({
+const Resolution = z.object({
   release: z.string(),
   arch: z.string(),
   mirror: z.string(),
   /** Trust of the index the answer came from: an unsigned answer never serves a verifying run. */
   trust: Trust,
-  headers: ResolvedPackage,
-  common: ResolvedPackage,
 });
+
+export const HeaderResolution = Resolution.extend({ headers: ResolvedPackage, common: ResolvedPackage });
 export type HeaderResolution = z.infer<typeof HeaderResolution>;
 
-export const ImageResolution = z.object({
-  release: z.string(),
-  arch: z.string(),
-  mirror: z.string(),
-  trust: Trust,
-  image: ResolvedPackage,
-});
+export const ImageResolution = Resolution.extend({ image: ResolvedPackage });
 export type ImageResolution = z.infer<typeof ImageResolution>;
 
 export interface ResolveContext {

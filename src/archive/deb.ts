@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { xz } from '@napi-rs/lzma';
 import { decompress as zstdDecompress } from 'fzstd';
 import tarStream, { type ExtractEvents } from 'tar-stream';
 import { ArchiveError } from '../errors.js';
+import { writeAtomically } from '../util/atomic-file.js';
 import { listArMembers, readArMember } from './ar.js';
 
 /**
@@ -235,15 +235,7 @@ export async function extractDebMember(debPath: string, member: string, destFile
       entry.resume();
       throw new ArchiveError(`${debPath}: ${member} is a ${entry.header.type}, not a regular file`);
     }
-    await mkdir(dirname(destFile), { recursive: true });
-    const tmp = join(dirname(destFile), `.${basename(destFile)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    try {
-      await writeEntry(entry, tmp, 0o644);
-      await rename(tmp, destFile);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeAtomically(destFile, (tmp) => writeEntry(entry, tmp, 0o644));
     return;
   }
   throw new ArchiveError(`${debPath}: no ${member} in data.tar`);

@@ -3,11 +3,9 @@
  * the target arch (the build machine's own /sys/kernel/btf/vmlinux is the
  * wrong arch half of the time).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { ArchiveError } from '../errors.js';
 import { run } from '../exec/exec.js';
+import { writeFileAtomically } from '../util/atomic-file.js';
 
 const BPFTOOL_TIMEOUT_MS = 120_000;
 
@@ -19,14 +17,6 @@ export async function generateVmlinuxHeader(btfPath: string, outPath: string): P
   if (!stdout.startsWith('#ifndef __VMLINUX_H__')) {
     throw new ArchiveError(`bpftool did not produce a vmlinux.h from ${btfPath}`);
   }
-  await mkdir(dirname(outPath), { recursive: true });
-  // Temp file in the same folder, then rename: readers (parallel compiles) never see half a header.
-  const temp = `${outPath}.${randomUUID()}.tmp`;
-  try {
-    await writeFile(temp, stdout);
-    await rename(temp, outPath);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  // Readers (parallel compiles) never see half a header.
+  await writeFileAtomically(outPath, stdout);
 }

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChecksumError, KbuildError, NetworkError, errorMessage } from '../errors.js';
+import { writeAtomically } from '../util/atomic-file.js';
 
 /**
  * The one HTTP client of kbuild: every download (indexes, packages, images)
@@ -156,11 +156,16 @@ export async function fetchBuffer(url: string, options: HttpOptions = {}, limits
 }
 
 function checkContent(url: string, body: Buffer, expected: ExpectedContent): void {
-  if (expected.size !== undefined && body.length !== expected.size) {
-    throw new ChecksumError(`${url}: expected ${expected.size} bytes, received ${body.length}`);
+  checkReceived(url, expected, body.length, () => createHash('sha256').update(body).digest('hex'));
+}
+
+/** Size first (cheap, and the clearer message for a cut-short body), then sha256. */
+function checkReceived(url: string, expected: ExpectedContent, received: number, sha256: () => string): void {
+  if (expected.size !== undefined && received !== expected.size) {
+    throw new ChecksumError(`${url}: expected ${expected.size} bytes, received ${received}`);
   }
   const want = expected.sha256.toLowerCase();
-  const actual = createHash('sha256').update(body).digest('hex');
+  const actual = sha256();
   if (actual !== want) throw new ChecksumError(`${url}: sha256 mismatch, expected ${want}, actual ${actual}`);
 }
 
@@ -175,11 +180,8 @@ export async function downloadToFile(
   expected: ExpectedContent,
   options: HttpOptions = {},
 ): Promise<void> {
-  const want = expected.sha256.toLowerCase();
-  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(dirname(dest), { recursive: true });
-  try {
-    await withRetry(url, options, async (signal, touch) => {
+  await writeAtomically(dest, (tmp) =>
+    withRetry(url, options, async (signal, touch) => {
       const response = await get(url, options, signal);
       touch();
       const hash = createHash('sha256');
@@ -202,17 +204,7 @@ export async function downloadToFile(
       } finally {
         await file.close();
       }
-      if (expected.size !== undefined && bytes !== expected.size) {
-        throw new ChecksumError(`${url}: expected ${expected.size} bytes, received ${bytes}`);
-      }
-      const actual = hash.digest('hex');
-      if (actual !== want) {
-        throw new ChecksumError(`${url}: sha256 mismatch, expected ${want}, actual ${actual}`);
-      }
-    });
-    await rename(tmp, dest);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+      checkReceived(url, expected, bytes, () => hash.digest('hex'));
+    }),
+  );
 }

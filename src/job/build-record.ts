@@ -18,7 +18,11 @@ export async function readBuildRecord(store: ArtifactStore, key: string): Promis
 /** The record, only when the artifact it describes is in the store with the same bytes. */
 export async function readIntactRecord(store: ArtifactStore, key: string): Promise<IndexArtifact | undefined> {
   const record = await readBuildRecord(store, key);
-  if (record === undefined) return undefined;
-  const bytes = await store.get(record.path);
-  return bytes !== undefined && bytes.length === record.size && sha256Hex(bytes) === record.sha256 ? record : undefined;
+  return record !== undefined && (await storedBytesMatch(store, record)) ? record : undefined;
+}
+
+/** Whether the store holds exactly the bytes (size and sha256) an artifact entry promises. */
+export async function storedBytesMatch(store: ArtifactStore, artifact: IndexArtifact): Promise<boolean> {
+  const bytes = await store.get(artifact.path);
+  return bytes !== undefined && bytes.length === artifact.size && sha256Hex(bytes) === artifact.sha256;
 }

@@ -27,7 +27,7 @@ export interface CompileContext {
 
 export interface BuiltObject {
   readonly downloaded: boolean;
-  readonly packageVersion?: string;
+  /** The kernel's own package first (flavour headers, or the image): its version is the kernel's package version. */
   readonly sources: readonly IndexSourcePackage[];
   readonly buildConfig?: IndexBuildConfig;
 }
@@ -59,10 +59,8 @@ export async function buildNonCoreObject(job: NonCoreJob, c: CompileContext): Pr
     },
     c.signal,
   );
-  const flavour = headers.packages[0];
   return {
     downloaded: !headers.fromCache,
-    ...(flavour === undefined ? {} : { packageVersion: flavour.version }),
     sources: headers.packages.map(sourcePackage),
     buildConfig: {
       linuxVersionCode: config.versionCode,
@@ -94,7 +92,7 @@ export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<
     },
     c.signal,
   );
-  return { downloaded: !image.fromCache, packageVersion: image.package.version, sources: [sourcePackage(image.package)] };
+  return { downloaded: !image.fromCache, sources: [sourcePackage(image.package)] };
 }
 
 function sourcePackage(ref: PackageRef): IndexSourcePackage {

@@ -1,11 +1,11 @@
 import { copyFile, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { HeaderTrees } from '../../builders/types.js';
 import { CompileError, KbuildError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
 import type { BuildStep, Executor } from '../executor/types.js';
 import { clangHostTriple, kernelSourceArch, targetArchMacro, type Arch } from '../kernel/identity.js';
+import { writeAtomically } from '../util/atomic-file.js';
 import { CONFIG_HEADER_NAME } from './build-config.js';
 
 /**
@@ -190,18 +190,12 @@ function toCompileError(err: unknown, s: BuildStep, input: CompileInputBase): un
 
 /** Rename into place so a reader never sees half an object; copy first across filesystems. */
 async function publish(from: string, to: string): Promise<void> {
-  await mkdir(dirname(to), { recursive: true });
-  const temp = join(dirname(to), `.${basename(to)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await rename(from, temp).catch(async (err: NodeJS.ErrnoException) => {
+  await writeAtomically(to, (temp) =>
+    rename(from, temp).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EXDEV') throw err;
       await copyFile(from, temp);
-    });
-    await rename(temp, to);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+    }),
+  );
 }
 
 const includeDirs = new WeakMap<Executor, Promise<string>>();

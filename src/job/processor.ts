@@ -10,7 +10,7 @@ import { coreKey, nonCoreKey, recordKey } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
 import { buildId, sha256Hex } from './build-id.js';
 import { buildCoreObject, buildNonCoreObject, templateDigest } from './compile-job.js';
-import { readIntactRecord } from './build-record.js';
+import { readIntactRecord, storedBytesMatch } from './build-record.js';
 import { jobArch, jobKernel, jobLabel, type BuildJob } from './types.js';
 
 export interface ProcessorDeps {
@@ -74,13 +74,14 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
         : await buildNonCoreObject(job, { builder, context, executor: deps.executor, probeDir, scratch, outFile, stage, signal });
 
     stage('store');
+    const packageVersion = built.sources[0]?.version;
     const bytes = await readFile(outFile);
     const artifact: IndexArtifact = {
       path: key,
       probe: job.probe.name,
       kind: job.kind,
       arch: jobArch(job),
-      kernel: { ...jobKernel(job), ...(built.packageVersion === undefined ? {} : { packageVersion: built.packageVersion }) },
+      kernel: { ...jobKernel(job), ...(packageVersion === undefined ? {} : { packageVersion }) },
       size: bytes.length,
       sha256: sha256Hex(bytes),
       buildId: id,
@@ -106,8 +107,7 @@ export function artifactKey(job: BuildJob): string {
 
 /** Reads the stored bytes back: what the index will promise is what the store holds. */
 async function verifyStored(store: ArtifactStore, artifact: IndexArtifact): Promise<IndexArtifact['verification'][number]> {
-  const stored = await store.get(artifact.path);
-  if (stored === undefined || stored.length !== artifact.size || sha256Hex(stored) !== artifact.sha256) {
+  if (!(await storedBytesMatch(store, artifact))) {
     throw new KbuildError('E_STORE_VERIFY', `${artifact.path}: stored bytes differ from the built object`, { retryable: true });
   }
   return { method: 'sha256', result: 'ok' };

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { copyFile, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeAtomically, writeFileAtomically } from '../util/atomic-file.js';
 import { assertSafeKey } from './keys.js';
 import type { ArtifactStore, StoreObjectInfo } from './types.js';
 
@@ -17,11 +17,11 @@ export class FsStore implements ArtifactStore {
   }
 
   async putFile(key: string, sourcePath: string): Promise<void> {
-    await this.atomically(key, (tmp) => copyFile(sourcePath, tmp));
+    await writeAtomically(this.pathOf(key), (tmp) => copyFile(sourcePath, tmp));
   }
 
   async putBytes(key: string, bytes: Uint8Array): Promise<void> {
-    await this.atomically(key, (tmp) => writeFile(tmp, bytes));
+    await writeFileAtomically(this.pathOf(key), bytes);
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -43,16 +43,4 @@ export class FsStore implements ArtifactStore {
 
   async close(): Promise<void> {}
 
-  private async atomically(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
-    const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    try {
-      await write(tmp);
-      await rename(tmp, target);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-  }
 }
