@@ -9,11 +9,20 @@ export interface Rejection {
   readonly reason: string;
 }
 
+/** An external BTF file libbpf needs for a CO-RE object (`btf_custom_path`), as listed in the index. */
+export interface PickedBtf {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+  /** `minimized`: cut to what this object relocates against; `full`: the kernel's whole BTF (fallback). */
+  readonly kind: 'minimized' | 'full';
+}
+
 export interface PickResult {
   readonly host: HostIdentity;
   readonly probe: string;
   /** Undefined when nothing in the index can run on this host. */
-  readonly choice?: { readonly artifact: IndexArtifact; readonly mode: PickMode; readonly reason: string };
+  readonly choice?: { readonly artifact: IndexArtifact; readonly mode: PickMode; readonly reason: string; readonly btf?: PickedBtf };
   readonly rejected: readonly Rejection[];
   /** Set when the only way forward is an external BTF the index does not yet provide. */
   readonly needs?: string;
