@@ -34,6 +34,17 @@ export interface FetchedImage {
   readonly fromCache: boolean;
 }
 
+/** A debug package holding the kernel's vmlinux with DWARF (for `pahole -J`). */
+export interface FetchedDebugPackage {
+  readonly kernel: KernelIdentity;
+  /** The package file (.deb, ...), verified against the archive's checksums. */
+  readonly path: string;
+  /** Path of the vmlinux inside the package's payload, e.g. usr/lib/debug/boot/vmlinux-<release>. */
+  readonly vmlinuxMember: string;
+  readonly package: PackageRef;
+  readonly fromCache: boolean;
+}
+
 export interface BuilderContext {
   readonly cacheDir: string;
   /** Per-distro mirror override from configuration. */
@@ -50,4 +61,6 @@ export interface DistroBuilder {
   readonly covers: string;
   fetchHeaders(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedHeaders>;
   fetchImage(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedImage>;
+  /** Optional: the debug package, for kernels whose image carries no BTF. */
+  fetchDebugPackage?(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedDebugPackage>;
 }

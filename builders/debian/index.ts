@@ -7,10 +7,10 @@ import { downloadToFile, isNotFound, type HttpOptions } from '../../src/http/cli
 import type { KernelIdentity } from '../../src/kernel/identity.js';
 import { releaseProblem } from '../../src/kernel/release.js';
 import { createLogger } from '../../src/log.js';
-import type { BuilderContext, DistroBuilder, FetchedHeaders, FetchedImage, PackageRef } from '../types.js';
+import type { BuilderContext, DistroBuilder, FetchedDebugPackage, FetchedHeaders, FetchedImage, PackageRef } from '../types.js';
 import { findMirror } from './mirror.js';
 import { DEFAULT_KEYRING, type TrustOptions } from './release.js';
-import { DEBIAN_SUITES, resolveHeaders, resolveImage, type ResolveContext, type ResolvedPackage } from './resolve.js';
+import { DEBIAN_SUITES, resolveDebug, resolveHeaders, resolveImage, type ResolveContext, type ResolvedPackage } from './resolve.js';
 
 export interface DebianBuilderOptions {
   /** Suites searched in order; the first that lists the kernel wins. */
@@ -166,6 +166,19 @@ async function fetchImage(operation: Operation): Promise<FetchedImage> {
   return { kernel, path: join(entry.path, file), package: asRef(resolved.image), fromCache: operation.downloads === 0 };
 }
 
+/** The -dbg package is ~280 MB (cloud) to ~1 GB: kept whole in the cache, never unpacked (see src/btf/dbg-btf.ts). */
+async function fetchDebugPackage(operation: Operation): Promise<FetchedDebugPackage> {
+  const { value: resolved } = await resolveDebug(operation.resolve, operation.kernel);
+  const path = await fetchDeb(operation, resolved.image);
+  return {
+    kernel: operation.kernel,
+    path,
+    vmlinuxMember: `usr/lib/debug/boot/vmlinux-${operation.kernel.release}`,
+    package: asRef(resolved.image),
+    fromCache: operation.downloads === 0,
+  };
+}
+
 /**
  * A resolution can outlive the mirror's copy of a package (old ABIs leave the
  * suites); on a 404 the kernel is resolved again from fresh indexes, once.
@@ -187,6 +200,8 @@ export function createDebianBuilder(options: DebianBuilderOptions = {}): DistroB
     fetchHeaders: (kernel, context) =>
       withRefresh(async (refresh) => fetchHeaders(await start(kernel, context, options, refresh))),
     fetchImage: (kernel, context) => withRefresh(async (refresh) => fetchImage(await start(kernel, context, options, refresh))),
+    fetchDebugPackage: (kernel, context) =>
+      withRefresh(async (refresh) => fetchDebugPackage(await start(kernel, context, options, refresh))),
   };
 }
 

@@ -93,6 +93,15 @@ function pickImage(index: CachedIndex, suite: string, release: string): Resolved
   return undefined;
 }
 
+/**
+ * linux-image-<release>-dbg: the vmlinux with DWARF, for `pahole -J` when a kernel's BTF is not in its image.
+ * Debian builds it from the same source package into main, so every suite that has the image has it.
+ */
+function pickDebug(index: CachedIndex, suite: string, release: string): ResolvedPackage | undefined {
+  const stanza = index.packages.find((p) => p.package === `linux-image-${release}-dbg`);
+  return stanza === undefined ? undefined : toRef(stanza, suite);
+}
+
 /** Searches the suites in order, stopping at the first hit; every index fetched on the way is cached. */
 async function searchSuites<T>(
   context: ResolveContext,
@@ -173,6 +182,16 @@ export async function resolveImage(
 ): Promise<{ value: ImageResolution; fromCache: boolean }> {
   return remembered(resolutionPath(context, kernel, 'image'), ImageResolution, context, async () => {
     const { found: image, trust } = await searchSuites(context, kernel, (index, suite) => pickImage(index, suite, kernel.release));
+    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, image };
+  });
+}
+
+export async function resolveDebug(
+  context: ResolveContext,
+  kernel: KernelIdentity,
+): Promise<{ value: ImageResolution; fromCache: boolean }> {
+  return remembered(resolutionPath(context, kernel, 'dbg'), ImageResolution, context, async () => {
+    const { found: image, trust } = await searchSuites(context, kernel, (index, suite) => pickDebug(index, suite, kernel.release));
     return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, image };
   });
 }

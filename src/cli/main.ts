@@ -43,6 +43,46 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await pickCommand(opts);
     });
 
+  const btf = program.command('btf').description('External BTF steps alone: extract from an image, generate from a source, minimize for objects');
+  btf
+    .command('extract')
+    .description('Extract the BTF embedded in a kernel image (a file, or fetched for --release)')
+    .option('--image <file>', 'bzImage (x86_64) or Image (arm64)')
+    .option('--distro <distro>', 'distro of --release', 'debian')
+    .option('--release <release>', 'kernel release whose image package to fetch')
+    .addOption(new Option('--arch <arch>', 'arch of the image').choices(['x86_64', 'arm64']).makeOptionMandatory())
+    .requiredOption('-o, --out <file>', 'where to write the raw BTF')
+    .action(async (opts: { image?: string; distro?: string; release?: string; arch?: string; out: string }) => {
+      const { btfExtractCommand } = await import('./commands/btf.js');
+      exitCode = await btfExtractCommand(opts);
+    });
+  btf
+    .command('generate')
+    .description("Full BTF of a kernel from the first source that has it (image, then dbg + pahole -J, then an archive)")
+    .option('--distro <distro>', 'distro', 'debian')
+    .requiredOption('--release <release>', 'kernel release (uname -r)')
+    .addOption(new Option('--arch <arch>', 'arch').choices(['x86_64', 'arm64']).makeOptionMandatory())
+    .option('--sources <list>', 'comma-separated sources in order (image,dbg,archive)')
+    .option('--archive <url-or-folder>', 'BTFHub-style archive: <distro>/<version>/<arch>/<release>.btf.tar.xz')
+    .option('--distro-version <v>', 'distro version for archive paths (e.g. 11)')
+    .requiredOption('-o, --out <file>', 'where to write the raw BTF')
+    .option('--json', 'print where the BTF came from as JSON')
+    .action(async (opts: { distro?: string; release?: string; arch?: string; sources?: string; archive?: string; distroVersion?: string; out: string; json?: boolean }) => {
+      const { btfGenerateCommand } = await import('./commands/btf.js');
+      exitCode = await btfGenerateCommand(opts);
+    });
+  btf
+    .command('minimize')
+    .description('Cut a full BTF to what CO-RE objects relocate against (bpftool gen min_core_btf) and check the relocations')
+    .argument('<objects...>', 'CO-RE objects')
+    .requiredOption('--btf <file>', 'the full BTF of the target kernel')
+    .requiredOption('-o, --out <file>', 'where to write the minimized BTF')
+    .option('--json', 'print the relocation check as JSON')
+    .action(async (objects: string[], opts: { btf: string; out: string; json?: boolean }) => {
+      const { btfMinimizeCommand } = await import('./commands/btf.js');
+      exitCode = await btfMinimizeCommand(objects, opts);
+    });
+
   program
     .command('schema')
     .description('Print the JSON Schema of kernels.yaml (for editors), or of index.json')

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ARCHES } from '../kernel/identity.js';
 import { releaseProblem } from '../kernel/release.js';
 import { knownDistros } from './known-distros.js';
+import { BTF_SOURCES } from '../btf/source-names.js';
 
 /**
  * The kernels.yaml format. Every object is strict so a misspelt field is an
@@ -57,11 +58,41 @@ export const Probe = z.strictObject({
   tweaks: z.array(Tweak).default([]).describe('Probe-specific build tweaks by kernel version'),
 });
 
+/** `true`/`false` as the kernels file says, `auto` from the kernel's own configuration. */
+export const KernelBtf = z.union([z.boolean(), z.literal('auto')]);
+
+export const BtfSourceName = z.enum(BTF_SOURCES);
+
+/**
+ * Where the full BTF of a kernel without BTF comes from. An archive is a base
+ * URL or a folder laid out like BTFHub's: <distro>/<version>/<arch>/<release>.btf.tar.xz.
+ */
+export const BtfSettings = z.strictObject({
+  sources: z
+    .array(BtfSourceName)
+    .min(1)
+    .refine((list) => new Set(list).size === list.length, 'lists a source twice')
+    .default([...BTF_SOURCES])
+    .describe('Sources tried in order: image (BTF inside the kernel image), dbg (debug package + pahole -J), archive'),
+  archive: z
+    .union([z.url({ protocol: /^https?$/ }), z.string().regex(/^\/[^\0]*$/, 'an absolute folder path or an http(s) URL')])
+    .optional()
+    .describe('BTFHub-style archive: a base URL or an absolute folder'),
+});
+
 export const KernelEntry = z.strictObject({
   distro: DistroName,
   release: KernelRelease.describe('As `uname -r` prints it'),
   arch: z.enum(ARCHES),
   version: KernelVersion.optional().describe('As driverkit\'s kernelversion / `uname -v`'),
+  btf: KernelBtf.default('auto').describe(
+    'Whether the kernel exposes /sys/kernel/btf/vmlinux: false = CO-RE needs an external (minimized) BTF, auto = read CONFIG_DEBUG_INFO_BTF from its .config',
+  ),
+  distroVersion: z
+    .string()
+    .regex(/^[0-9][0-9.]{0,15}$/, 'a distro version such as "11" or "20.04"')
+    .optional()
+    .describe('Distro version for BTFHub-style archive paths (<distro>/<version>/<arch>/<release>.btf.tar.xz)'),
 });
 
 export const KernelRef = z.strictObject({ distro: DistroName, release: KernelRelease });
@@ -77,6 +108,7 @@ export const KernelsFile = z.strictObject({
         .describe('Kernel whose BTF generates vmlinux.h per arch (default: the first kernel of that arch)'),
     })
     .optional(),
+  btf: BtfSettings.optional().describe('External BTF for kernels that lack their own (btf: false)'),
   mirrors: z
     .record(MirrorDistro, z.url({ protocol: /^https?$/ }))
     .optional()
@@ -87,3 +119,4 @@ export type Probe = z.infer<typeof Probe>;
 export type KernelEntry = z.infer<typeof KernelEntry>;
 export type KernelsFile = z.infer<typeof KernelsFile>;
 export type Tweak = z.infer<typeof Tweak>;
+export type BtfSettings = z.infer<typeof BtfSettings>;

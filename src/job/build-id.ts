@@ -19,6 +19,8 @@ export function buildId(job: BuildJob, toolchain: string, templateDigest: string
     kernel: { distro: kernel.distro, release: kernel.release, arch: kernel.arch, version: kernel.version ?? null },
     toolchain,
     template: job.kind === 'core' ? null : templateDigest,
+    // Only when present, so ids of jobs without external BTF stay as they were.
+    ...(job.kind === 'non-core' && job.externalBtf !== undefined ? { externalBtf: job.externalBtf } : {}),
   };
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
 }

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import type { BuilderContext, DistroBuilder, PackageRef } from '../../builders/types.js';
-import { ensureEntry } from '../cache/content-cache.js';
-import { extractBtfFromImage } from '../btf/extract-image.js';
-import { generateVmlinuxHeader } from '../btf/vmlinux-header.js';
+import { imageBtfEntry } from '../btf/image-btf.js';
+import { kernelConfigHasBtf } from '../btf/kernel-config.js';
 import type { Executor } from '../executor/types.js';
 import type { IndexBuildConfig, IndexSourcePackage } from '../loader/index-schema.js';
 import { templateText } from '../template/render.js';
@@ -30,6 +28,8 @@ export interface BuiltObject {
   /** The kernel's own package first (flavour headers, or the image): its version is the kernel's package version. */
   readonly sources: readonly IndexSourcePackage[];
   readonly buildConfig?: IndexBuildConfig;
+  /** Non-CO-RE: whether the kernel's .config enables CONFIG_DEBUG_INFO_BTF (undefined: no .config). */
+  readonly kernelHasBtf?: boolean;
 }
 
 const CONFIG_TEMPLATE = 'kbuild-config.h';
@@ -59,7 +59,9 @@ export async function buildNonCoreObject(job: NonCoreJob, c: CompileContext): Pr
     },
     c.signal,
   );
+  const kernelHasBtf = await kernelConfigHasBtf(headers.trees.flavour);
   return {
+    ...(kernelHasBtf === undefined ? {} : { kernelHasBtf }),
     downloaded: !headers.fromCache,
     sources: headers.packages.map(sourcePackage),
     buildConfig: {
@@ -74,11 +76,7 @@ export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<
   c.stage('fetch');
   const image = await c.builder.fetchImage(job.btfKernel, c.context);
   // vmlinux.h is cached per kernel image: many probes, one extraction.
-  const header = await ensureEntry(c.context.cacheDir, 'vmlinux-h', image.package.sha256, async (dir) => {
-    const btf = await extractBtfFromImage(image.path, job.arch);
-    await writeFile(join(dir, 'vmlinux.btf'), btf);
-    await generateVmlinuxHeader(join(dir, 'vmlinux.btf'), join(dir, 'vmlinux.h'));
-  });
+  const vmlinuxDir = await imageBtfEntry(c.context.cacheDir, image, job.arch);
   c.stage('compile');
   await compileCore(
     c.executor,
@@ -88,7 +86,7 @@ export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<
       arch: job.arch,
       workDir: join(c.scratch, 'work'),
       output: c.outFile,
-      vmlinuxDir: header.path,
+      vmlinuxDir,
     },
     c.signal,
   );

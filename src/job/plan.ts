@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { LoadedKernelsFile } from '../config/load-kernels-file.js';
 import type { Arch, KernelIdentity } from '../kernel/identity.js';
 import { loadProbeBundle } from './probe-bundle.js';
-import type { BuildJob } from './types.js';
+import { BTF_SOURCES } from '../btf/source-names.js';
+import type { BuildJob, ExternalBtfRequest } from './types.js';
 
 export interface BuildPlan {
   readonly jobs: readonly BuildJob[];
@@ -23,7 +24,10 @@ export async function planBuild(loaded: LoadedKernelsFile): Promise<BuildPlan> {
   for (const probe of config.probes) {
     const bundle = await loadProbeBundle(probe.name, resolve(baseDir, probe.source), probe.tweaks);
     for (const arch of arches) jobs.push({ kind: 'core', probe: bundle, arch, btfKernel: btfKernelFor(arch, loaded, kernels) });
-    for (const kernel of kernels) jobs.push({ kind: 'non-core', probe: bundle, kernel });
+    kernels.forEach((kernel, i) => {
+      const externalBtf = externalBtfRequest(loaded, i, btfKernelFor(kernel.arch, loaded, kernels));
+      jobs.push({ kind: 'non-core', probe: bundle, kernel, ...(externalBtf === undefined ? {} : { externalBtf }) });
+    });
   }
   return { jobs, mirrors: config.mirrors ?? {} };
 }
@@ -34,4 +38,18 @@ function btfKernelFor(arch: Arch, loaded: LoadedKernelsFile, kernels: readonly K
   const first = kernels.find((k) => k.arch === arch);
   if (first === undefined) throw new Error(`no kernel of arch ${arch}`);
   return { distro: first.distro, release: first.release, arch };
+}
+
+/** Kernels with btf: true need nothing; false always gets external BTF, auto when its .config says so. */
+function externalBtfRequest(loaded: LoadedKernelsFile, i: number, coreBtfKernel: KernelIdentity): ExternalBtfRequest | undefined {
+  const entry = loaded.config.kernels[i];
+  if (entry === undefined || entry.btf === true) return undefined;
+  const settings = loaded.config.btf;
+  return {
+    when: entry.btf === false ? 'always' : 'auto',
+    coreBtfKernel,
+    sources: settings?.sources ?? [...BTF_SOURCES],
+    ...(settings?.archive === undefined ? {} : { archive: settings.archive }),
+    ...(entry.distroVersion === undefined ? {} : { distroVersion: entry.distroVersion }),
+  };
 }

@@ -11,6 +11,8 @@ import type { ArtifactStore } from '../store/types.js';
 import { buildId, sha256Hex } from './build-id.js';
 import { buildCoreObject, buildNonCoreObject, templateDigest } from './compile-job.js';
 import { readIntactRecord, storedBytesMatch } from './build-record.js';
+import { externalBtfIntact } from '../btf/btf-store.js';
+import { makeExternalBtf } from './external-btf-step.js';
 import { jobArch, jobKernel, jobLabel, type BuildJob } from './types.js';
 
 export interface ProcessorDeps {
@@ -46,7 +48,7 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
   const id = buildId(job, toolchain, await templateDigest());
   const key = artifactKey(job);
   const existing = await readIntactRecord(deps.store, key);
-  if (existing?.buildId === id) {
+  if (existing?.buildId === id && (await externalBtfIntact(deps.store, existing))) {
     deps.log.debug({ job: jobLabel(job), key }, 'artifact up to date');
     return { status: 'skipped', artifact: existing, downloaded: false };
   }
@@ -73,6 +75,16 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
         ? await buildCoreObject(job, { builder, context, executor: deps.executor, probeDir, scratch, outFile, stage, signal })
         : await buildNonCoreObject(job, { builder, context, executor: deps.executor, probeDir, scratch, outFile, stage, signal });
 
+    let externalBtf: IndexArtifact['externalBtf'];
+    let downloaded = built.downloaded;
+    if (job.kind === 'non-core' && job.externalBtf !== undefined && (job.externalBtf.when === 'always' || built.kernelHasBtf === false)) {
+      const made = await makeExternalBtf(job, job.externalBtf, {
+        store: deps.store, executor: deps.executor, builderFor: deps.builderFor, context, probeDir, scratch, stage, signal,
+      });
+      externalBtf = made.btf;
+      downloaded ||= made.downloaded;
+    }
+
     stage('store');
     const packageVersion = built.sources[0]?.version;
     const bytes = await readFile(outFile);
@@ -89,12 +101,13 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
       verification: [],
       sources: [...built.sources],
       ...(built.buildConfig === undefined ? {} : { buildConfig: built.buildConfig }),
+      ...(externalBtf === undefined ? {} : { externalBtf }),
     };
     await deps.store.putFile(key, outFile);
     const verification = await verifyStored(deps.store, artifact);
     const record: IndexArtifact = { ...artifact, verification: [verification] };
     await deps.store.putBytes(recordKey(key), Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
-    return { status: 'built', artifact: record, downloaded: built.downloaded };
+    return { status: 'built', artifact: record, downloaded };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -1,11 +1,29 @@
 import type { Arch, KernelIdentity } from '../kernel/identity.js';
+import type { BtfSourceName } from '../btf/source-names.js';
 import type { ProbeBundle } from './probe-bundle.js';
+
+/**
+ * Asks a per-kernel job to also make the external BTF its kernel needs for
+ * the probe's CO-RE object. Everything the step needs is in the job (no
+ * dependency on the CO-RE job): it compiles the arch's CO-RE object itself,
+ * from the same inputs, so its bytes equal the stored CO-RE artifact's.
+ */
+export interface ExternalBtfRequest {
+  /** `always`: kernels.yaml says btf: false; `auto`: only when the kernel's .config lacks CONFIG_DEBUG_INFO_BTF. */
+  readonly when: 'always' | 'auto';
+  /** The kernel whose BTF makes the arch's vmlinux.h (the CO-RE job's btfKernel). */
+  readonly coreBtfKernel: KernelIdentity;
+  readonly sources: readonly BtfSourceName[];
+  readonly archive?: string;
+  readonly distroVersion?: string;
+}
 
 /** A per-kernel (non-CO-RE) build of one probe. */
 export interface NonCoreJob {
   readonly kind: 'non-core';
   readonly probe: ProbeBundle;
   readonly kernel: KernelIdentity;
+  readonly externalBtf?: ExternalBtfRequest;
 }
 
 /** One CO-RE build per probe and arch, against the BTF of `btfKernel`. */

@@ -44,6 +44,54 @@ export const IndexBuildConfig = z.strictObject({
   defines: z.record(z.string(), z.string()),
 });
 
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** A BTF file in the store (content-addressed: btf/<sha256>.btf). */
+export const IndexBtfBlob = z.strictObject({
+  path: SafeKey,
+  size: z.number().int().nonnegative(),
+  sha256: Sha256,
+});
+
+/** Where a kernel's full BTF came from (in the order kernels.yaml's btf.sources tries them). */
+export const IndexBtfSource = z.strictObject({
+  kind: z.enum(['image', 'dbg', 'archive']),
+  /** The kernel image or debug package, for image and dbg. */
+  package: IndexSourcePackage.optional(),
+  /** The archive file, for archive. */
+  location: z.string().max(1024).optional(),
+  /** The full BTF: size and sha256 of what was minimized. */
+  size: z.number().int().nonnegative(),
+  sha256: Sha256,
+});
+
+/** libbpf's CO-RE relocations against the minimized BTF compared with those against the full BTF. */
+export const IndexRelocationCheck = z.strictObject({
+  result: z.enum(['ok', 'failed']),
+  relocations: z.number().int().nonnegative(),
+  detail: z.string().max(4096).optional(),
+});
+
+/**
+ * External BTF made by a per-kernel job for one CO-RE object: `btf` is the
+ * minimized BTF, or the full one when minimizing failed (`kind` says which).
+ */
+export const IndexExternalBtf = z.strictObject({
+  /** The CO-RE object it serves (core/<arch>/<probe>.o) and that object's sha256 when the BTF was cut. */
+  core: SafeKey,
+  coreSha256: Sha256,
+  kind: z.enum(['minimized', 'full']),
+  btf: IndexBtfBlob,
+  source: IndexBtfSource,
+  relocationCheck: IndexRelocationCheck,
+});
+
+/** Per kernel without its own BTF: which blob serves which CO-RE object. */
+export const IndexKernelBtf = z.strictObject({
+  kernel: IndexKernel,
+  objects: z.array(IndexExternalBtf.extend({ probe: z.string() })),
+});
+
 export const IndexArtifact = z.strictObject({
   path: SafeKey,
   probe: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
@@ -59,6 +107,8 @@ export const IndexArtifact = z.strictObject({
   /** Header packages (non-CO-RE) or the kernel image package whose BTF made vmlinux.h (CO-RE). */
   sources: z.array(IndexSourcePackage).optional(),
   buildConfig: IndexBuildConfig.optional(),
+  /** Non-CO-RE records of kernels without BTF: the external BTF this job made (gathered into `kernelBtf`). */
+  externalBtf: IndexExternalBtf.optional(),
 });
 
 export const IndexFailure = z.strictObject({
@@ -76,6 +126,8 @@ export const ArtifactIndex = z.strictObject({
   generator: z.string(),
   artifacts: z.array(IndexArtifact),
   failures: z.array(IndexFailure).default([]),
+  /** Kernels without their own BTF and the external BTF per CO-RE object (see IndexKernelBtf). */
+  kernelBtf: z.array(IndexKernelBtf).default([]),
 });
 
 export type IndexArch = z.infer<typeof IndexArch>;
@@ -85,3 +137,6 @@ export type IndexSourcePackage = z.infer<typeof IndexSourcePackage>;
 export type IndexBuildConfig = z.infer<typeof IndexBuildConfig>;
 export type IndexFailure = z.infer<typeof IndexFailure>;
 export type ArtifactIndex = z.infer<typeof ArtifactIndex>;
+export type IndexExternalBtf = z.infer<typeof IndexExternalBtf>;
+export type IndexKernelBtf = z.infer<typeof IndexKernelBtf>;
+export type IndexBtfSource = z.infer<typeof IndexBtfSource>;

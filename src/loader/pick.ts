@@ -1,4 +1,4 @@
-import type { ArtifactIndex, IndexArtifact } from './index-schema.js';
+import type { ArtifactIndex, IndexArtifact, IndexKernelBtf } from './index-schema.js';
 import type { HostIdentity } from './host.js';
 
 export type PickMode = 'non-core' | 'core' | 'core+external-btf';
@@ -31,8 +31,10 @@ export interface PickResult {
 /**
  * Picks the artifact for one probe: an exact non-CO-RE match first (no BTF
  * needed, built against this very kernel's headers), else the CO-RE object of
- * the host's arch when the kernel carries its own BTF. Every option not taken
- * is listed with the reason, so "unsupported kernel" is never a mystery.
+ * the host's arch when the kernel carries its own BTF, else that CO-RE object
+ * with the external BTF the index lists for this kernel (minimized; the full
+ * BTF only when no minimized one exists). Every option not taken is listed
+ * with the reason, so "unsupported kernel" is never a mystery.
  */
 export function pick(index: ArtifactIndex, host: HostIdentity, probe: string): PickResult {
   const rejected: Rejection[] = [];
@@ -56,10 +58,36 @@ export function pick(index: ArtifactIndex, host: HostIdentity, probe: string): P
     return { host, probe, choice: { artifact: core, mode: 'core', reason: 'no exact build for this kernel; the kernel has BTF for CO-RE relocations' }, rejected };
   }
   if (core !== undefined) {
-    reject(core, 'the kernel has no /sys/kernel/btf/vmlinux and the index has no external BTF for it');
-    return { host, probe, rejected, needs: `an external BTF for ${host.distro} ${host.release} ${host.arch}` };
+    const external = externalBtfFor(index.kernelBtf, host, probe, core);
+    if ('btf' in external) {
+      return { host, probe, choice: { artifact: core, mode: 'core+external-btf', reason: external.reason, btf: external.btf }, rejected };
+    }
+    reject(core, `the kernel has no /sys/kernel/btf/vmlinux and ${external.missing}`);
+    return { host, probe, rejected, needs: `an external BTF for ${host.distro} ${host.release} ${host.arch} (${external.missing})` };
   }
   return { host, probe, rejected };
+}
+
+type ExternalChoice = { readonly btf: PickedBtf; readonly reason: string } | { readonly missing: string };
+
+/** The BTF the index lists for this kernel and this very CO-RE object (same sha256 as when the BTF was cut). */
+function externalBtfFor(kernels: readonly IndexKernelBtf[], host: HostIdentity, probe: string, core: IndexArtifact): ExternalChoice {
+  const entry = kernels.find(
+    (k) => k.kernel.distro === host.distro && k.kernel.release === host.release && k.kernel.arch === host.arch &&
+      (k.kernel.version === undefined || versionMatches(k.kernel.version, host.version)),
+  );
+  if (entry === undefined) return { missing: 'the index lists no external BTF for this kernel' };
+  const object = entry.objects.find((o) => o.probe === probe && o.core === core.path);
+  if (object === undefined) return { missing: `the index lists external BTF for this kernel, but none for ${core.path}` };
+  if (object.coreSha256 !== core.sha256) {
+    return { missing: `the external BTF was cut for another build of ${core.path} (sha256 ${object.coreSha256.slice(0, 12)}, index has ${core.sha256.slice(0, 12)})` };
+  }
+  const btf: PickedBtf = { path: object.btf.path, size: object.btf.size, sha256: object.btf.sha256, kind: object.kind };
+  const from = `from ${object.source.kind === 'dbg' ? 'the debug package' : object.source.kind === 'image' ? 'the kernel image' : 'the BTF archive'}`;
+  if (object.kind === 'minimized') {
+    return { btf, reason: `the kernel has no BTF; minimized BTF ${from} (libbpf relocations checked against the full BTF: ${object.relocationCheck.relocations} identical)` };
+  }
+  return { btf, reason: `the kernel has no BTF and no minimized BTF exists (${object.relocationCheck.detail ?? 'minimization failed'}); falling back to the full BTF ${from}` };
 }
 
 function mismatchReason(artifact: IndexArtifact, host: HostIdentity): string | undefined {
@@ -91,6 +119,8 @@ export function describePick(result: PickResult): string {
   lines.push(`host: ${h.distro} ${h.release} ${h.arch} (BTF ${h.hasBtf ? 'present' : 'absent'})`);
   if (result.choice !== undefined) {
     lines.push(`picked ${result.choice.artifact.path} [${result.choice.mode}]: ${result.choice.reason}`);
+    const btf = result.choice.btf;
+    if (btf !== undefined) lines.push(`  btf ${btf.path} [${btf.kind}, ${btf.size} bytes, sha256 ${btf.sha256}] (libbpf btf_custom_path)`);
   } else {
     lines.push(`no artifact of probe "${result.probe}" can run on this host${result.needs === undefined ? '' : `: needs ${result.needs}`}`);
   }

@@ -3,6 +3,7 @@ import { INDEX_KEY } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
 import { jobArch, jobKernel } from '../job/types.js';
 import type { JobResult } from './run-jobs.js';
+import { kernelBtfFromArtifacts } from '../btf/index-btf.js';
 
 /**
  * The index lists every artifact of the build set and every build that failed, in a stable order.
@@ -28,6 +29,7 @@ export function indexFromResults(results: readonly JobResult[], generator: strin
     generator,
     artifacts,
     failures,
+    kernelBtf: kernelBtfFromArtifacts(artifacts),
   });
 }
 

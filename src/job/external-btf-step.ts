@@ -1,0 +1,87 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BuilderContext, DistroBuilder } from '../../builders/types.js';
+import { storeBtfBlob } from '../btf/btf-store.js';
+import { obtainFullBtf } from '../btf/full-btf.js';
+import { checkMinimized, minimizeBtf } from '../btf/minimize.js';
+import { errorMessage, KbuildError } from '../errors.js';
+import type { Executor } from '../executor/types.js';
+import type { IndexExternalBtf } from '../loader/index-schema.js';
+import { coreKey } from '../store/keys.js';
+import type { ArtifactStore } from '../store/types.js';
+import { sha256Hex } from './build-id.js';
+import { buildCoreObject } from './compile-job.js';
+import type { JobStage } from './processor.js';
+import type { ExternalBtfRequest, NonCoreJob } from './types.js';
+
+export interface ExternalBtfDeps {
+  readonly store: ArtifactStore;
+  readonly executor: Executor;
+  readonly builderFor: (distro: string) => DistroBuilder | undefined;
+  readonly context: BuilderContext;
+  readonly probeDir: string;
+  readonly scratch: string;
+  readonly stage: (stage: JobStage) => void;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * For a kernel without its own BTF: its full BTF (first source that has it),
+ * the arch's CO-RE object compiled here from the same inputs as the CO-RE job
+ * (same build id, same bytes), the BTF cut to what that object relocates
+ * against, libbpf's relocations checked against the full BTF, and the blob
+ * stored content-addressed. A failed minimization or check stores the full
+ * BTF instead, so the loader still has something and the index says why.
+ */
+export async function makeExternalBtf(job: NonCoreJob, request: ExternalBtfRequest, deps: ExternalBtfDeps): Promise<{ btf: IndexExternalBtf; downloaded: boolean }> {
+  const builder = deps.builderFor(job.kernel.distro);
+  const coreBuilder = deps.builderFor(request.coreBtfKernel.distro);
+  if (builder === undefined || coreBuilder === undefined) {
+    throw new KbuildError('E_UNKNOWN_DISTRO', `no builder for the external BTF of ${job.kernel.distro} ${job.kernel.release}`);
+  }
+  deps.stage('fetch');
+  const full = await obtainFullBtf(job.kernel, {
+    builder,
+    context: deps.context,
+    sources: request.sources,
+    ...(request.archive === undefined ? {} : { archive: request.archive }),
+    ...(request.distroVersion === undefined ? {} : { distroVersion: request.distroVersion }),
+  });
+  const dir = join(deps.scratch, 'external-btf');
+  await mkdir(join(dir, 'out'), { recursive: true });
+  const coreObject = join(dir, 'out', 'core.o');
+  const core = await buildCoreObject(
+    { kind: 'core', probe: job.probe, arch: job.kernel.arch, btfKernel: request.coreBtfKernel },
+    { builder: coreBuilder, context: deps.context, executor: deps.executor, probeDir: deps.probeDir, scratch: dir, outFile: coreObject, stage: deps.stage, signal: deps.signal },
+  );
+  deps.stage('compile');
+  const minimized = join(dir, 'minimized.btf');
+  let kind: IndexExternalBtf['kind'] = 'minimized';
+  let relocationCheck: IndexExternalBtf['relocationCheck'];
+  try {
+    await minimizeBtf(full.path, [coreObject], minimized);
+    relocationCheck = await checkMinimized(full.path, minimized, [coreObject]);
+  } catch (err) {
+    relocationCheck = { result: 'failed', relocations: 0, detail: errorMessage(err).slice(0, 4000) };
+  }
+  if (relocationCheck.result !== 'ok') kind = 'full';
+  deps.stage('store');
+  const stored = await storeBtfBlob(deps.store, kind === 'minimized' ? minimized : full.path);
+  return {
+    downloaded: full.downloaded || core.downloaded,
+    btf: {
+      core: coreKey(job.probe.name, job.kernel.arch),
+      coreSha256: sha256Hex(await readFile(coreObject)),
+      kind,
+      btf: { path: stored.path, size: stored.size, sha256: stored.sha256 },
+      source: {
+        kind: full.source,
+        ...(full.package === undefined ? {} : { package: { name: full.package.name, version: full.package.version, sha256: full.package.sha256 } }),
+        ...(full.location === undefined ? {} : { location: full.location.slice(0, 1024) }),
+        size: full.size,
+        sha256: full.sha256,
+      },
+      relocationCheck,
+    },
+  };
+}
