@@ -75,7 +75,9 @@ export const BtfSettings = z.strictObject({
     .default([...BTF_SOURCES])
     .describe('Sources tried in order: image (BTF inside the kernel image), dbg (debug package + pahole -J), archive'),
   archive: z
-    .union([z.url({ protocol: /^https?$/ }), z.string().regex(/^\/[^\0]*$/, 'an absolute folder path or an http(s) URL')])
+    .string()
+    .max(1024)
+    .refine((v) => /^\/[^\0]*$/.test(v) || /^https?:\/\/[^\s]+$/.test(v), 'an absolute folder path or an http(s) URL')
     .optional()
     .describe('BTFHub-style archive: a base URL or an absolute folder'),
 });

@@ -93,10 +93,28 @@ describe('kernels file', () => {
     assert.equal(loaded.baseDir, dir);
   });
 
+  it('reads btf per kernel (default auto) and the BTF sources, and rejects bad values at their line', () => {
+    const text = GOOD.replace('arch: x86_64 }', 'arch: x86_64, btf: false, distroVersion: "12" }') + 'btf:\n  sources: [dbg, archive]\n  archive: /srv/btfhub\n';
+    const { config } = parseKernelsFile(text, 'k.yaml');
+    assert.equal(config.kernels[0]?.btf, false);
+    assert.equal(config.kernels[1]?.btf, 'auto');
+    assert.deepEqual(config.btf, { sources: ['dbg', 'archive'], archive: '/srv/btfhub' });
+    assert.match(errorOf(GOOD.replace('arch: x86_64 }', 'arch: x86_64, btf: maybe }')).message, /k\.yaml:5: kernels\[0\]\.btf: /);
+    let err = errorOf(`${GOOD}btf:\n  sources: [image, pahole]\n`);
+    assert.match(err.message, /k\.yaml:10: btf\.sources\[1\]: .*"image"\|"dbg"\|"archive"/);
+    err = errorOf(`${GOOD}btf:\n  archive: relative/folder\n`);
+    assert.match(err.message, /k\.yaml:10: btf\.archive: .*absolute folder path or an http\(s\) URL/);
+    err = errorOf(`${GOOD}btf:\n  sources: [image, image]\n`);
+    assert.match(err.message, /btf\.sources: lists a source twice/);
+    err = errorOf(GOOD.replace('arch: x86_64 }', 'arch: x86_64, distroVersion: "../x" }'));
+    assert.match(err.message, /kernels\[0\]\.distroVersion: a distro version/);
+  });
+
   it('parses the shipped kernels.yaml', async () => {
     const loaded = await loadKernelsFile('kernels.yaml');
     assert.ok(loaded.config.kernels.length >= 4);
     const arches = new Set(loaded.config.kernels.map((k) => k.arch));
     assert.deepEqual([...arches].sort(), ['arm64', 'x86_64']);
+    assert.ok(loaded.config.kernels.some((k) => k.btf === false), 'one shipped kernel exercises external BTF');
   });
 });

@@ -56,7 +56,7 @@ describe('pick', () => {
   it('says which external BTF it would need on a kernel without BTF', () => {
     const result = pick(index, host({ release: '5.4.0-1-amd64', hasBtf: false }), 'execve');
     assert.equal(result.choice, undefined);
-    assert.equal(result.needs, 'an external BTF for debian 5.4.0-1-amd64 x86_64');
+    assert.equal(result.needs, 'an external BTF for debian 5.4.0-1-amd64 x86_64 (the index lists no external BTF for this kernel)');
     assert.match(describePick(result), /no artifact of probe "execve" can run on this host: needs an external BTF/);
   });
 
@@ -69,6 +69,51 @@ describe('pick', () => {
     const result = pick(index, host({}), 'opensnoop');
     assert.equal(result.choice, undefined);
     assert.equal(result.rejected.length, 0);
+  });
+});
+
+describe('pick with external BTF', () => {
+  const core = index.artifacts.find((a) => a.path === 'core/x86_64/execve.o');
+  const blob = (c: string) => ({ path: `btf/${hash(c)}.btf`, size: 549, sha256: hash(c) });
+  const object = (fields: Record<string, unknown>) => ({
+    probe: 'execve',
+    core: 'core/x86_64/execve.o',
+    coreSha256: core?.sha256,
+    kind: 'minimized',
+    btf: blob('c'),
+    source: { kind: 'dbg', size: 4_000_000, sha256: hash('d') },
+    relocationCheck: { result: 'ok', relocations: 646 },
+    ...fields,
+  });
+  const withBtf = (objects: unknown[]) =>
+    ArtifactIndex.parse({ ...index, kernelBtf: [{ kernel: { distro: 'debian', release: '5.4.0-1-amd64', arch: 'x86_64' }, objects }] });
+  const noBtf = host({ release: '5.4.0-1-amd64', hasBtf: false });
+
+  it('takes CO-RE with the minimized BTF the index lists for this kernel', () => {
+    const result = pick(withBtf([object({})]), noBtf, 'execve');
+    assert.equal(result.choice?.mode, 'core+external-btf');
+    assert.deepEqual(result.choice?.btf, { ...blob('c'), kind: 'minimized' });
+    assert.match(result.choice?.reason ?? '', /minimized BTF from the debug package .*646 identical/);
+    assert.ok(describePick(result).includes(`btf btf/${hash('c')}.btf [minimized, 549 bytes`), describePick(result));
+  });
+
+  it('falls back to the full BTF only when no minimized one exists, and says so', () => {
+    const full = object({ kind: 'full', btf: blob('e'), relocationCheck: { result: 'failed', relocations: 646, detail: 'relo #3 differs' } });
+    const result = pick(withBtf([full]), noBtf, 'execve');
+    assert.equal(result.choice?.btf?.kind, 'full');
+    assert.match(result.choice?.reason ?? '', /no minimized BTF exists \(relo #3 differs\); falling back to the full BTF/);
+  });
+
+  it('refuses a BTF cut for another build of the CO-RE object, and names what is missing', () => {
+    const result = pick(withBtf([object({ coreSha256: hash('f') })]), noBtf, 'execve');
+    assert.equal(result.choice, undefined);
+    assert.match(result.needs ?? '', /cut for another build of core\/x86_64\/execve\.o/);
+    const other = pick(withBtf([object({ probe: 'opensnoop' })]), noBtf, 'execve');
+    assert.match(other.needs ?? '', /none for core\/x86_64\/execve\.o/);
+  });
+
+  it('still prefers the kernel\'s own BTF when it has one', () => {
+    assert.equal(pick(withBtf([object({})]), host({ release: '5.4.0-1-amd64' }), 'execve').choice?.mode, 'core');
   });
 });
 
