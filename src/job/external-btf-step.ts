@@ -9,8 +9,9 @@ import type { Executor } from '../executor/types.js';
 import type { IndexExternalBtf } from '../loader/index-schema.js';
 import { coreKey } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
-import { sha256Hex } from './build-id.js';
-import { buildCoreObject } from './compile-job.js';
+import { buildId, sha256Hex } from './build-id.js';
+import { readIntactRecord } from './build-record.js';
+import { buildCoreObject, templateDigest } from './compile-job.js';
 import type { JobStage } from './processor.js';
 import type { ExternalBtfRequest, NonCoreJob } from './types.js';
 
@@ -50,10 +51,12 @@ export async function makeExternalBtf(job: NonCoreJob, request: ExternalBtfReque
   const dir = join(deps.scratch, 'external-btf');
   await mkdir(join(dir, 'out'), { recursive: true });
   const coreObject = join(dir, 'out', 'core.o');
-  const core = await buildCoreObject(
-    { kind: 'core', probe: job.probe, arch: job.kernel.arch, btfKernel: request.coreBtfKernel },
-    { builder: coreBuilder, context: deps.context, executor: deps.executor, probeDir: deps.probeDir, scratch: dir, outFile: coreObject, stage: deps.stage, signal: deps.signal },
-  );
+  const coreJob = { kind: 'core', probe: job.probe, arch: job.kernel.arch, btfKernel: request.coreBtfKernel } as const;
+  const core = await buildCoreObject(coreJob, {
+    builder: coreBuilder, context: deps.context, executor: deps.executor, probeDir: deps.probeDir, scratch: dir, outFile: coreObject, stage: deps.stage, signal: deps.signal,
+  });
+  const coreSha256 = sha256Hex(await readFile(coreObject));
+  await assertSameAsStoredCore(deps, coreJob, coreSha256);
   deps.stage('compile');
   const minimized = join(dir, 'minimized.btf');
   let kind: IndexExternalBtf['kind'] = 'minimized';
@@ -71,7 +74,7 @@ export async function makeExternalBtf(job: NonCoreJob, request: ExternalBtfReque
     downloaded: full.downloaded || core.downloaded,
     btf: {
       core: coreKey(job.probe.name, job.kernel.arch),
-      coreSha256: sha256Hex(await readFile(coreObject)),
+      coreSha256,
       kind,
       btf: { path: stored.path, size: stored.size, sha256: stored.sha256 },
       source: {
@@ -84,4 +87,22 @@ export async function makeExternalBtf(job: NonCoreJob, request: ExternalBtfReque
       relocationCheck,
     },
   };
+}
+
+/**
+ * The BTF is only good for the very object it was cut for: when the store
+ * already holds the CO-RE artifact of the same build id, this compile must
+ * have given the same bytes, or the build is not reproducible.
+ */
+async function assertSameAsStoredCore(deps: ExternalBtfDeps, coreJob: Parameters<typeof buildCoreObject>[0], sha256: string): Promise<void> {
+  const key = coreKey(coreJob.probe.name, coreJob.arch);
+  const stored = await readIntactRecord(deps.store, key);
+  if (stored === undefined) return;
+  const id = buildId(coreJob, await deps.executor.toolchainId(), await templateDigest());
+  if (stored.buildId === id && stored.sha256 !== sha256) {
+    throw new KbuildError(
+      'E_NOT_REPRODUCIBLE',
+      `${key}: compiled again for external BTF with the same build id, got sha256 ${sha256}, the store has ${stored.sha256}`,
+    );
+  }
 }

@@ -14,15 +14,19 @@ import { pick } from '../../src/loader/pick.js';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
 
 // Same flavour, two ABIs: the probe's few types have the same layout, so their minimized BTFs are identical.
+// Plus one arm64 kernel: its CO-RE object is cross-compiled, minimized and checked offline on this x86_64 machine.
 const KERNELS = ['6.1.0-47-amd64', '6.1.0-50-amd64', '6.1.0-47-cloud-amd64', '6.1.0-50-cloud-amd64'];
+const ARM64 = '6.1.0-50-arm64';
 const KERNELS_FILE = `probes:
   - name: execve
     source: probes/execve/execve.bpf.c
 core:
   btfFrom:
     x86_64: { distro: debian, release: 6.1.0-50-cloud-amd64 }
+    arm64: { distro: debian, release: ${ARM64} }
 kernels:
 ${KERNELS.map((r) => `  - { distro: debian, release: ${r}, arch: x86_64, btf: false }`).join('\n')}
+  - { distro: debian, release: ${ARM64}, arch: arm64, btf: false }
 btf:
   sources: [image]
 `;
@@ -45,10 +49,10 @@ describe('kbuild build with kernels lacking BTF (real Debian kernels, slow)', { 
     const result = await build();
     assert.equal(result.exitCode, 0, result.stderr + result.stdout);
     index = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
-    const core = index.artifacts.find((a) => a.path === 'core/x86_64/execve.o');
-    assert.ok(core !== undefined);
-    assert.deepEqual(index.kernelBtf.map((k) => k.kernel.release).sort(), [...KERNELS].sort());
+    assert.deepEqual(index.kernelBtf.map((k) => k.kernel.release).sort(), [...KERNELS, ARM64].sort());
     for (const { kernel, objects } of index.kernelBtf) {
+      const core = index.artifacts.find((a) => a.path === `core/${kernel.arch}/execve.o`);
+      assert.ok(core !== undefined);
       assert.equal(objects.length, 1, kernel.release);
       const [o] = objects;
       assert.equal(o?.kind, 'minimized');
@@ -66,7 +70,7 @@ describe('kbuild build with kernels lacking BTF (real Debian kernels, slow)', { 
     const blobs = (await readdir(join(out, 'btf'))).sort();
     const listed = [...new Set(index.kernelBtf.map((k) => k.objects[0]?.btf.path))].sort();
     assert.deepEqual(blobs.map((b) => `btf/${b}`), listed);
-    assert.equal(blobs.length, 2, `4 kernels, 2 flavours' layouts: ${blobs.join(', ')}`);
+    assert.equal(blobs.length, 3, `5 kernels, 3 layouts (amd64, cloud-amd64, arm64): ${blobs.join(', ')}`);
     const path = (release: string) => index.kernelBtf.find((k) => k.kernel.release === release)?.objects[0]?.btf.path;
     assert.equal(path('6.1.0-47-amd64'), path('6.1.0-50-amd64'));
     assert.equal(path('6.1.0-47-cloud-amd64'), path('6.1.0-50-cloud-amd64'));
@@ -89,11 +93,28 @@ describe('kbuild build with kernels lacking BTF (real Debian kernels, slow)', { 
 
   it('skips everything on a rebuild, and rebuilds a kernel whose BTF blob went missing', async () => {
     const again = JSON.parse((await build()).stdout) as { built: number; skipped: number };
-    assert.deepEqual({ built: again.built, skipped: again.skipped }, { built: 0, skipped: 5 });
-    const victim = index.kernelBtf[0]?.objects[0]?.btf.path ?? '';
+    assert.deepEqual({ built: again.built, skipped: again.skipped }, { built: 0, skipped: 7 });
+    const victim = index.kernelBtf.find((k) => k.kernel.release === '6.1.0-50-amd64')?.objects[0]?.btf.path ?? '';
     await rm(join(out, victim));
     const third = JSON.parse((await build()).stdout) as { built: number };
     assert.equal(third.built, 2, 'the two kernels sharing the blob rebuild');
     assert.ok((await readFile(join(out, victim))).length > 0);
+  });
+
+  it('refuses to record a BTF for a CO-RE object whose bytes differ from the stored one of the same build id', async () => {
+    // Tamper with the stored CO-RE object and its record consistently, then make one per-kernel job run again.
+    const coreFile = join(out, 'core/x86_64/execve.o');
+    const tampered = Buffer.concat([await readFile(coreFile), Buffer.from('x')]);
+    await writeFile(coreFile, tampered);
+    const recordFile = `${coreFile}.build.json`;
+    const record = JSON.parse(await readFile(recordFile, 'utf8')) as { sha256: string; size: number };
+    await writeFile(recordFile, JSON.stringify({ ...record, sha256: sha256(tampered), size: tampered.length }));
+    await rm(join(out, 'execve/x86_64/execve_debian_6.1.0-50-amd64.o.build.json'));
+    const result = await build();
+    assert.equal(result.exitCode, 1);
+    const summary = JSON.parse(result.stdout) as { jobs: { job: string; error?: { code: string; message: string } }[] };
+    const failed = summary.jobs.find((j) => j.error !== undefined);
+    assert.equal(failed?.job, 'execve debian 6.1.0-50-amd64 x86_64');
+    assert.equal(failed?.error?.code, 'E_NOT_REPRODUCIBLE');
   });
 });
