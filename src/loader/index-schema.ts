@@ -89,7 +89,7 @@ export const IndexExternalBtf = z.strictObject({
 /** Per kernel without its own BTF: which blob serves which CO-RE object. */
 export const IndexKernelBtf = z.strictObject({
   kernel: IndexKernel,
-  objects: z.array(IndexExternalBtf.extend({ probe: z.string() })),
+  objects: z.array(IndexExternalBtf.extend({ probe: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/) })),
 });
 
 export const IndexArtifact = z.strictObject({
