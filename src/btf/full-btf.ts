@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BuilderContext, DistroBuilder, PackageRef } from '../../builders/types.js';
 import { errorMessage, KbuildError } from '../errors.js';
 import type { KernelIdentity } from '../kernel/identity.js';
@@ -8,7 +9,6 @@ import { checkBtf } from './btf-header.js';
 import { dbgBtf } from './dbg-btf.js';
 import { IMAGE_BTF_FILE, imageBtfEntry } from './image-btf.js';
 import { BTF_SOURCES, type BtfSourceName } from './source-names.js';
-import { join } from 'node:path';
 
 export interface FullBtfOptions {
   readonly builder: DistroBuilder;
