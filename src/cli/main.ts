@@ -43,6 +43,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await pickCommand(opts);
     });
 
+  const images = program.command('images').description('Builder images for the Docker executor');
+  images
+    .command('build')
+    .description('Build the builder image of each distro (debootstrap + import when no registry answers)')
+    .option('--distro <id>', 'only this distro (default: every distro with images/<distro>/Dockerfile)')
+    .option('--json', 'print a machine-readable report on stdout')
+    .action(async (opts: { distro?: string; json?: boolean }) => {
+      const { imagesBuildCommand } = await import('./commands/images.js');
+      exitCode = await imagesBuildCommand(opts);
+    });
+
   program
     .command('schema')
     .description('Print the JSON Schema of kernels.yaml (for editors), or of index.json')
