@@ -22,7 +22,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-o, --out <dir>', 'output folder (the filesystem store)', 'out')
     .addOption(new Option('-c, --concurrency <n>', 'parallel jobs').argParser(positiveInt).default(2))
     .option('--json', 'print a machine-readable summary on stdout')
-    .action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean }) => {
+    .addOption(new Option('--executor <kind>', 'run every build locally or in the distro\'s builder image (overrides kernels.yaml)').choices(['local', 'docker']))
+    .action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean; executor?: 'local' | 'docker' }) => {
       const { buildCommand } = await import('./commands/build.js');
       exitCode = await buildCommand(opts);
     });

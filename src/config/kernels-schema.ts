@@ -57,11 +57,15 @@ export const Probe = z.strictObject({
   tweaks: z.array(Tweak).default([]).describe('Probe-specific build tweaks by kernel version'),
 });
 
+/** Where a kernel's builds run: this machine's toolchain, or the distro's builder image. */
+export const ExecutorKind = z.enum(['local', 'docker']);
+
 export const KernelEntry = z.strictObject({
   distro: DistroName,
   release: KernelRelease.describe('As `uname -r` prints it'),
   arch: z.enum(ARCHES),
   version: KernelVersion.optional().describe('As driverkit\'s kernelversion / `uname -v`'),
+  executor: ExecutorKind.optional().describe('Build this kernel locally or in its distro\'s builder image (default: executors.<distro>, else local)'),
 });
 
 export const KernelRef = z.strictObject({ distro: DistroName, release: KernelRelease });
@@ -77,6 +81,10 @@ export const KernelsFile = z.strictObject({
         .describe('Kernel whose BTF generates vmlinux.h per arch (default: the first kernel of that arch)'),
     })
     .optional(),
+  executors: z
+    .partialRecord(DistroName, ExecutorKind)
+    .optional()
+    .describe('Default executor per distro; a kernel\'s own `executor` and `kbuild build --executor` take precedence'),
   mirrors: z
     .record(MirrorDistro, z.url({ protocol: /^https?$/ }))
     .optional()
@@ -87,3 +95,4 @@ export type Probe = z.infer<typeof Probe>;
 export type KernelEntry = z.infer<typeof KernelEntry>;
 export type KernelsFile = z.infer<typeof KernelsFile>;
 export type Tweak = z.infer<typeof Tweak>;
+export type ExecutorKind = z.infer<typeof ExecutorKind>;
