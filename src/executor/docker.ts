@@ -92,18 +92,21 @@ export class DockerExecutor implements Executor {
     let timedOut = false;
     let aborted = false;
     const kill = (): void => void container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
       aborted = true;
       kill();
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const output = await this.attach(container, file);
       await container.start();
+      // Armed once the container runs, so a kill can never land before the start.
+      timer = setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted === true) onAbort();
       const [status] = await Promise.all([container.wait() as Promise<{ StatusCode: number }>, output.done]);
       const stdout = output.stdout();
       const stderr = output.stderr();
