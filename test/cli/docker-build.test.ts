@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,7 +8,7 @@ import type Docker from 'dockerode';
 import { connectDocker } from '../../src/executor/docker-engine.js';
 import { ArtifactIndex } from '../../src/loader/index-schema.js';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
-import { kbuild, REPO_ROOT } from '../helpers/cli.js';
+import { CLI, kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { useDockerd } from '../helpers/dockerd.js';
 
 // Real Debian kernels built in the Debian builder image (the file's per-distro default).
@@ -125,5 +126,27 @@ describe('Docker executor end to end: bootstrap image, real kernels, local vs do
     assert.equal(result.exitCode, 1);
     assert.match(result.stderr, /kbuild: Docker engine at unix:\/\/.*nothing\.sock is unavailable/);
     assert.match(result.stderr, /Try this: .*scripts\/dockerd\.sh start/);
+  });
+
+  it('a stopped build (SIGTERM) removes its running containers', async () => {
+    // 4^9 statements: clang needs many seconds, long enough to stop it mid-compile.
+    const bomb = ['#define A0 x = x * 3 + 1;', ...Array.from({ length: 9 }, (_, i) => `#define A${i + 1} A${i} A${i} A${i} A${i}`)];
+    const source = await readFile(join(work, 'probes/execve/execve.bpf.c'), 'utf8');
+    await mkdir(join(work, 'probes/slow'), { recursive: true });
+    await cp(join(work, 'probes/execve'), join(work, 'probes/slow'), { recursive: true });
+    await writeFile(join(work, 'probes/slow/execve.bpf.c'), `${source}\n${bomb.join('\n')}\nint kbuild_slow(int x) { A9 return x; }\n`);
+    const kernels = join(work, 'slow.yaml');
+    await writeFile(kernels, KERNELS.replace('probes/execve/execve.bpf.c', 'probes/slow/execve.bpf.c').replace('name: execve', 'name: slow'));
+    const child = execa('node', [CLI, 'build', '--kernels', kernels, '--out', join(work, 'out-slow'), '--concurrency', '1'], { reject: false });
+    let running = false;
+    for (let i = 0; i < 600 && !running; i += 1) {
+      running = (await leftContainers(docker)).some((c) => c.State === 'running' && c.Command.startsWith('clang'));
+      if (!running) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(running, 'a compile container ran');
+    child.kill('SIGTERM');
+    const result = await child;
+    assert.equal(result.exitCode, 130, String(result.stderr));
+    assert.deepEqual(await leftContainers(docker), [], 'no container left, running or stopped');
   });
 });
