@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { chown } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KbuildError } from '../errors.js';
 import { ExecError, type ExecResult } from '../exec/exec.js';
 import type { Logger } from '../log.js';
@@ -26,6 +26,7 @@ export const DEFAULT_LIMITS: DockerLimits = { memoryBytes: 2 * 1024 ** 3, pids: 
 /** The image's `builder` user; used when the worker runs as root. */
 export const BUILD_UID = 10001;
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+const OUTPUT_GRACE_MS = 5_000;
 
 interface Shared {
   readonly docker: Docker;
@@ -107,7 +108,7 @@ export class DockerExecutor implements Executor {
       }, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted === true) onAbort();
-      const [status] = await Promise.all([container.wait() as Promise<{ StatusCode: number }>, output.done]);
+      const status = await waitFor(container, output.done);
       const stdout = output.stdout();
       const stderr = output.stderr();
       if (aborted) signal?.throwIfAborted();
@@ -162,7 +163,7 @@ export class DockerExecutor implements Executor {
     try {
       const output = await this.attach(container, step.argv[0] ?? '');
       await container.start();
-      const [status] = await Promise.all([container.wait() as Promise<{ StatusCode: number }>, output.done]);
+      const status = await waitFor(container, output.done);
       if (status.StatusCode !== 0) {
         throw new ExecError({ command: step.argv.join(' '), stdout: output.stdout(), stderr: output.stderr(), exitCode: status.StatusCode, signal: undefined, timedOut: false });
       }
@@ -177,20 +178,34 @@ export class DockerExecutor implements Executor {
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    stdout.on('data', (c: Buffer) => out.push(c));
-    stderr.on('data', (c: Buffer) => {
-      err.push(c);
-      for (const line of c.toString('utf8').split('\n')) {
+    // Whole lines only: a chunk may end in the middle of one.
+    let partial = '';
+    const logLines = (text: string): void => {
+      for (const line of text.split('\n')) {
         if (line.trim() !== '') this.log?.info({ tool, container: container.id.slice(0, 12), line }, 'build output');
       }
-    });
+    };
+    // demuxStream only calls write(); plain sinks keep every byte in hand before the stream's end.
+    const stdout = { write: (c: Buffer) => out.push(c) } as unknown as NodeJS.WritableStream;
+    const stderr = {
+      write: (c: Buffer) => {
+        err.push(c);
+        const text = partial + c.toString('utf8');
+        const end = text.lastIndexOf('\n');
+        partial = text.slice(end + 1);
+        logLines(text.slice(0, end + 1));
+      },
+    } as unknown as NodeJS.WritableStream;
     this.shared.docker.modem.demuxStream(stream, stdout, stderr);
     const done = new Promise<void>((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', () => resolve());
+      const finish = (): void => {
+        logLines(partial);
+        partial = '';
+        resolve();
+      };
+      stream.on('end', finish);
+      stream.on('close', finish);
+      stream.on('error', finish);
     });
     return {
       done,
@@ -216,4 +231,11 @@ async function removeContainer(container: Docker.Container): Promise<void> {
     // 404: already gone; 409: removal already in progress.
     if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
   });
+}
+
+/** The exit status, once the output has been read (or a few seconds after, should the attach stream never end). */
+async function waitFor(container: Docker.Container, outputDone: Promise<void>): Promise<{ StatusCode: number }> {
+  const status = (await container.wait()) as { StatusCode: number };
+  await Promise.race([outputDone, sleep(OUTPUT_GRACE_MS)]);
+  return status;
 }

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
+import pino from 'pino';
+import { Writable } from 'node:stream';
 import { findMirror } from '../../builders/debian/mirror.js';
 import { cacheRoot } from '../../src/cache/cache-dir.js';
 import { DockerUnavailableError, ImageError } from '../../src/errors.js';
@@ -112,6 +114,24 @@ describe('Docker executor against a real dockerd (slow)', { timeout: 20 * 60_000
     interrupt.abort();
     await assert.rejects(running, { name: 'AbortError' });
     assert.deepEqual(await ourContainers(docker), []);
+  });
+
+  it('runs under memory and pids limits', async () => {
+    const read = (v2: string, v1: string) => executor.run(step(['sh', '-c', `cat /sys/fs/cgroup/${v2} 2>/dev/null || cat /sys/fs/cgroup/${v1}`]));
+    assert.equal((await read('pids.max', 'pids/pids.max')).stdout.trim(), '256');
+    assert.equal((await read('memory.max', 'memory/memory.limit_in_bytes')).stdout.trim(), String(2 * 1024 ** 3));
+  });
+
+  it('streams build output into the job\'s log', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+    const jobLog = pino({ level: 'info', base: null }, sink).child({ job: 'execve debian 6.1.0-50-cloud-amd64 x86_64' });
+    await executor.withLog(jobLog).run(step(['sh', '-c', 'echo "warning: first" >&2; echo "warning: second" >&2']));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(lines.map((l) => [l['job'], l['msg'], l['tool'], l['line']]), [
+      ['execve debian 6.1.0-50-cloud-amd64 x86_64', 'build output', 'sh', 'warning: first'],
+      ['execve debian 6.1.0-50-cloud-amd64 x86_64', 'build output', 'sh', 'warning: second'],
+    ]);
   });
 
   it('names the image in its toolchain id', async () => {
