@@ -236,6 +236,8 @@ async function removeContainer(container: Docker.Container): Promise<void> {
 /** The exit status, once the output has been read (or a few seconds after, should the attach stream never end). */
 async function waitFor(container: Docker.Container, outputDone: Promise<void>): Promise<{ StatusCode: number }> {
   const status = (await container.wait()) as { StatusCode: number };
-  await Promise.race([outputDone, sleep(OUTPUT_GRACE_MS)]);
+  const grace = new AbortController();
+  await Promise.race([outputDone, sleep(OUTPUT_GRACE_MS, undefined, { signal: grace.signal }).catch(() => undefined)]);
+  grace.abort();
   return status;
 }
