@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { connectDocker } from './docker-engine.js';
 import { findBuilderImage, type BuilderImage } from '../images/builder-image.js';
 import { CONTAINER_ROOT, mapStep } from './docker-mounts.js';
+import { ownerLabels, removeOrphans } from './docker-orphans.js';
 import type { BuildStep, Executor } from './types.js';
 
 /**
@@ -48,6 +49,8 @@ export class DockerExecutor implements Executor {
   static async open(distro: string, options: { limits?: DockerLimits; log?: Logger; docker?: Docker } = {}): Promise<DockerExecutor> {
     const docker = options.docker ?? (await connectDocker());
     const image = await findBuilderImage(docker, distro);
+    const orphans = await removeOrphans(docker);
+    if (orphans.length > 0) options.log?.warn({ containers: orphans.map((id) => id.slice(0, 12)) }, 'removed build containers of a worker that died');
     return new DockerExecutor({ docker, image, limits: options.limits ?? DEFAULT_LIMITS, live: new Set() }, options.log);
   }
 
@@ -74,7 +77,7 @@ export class DockerExecutor implements Executor {
       User: user,
       Env: ['LC_ALL=C', 'SOURCE_DATE_EPOCH=0', 'HOME=/tmp'],
       NetworkDisabled: true,
-      Labels: { 'kbuild.executor': 'docker', 'kbuild.pid': String(process.pid) },
+      Labels: ownerLabels(),
       HostConfig: {
         NetworkMode: 'none',
         Mounts: mapped.mounts.map((m) => ({ Type: 'bind' as const, Source: m.host, Target: m.container, ReadOnly: m.readOnly })),
@@ -157,7 +160,7 @@ export class DockerExecutor implements Executor {
       Image: image.id,
       Cmd: [...step.argv],
       NetworkDisabled: true,
-      Labels: { 'kbuild.executor': 'docker', 'kbuild.pid': String(process.pid) },
+      Labels: ownerLabels(),
       HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true, CapDrop: ['ALL'], Memory: DEFAULT_LIMITS.memoryBytes, PidsLimit: 64 },
     });
     try {

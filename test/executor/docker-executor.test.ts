@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execa } from 'execa';
 import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -132,6 +134,33 @@ describe('Docker executor against a real dockerd (slow)', { timeout: 20 * 60_000
       ['execve debian 6.1.0-50-cloud-amd64 x86_64', 'build output', 'sh', 'warning: first'],
       ['execve debian 6.1.0-50-cloud-amd64 x86_64', 'build output', 'sh', 'warning: second'],
     ]);
+  });
+
+  it('removes the containers of a worker that died without cleaning up, and only those', async () => {
+    const child = execa('true');
+    const deadPid = child.pid ?? 0;
+    await child;
+    const make = async (pid: number) => {
+      const c = await docker.createContainer({
+        Image: executor.image.id,
+        Cmd: ['sleep', '600'],
+        Labels: { 'kbuild.executor': 'docker', 'kbuild.host': hostname(), 'kbuild.pid': String(pid) },
+        HostConfig: { NetworkMode: 'none' },
+      });
+      await c.start();
+      return c.id;
+    };
+    const orphan = await make(deadPid);
+    const alive = await make(process.pid);
+    try {
+      await DockerExecutor.open('debian', { docker });
+      const left = (await docker.listContainers({ all: true, filters: { label: ['kbuild.executor=docker'] } })).map((c) => c.Id);
+      assert.ok(!left.includes(orphan), 'the dead worker\'s container is gone');
+      assert.ok(left.includes(alive), 'a live worker\'s container is kept');
+    } finally {
+      await docker.getContainer(alive).remove({ force: true });
+      await docker.getContainer(orphan).remove({ force: true }).catch(() => undefined);
+    }
   });
 
   it('names the image in its toolchain id', async () => {
