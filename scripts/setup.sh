@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(clang llvm bpftool dwarves libbpf-dev gcc libc6-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring)
+PACKAGES=(clang llvm bpftool dwarves libbpf-dev gcc libc6-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring
+  docker.io debootstrap)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -28,6 +29,9 @@ fi
 
 # Big downloads (header packages, kernel images) are cached outside the clone.
 mkdir -p "${KBUILD_CACHE_DIR:-/var/cache/kbuild}"
+
+# The Docker executor's engine: started on the unix socket only when none answers.
+bash scripts/dockerd.sh start >/dev/null || echo "setup: Docker engine unavailable; the docker executor will not work (see above)" >&2
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=warn

@@ -74,3 +74,20 @@ export class CompileError extends KbuildError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** No Docker engine answers (not installed, not started, wrong DOCKER_HOST). */
+export class DockerUnavailableError extends KbuildError {
+  constructor(message: string, options: KbuildErrorOptions = {}) {
+    super('E_DOCKER_UNAVAILABLE', message, {
+      suggestions: ['Start an engine with `bash scripts/dockerd.sh start` (installed by scripts/setup.sh), or set DOCKER_HOST'],
+      ...options,
+    });
+  }
+}
+
+/** A builder image is missing or could not be built. */
+export class ImageError extends KbuildError {
+  constructor(message: string, options: KbuildErrorOptions = {}) {
+    super('E_IMAGE', message, options);
+  }
+}

@@ -22,7 +22,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-o, --out <dir>', 'output folder (the filesystem store)', 'out')
     .addOption(new Option('-c, --concurrency <n>', 'parallel jobs').argParser(positiveInt).default(2))
     .option('--json', 'print a machine-readable summary on stdout')
-    .action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean }) => {
+    .addOption(new Option('--executor <kind>', 'run every build locally or in the distro\'s builder image (overrides kernels.yaml)').choices(['local', 'docker']))
+    .action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean; executor?: 'local' | 'docker' }) => {
       const { buildCommand } = await import('./commands/build.js');
       exitCode = await buildCommand(opts);
     });
@@ -81,6 +82,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (objects: string[], opts: { btf: string; out: string; json?: boolean }) => {
       const { btfMinimizeCommand } = await import('./commands/btf.js');
       exitCode = await btfMinimizeCommand(objects, opts);
+    });
+
+  const images = program.command('images').description('Builder images for the Docker executor');
+  images
+    .command('build')
+    .description('Build the builder image of each distro (debootstrap + import when no registry answers)')
+    .option('--distro <id>', 'only this distro (default: every distro with images/<distro>/Dockerfile)')
+    .option('--json', 'print a machine-readable report on stdout')
+    .action(async (opts: { distro?: string; json?: boolean }) => {
+      const { imagesBuildCommand } = await import('./commands/images.js');
+      exitCode = await imagesBuildCommand(opts);
     });
 
   program

@@ -81,6 +81,8 @@ export const BtfSettings = z.strictObject({
     .optional()
     .describe('BTFHub-style archive: a base URL or an absolute folder'),
 });
+/** Where a kernel's builds run: this machine's toolchain, or the distro's builder image. */
+export const ExecutorKind = z.enum(['local', 'docker']);
 
 export const KernelEntry = z.strictObject({
   distro: DistroName,
@@ -95,6 +97,7 @@ export const KernelEntry = z.strictObject({
     .regex(/^[0-9][0-9.]{0,15}$/, 'a distro version such as "11" or "20.04"')
     .optional()
     .describe('Distro version for BTFHub-style archive paths (<distro>/<version>/<arch>/<release>.btf.tar.xz)'),
+  executor: ExecutorKind.optional().describe('Build this kernel locally or in its distro\'s builder image (default: executors.<distro>, else local)'),
 });
 
 export const KernelRef = z.strictObject({ distro: DistroName, release: KernelRelease });
@@ -111,6 +114,10 @@ export const KernelsFile = z.strictObject({
     })
     .optional(),
   btf: BtfSettings.optional().describe('External BTF for kernels that lack their own (btf: false)'),
+  executors: z
+    .partialRecord(DistroName, ExecutorKind)
+    .optional()
+    .describe('Default executor per distro; a kernel\'s own `executor` and `kbuild build --executor` take precedence'),
   mirrors: z
     .record(MirrorDistro, z.url({ protocol: /^https?$/ }))
     .optional()
@@ -122,3 +129,4 @@ export type KernelEntry = z.infer<typeof KernelEntry>;
 export type KernelsFile = z.infer<typeof KernelsFile>;
 export type Tweak = z.infer<typeof Tweak>;
 export type BtfSettings = z.infer<typeof BtfSettings>;
+export type ExecutorKind = z.infer<typeof ExecutorKind>;

@@ -198,11 +198,16 @@ async function publish(from: string, to: string): Promise<void> {
   );
 }
 
-const includeDirs = new WeakMap<Executor, Promise<string>>();
+const includeDirs = new Map<string, Promise<string>>();
 
-/** clang's own headers (stddef.h, ...), asked of the executor's clang since a container's may differ. */
-export function clangIncludeDir(executor: Executor, workDir: string): Promise<string> {
-  let dir = includeDirs.get(executor);
+/**
+ * clang's own headers (stddef.h, ...), asked of the executor's clang since a
+ * container's may differ; cached per toolchain, so per-job views of one
+ * executor (a Docker executor bound to a job's log) ask once.
+ */
+export async function clangIncludeDir(executor: Executor, workDir: string): Promise<string> {
+  const toolchain = await executor.toolchainId();
+  let dir = includeDirs.get(toolchain);
   if (dir === undefined) {
     const query: BuildStep = { argv: ['clang', '-print-file-name=include'], cwd: workDir, readOnly: [], writable: workDir };
     dir = executor.run(query).then((r) => {
@@ -210,8 +215,8 @@ export function clangIncludeDir(executor: Executor, workDir: string): Promise<st
       if (!path.startsWith('/')) throw new KbuildError('E_TOOLCHAIN', `clang did not report its include folder (got "${path}")`);
       return path;
     });
-    includeDirs.set(executor, dir);
-    dir.catch(() => includeDirs.delete(executor));
+    includeDirs.set(toolchain, dir);
+    dir.catch(() => includeDirs.delete(toolchain));
   }
   return dir;
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { ExecutorKind } from '../config/kernels-schema.js';
 import type { LoadedKernelsFile } from '../config/load-kernels-file.js';
 import type { Arch, KernelIdentity } from '../kernel/identity.js';
 import { loadProbeBundle } from './probe-bundle.js';
@@ -20,13 +21,21 @@ export async function planBuild(loaded: LoadedKernelsFile): Promise<BuildPlan> {
     ...(k.version === undefined ? {} : { version: k.version }),
   }));
   const arches = [...new Set(kernels.map((k) => k.arch))];
+  const executorOf = (kernel: KernelIdentity): { executor?: ExecutorKind } => {
+    const entry = config.kernels.find((k) => k.distro === kernel.distro && k.release === kernel.release && k.arch === kernel.arch);
+    const chosen = entry?.executor ?? config.executors?.[kernel.distro];
+    return chosen === undefined ? {} : { executor: chosen };
+  };
   const jobs: BuildJob[] = [];
   for (const probe of config.probes) {
     const bundle = await loadProbeBundle(probe.name, resolve(baseDir, probe.source), probe.tweaks);
-    for (const arch of arches) jobs.push({ kind: 'core', probe: bundle, arch, btfKernel: btfKernelFor(arch, loaded, kernels) });
+    for (const arch of arches) {
+      const btfKernel = btfKernelFor(arch, loaded, kernels);
+      jobs.push({ kind: 'core', probe: bundle, arch, btfKernel, ...executorOf(btfKernel) });
+    }
     kernels.forEach((kernel, i) => {
       const externalBtf = externalBtfRequest(loaded, i, btfKernelFor(kernel.arch, loaded, kernels));
-      jobs.push({ kind: 'non-core', probe: bundle, kernel, ...(externalBtf === undefined ? {} : { externalBtf }) });
+      jobs.push({ kind: 'non-core', probe: bundle, kernel, ...executorOf(kernel), ...(externalBtf === undefined ? {} : { externalBtf }) });
     });
   }
   return { jobs, mirrors: config.mirrors ?? {} };

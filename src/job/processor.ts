@@ -22,6 +22,11 @@ export interface ProcessorDeps {
   readonly mirrors: Readonly<Record<string, string>>;
   readonly builderFor: (distro: string) => DistroBuilder | undefined;
   readonly log: Logger;
+  /**
+   * The executor for one job (kernels.yaml's per-kernel or per-distro choice,
+   * see src/executor/open-executor.ts); `executor` when absent.
+   */
+  readonly executorFor?: (job: BuildJob) => Promise<Executor>;
   /** Called as the job moves through its stages, for progress displays. */
   readonly onStage?: (job: BuildJob, stage: JobStage) => void;
 }
@@ -44,7 +49,8 @@ export interface JobOutcome {
 export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: AbortSignal): Promise<JobOutcome> {
   const stage = (s: JobStage): void => deps.onStage?.(job, s);
   stage('check');
-  const toolchain = await deps.executor.toolchainId();
+  const executor = deps.executorFor === undefined ? deps.executor : await deps.executorFor(job);
+  const toolchain = await executor.toolchainId();
   const id = buildId(job, toolchain, await templateDigest());
   const key = artifactKey(job);
   const existing = await readIntactRecord(deps.store, key);
@@ -72,8 +78,8 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
     await mkdir(join(scratch, 'out'));
     const built =
       job.kind === 'core'
-        ? await buildCoreObject(job, { builder, context, executor: deps.executor, probeDir, scratch, outFile, stage, signal })
-        : await buildNonCoreObject(job, { builder, context, executor: deps.executor, probeDir, scratch, outFile, stage, signal });
+        ? await buildCoreObject(job, { builder, context, executor, probeDir, scratch, outFile, stage, signal })
+        : await buildNonCoreObject(job, { builder, context, executor, probeDir, scratch, outFile, stage, signal });
 
     let externalBtf: IndexArtifact['externalBtf'];
     let downloaded = built.downloaded;

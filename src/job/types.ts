@@ -1,3 +1,4 @@
+import type { ExecutorKind } from '../config/kernels-schema.js';
 import type { Arch, KernelIdentity } from '../kernel/identity.js';
 import type { BtfSourceName } from '../btf/source-names.js';
 import type { ProbeBundle } from './probe-bundle.js';
@@ -24,6 +25,8 @@ export interface NonCoreJob {
   readonly probe: ProbeBundle;
   readonly kernel: KernelIdentity;
   readonly externalBtf?: ExternalBtfRequest;
+  /** Chosen in kernels.yaml (the kernel's entry, else its distro's default); absent: the worker's default. */
+  readonly executor?: ExecutorKind;
 }
 
 /** One CO-RE build per probe and arch, against the BTF of `btfKernel`. */
@@ -32,6 +35,8 @@ export interface CoreJob {
   readonly probe: ProbeBundle;
   readonly arch: Arch;
   readonly btfKernel: KernelIdentity;
+  /** As for NonCoreJob, taken from the BTF kernel's entry. */
+  readonly executor?: ExecutorKind;
 }
 
 export type BuildJob = NonCoreJob | CoreJob;

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { builderFor } from '../../../builders/registry.js';
 import { cacheRoot } from '../../cache/cache-dir.js';
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
-import { LocalExecutor } from '../../executor/local.js';
+import type { ExecutorKind } from '../../config/kernels-schema.js';
+import { openExecutors } from '../../executor/open-executor.js';
 import { planBuild } from '../../job/plan.js';
 import { readIntactRecord } from '../../job/build-record.js';
 import { artifactKey } from '../../job/processor.js';
@@ -21,6 +22,8 @@ export interface BuildOptions {
   readonly out: string;
   readonly concurrency: number;
   readonly json?: boolean;
+  /** Overrides every kernel's executor (kernels.yaml's `executor` / `executors`). */
+  readonly executor?: ExecutorKind;
 }
 
 /** The embedded default: plan, run every job in-process, write the index. Exit 0 only when all built. */
@@ -30,15 +33,17 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
   const plan = await planBuild(loaded);
   const store = await openStore(opts.out);
   const log = createLogger();
+  const executors = openExecutors({ log, ...(opts.executor === undefined ? {} : { override: opts.executor }) });
   const started = Date.now();
   const interrupt = new AbortController();
   const onSignal = (): void => interrupt.abort();
   // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles.
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
+    await executors.prepare(plan.jobs);
     const results = await runJobs(
       plan.jobs,
-      { store, executor: new LocalExecutor(), cacheDir: cacheRoot(), mirrors: plan.mirrors, builderFor, log },
+      { store, executor: executors.local, executorFor: (job) => executors.executorFor(job), cacheDir: cacheRoot(), mirrors: plan.mirrors, builderFor, log },
       { concurrency: Math.min(opts.concurrency, availableParallelism() * 2), reporter: createReporter(), signal: interrupt.signal },
     );
     // Jobs that did not finish keep what the store already holds for them, so the index matches the store.
@@ -55,6 +60,7 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
     return summary.failed === 0 ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    await executors.close();
     await store.close();
   }
 }
