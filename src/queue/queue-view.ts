@@ -10,6 +10,7 @@ export interface JobDetail {
   readonly attempts: number;
   readonly result?: BuildJobResult;
   readonly failure?: BuildFailure;
+  readonly finishedOn?: number;
 }
 
 export function isPending(state: FarmJobState): boolean {
@@ -40,11 +41,11 @@ function farmState(state: string): FarmJobState {
 }
 
 export async function jobDetail(queue: Queue, id: string, state?: FarmJobState): Promise<JobDetail> {
+  const current = state ?? farmState(await queue.getJobState(id));
   const job = await queue.getJob(id);
   if (job === undefined) return { state: 'missing', attempts: 0 };
-  const current = state ?? farmState(await job.getState());
   const attempts = job.attemptsMade;
-  if (current === 'done') return { state: current, attempts, result: job.returnvalue as BuildJobResult };
+  if (current === 'done') return { state: current, attempts, result: job.returnvalue as BuildJobResult, ...(job.finishedOn === undefined ? {} : { finishedOn: job.finishedOn }) };
   if (current === 'failed' || current === 'retrying') return { state: current, attempts, failure: parseFailureReason(job.failedReason) };
   return { state: current, attempts };
 }
@@ -52,10 +53,12 @@ export async function jobDetail(queue: Queue, id: string, state?: FarmJobState):
 export type PublishState = 'pending' | 'published' | 'failed' | 'missing';
 
 export async function publishState(queue: Queue, id: string): Promise<{ state: PublishState; result?: PublishJobResult; reason?: string }> {
+  // State first, then the job: read the other way round, a job finishing in between looks completed without its result.
+  const state = await queue.getJobState(id);
+  if (state === 'unknown') return { state: 'missing' };
+  if (state !== 'completed' && state !== 'failed') return { state: 'pending' };
   const job = await queue.getJob(id);
   if (job === undefined) return { state: 'missing' };
-  const state = await job.getState();
   if (state === 'completed') return { state: 'published', result: job.returnvalue as PublishJobResult };
-  if (state === 'failed') return { state: 'failed', reason: job.failedReason };
-  return { state: 'pending' };
+  return { state: 'failed', reason: job.failedReason };
 }

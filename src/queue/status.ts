@@ -10,6 +10,8 @@ export interface JobStatus {
   readonly state: FarmJobState;
   /** For finished builds: built now, or already in the store. */
   readonly outcome?: 'built' | 'skipped';
+  /** Finished before this submission was made: an identical earlier job, reused. */
+  readonly reused?: boolean;
   readonly worker?: string;
   readonly attempts: number;
   readonly path?: string;
@@ -46,7 +48,15 @@ export async function submissionStatus(queue: Queue, record: SubmissionRecord, k
         ...base,
         state: detail.state,
         attempts: detail.attempts,
-        ...(result === undefined ? {} : { outcome: result.status, worker: result.worker, path: result.artifact.path, sha256: result.artifact.sha256 }),
+        ...(result === undefined
+          ? {}
+          : {
+              outcome: result.status,
+              reused: (detail.finishedOn ?? Infinity) < Date.parse(record.createdAt),
+              worker: result.worker,
+              path: result.artifact.path,
+              sha256: result.artifact.sha256,
+            }),
         ...(detail.failure === undefined ? {} : { error: detail.failure }),
       };
       known.set(submitted.id, status);
@@ -93,7 +103,8 @@ export function renderStatus(status: SubmissionStatus): string {
 }
 
 export function jobLine(job: JobStatus): string {
-  const state = job.state === 'done' ? (job.outcome === 'skipped' ? 'up to date' : 'built') : job.state;
+  const done = job.outcome === 'skipped' ? 'up to date' : 'built';
+  const state = job.state === 'done' ? `${done}${job.reused === true ? ' (earlier)' : ''}` : job.state;
   const where = job.worker === undefined ? '' : ` [${job.worker}]`;
   if (job.error === undefined || job.state !== 'failed') return `${job.label}: ${state}${where}`;
   const output = job.error.output === undefined ? '' : `\n${indent(job.error.output.trimEnd())}`;

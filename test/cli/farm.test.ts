@@ -112,6 +112,7 @@ describe('kbuild submit / worker / status on Redis (real Debian kernels, slow)',
       const summary = JSON.parse(result.stdout) as SubmitSummary;
       assert.equal(summary.enqueued, 0);
       assert.equal(summary.counts.done, 5);
+      assert.ok(summary.jobs.every((j) => j.reused === true), 'every result is the earlier one');
       assert.equal(await compiles(), before, 'no compiler ran');
       assert.ok(indexBefore.equals(await readFile(join(store, 'index.json'))), 'nothing republished');
     });
@@ -127,6 +128,37 @@ describe('kbuild submit / worker / status on Redis (real Debian kernels, slow)',
       assert.deepEqual(summary.jobs.map((j) => j.outcome), Array(5).fill('skipped'));
       assert.equal(await compiles(), before, 'no compiler ran');
       assert.equal((await assertIndexMatchesStore(store)).artifacts.length, 5);
+    });
+
+    it('changing one probe rebuilds only that probe; adding one kernel builds only that kernel', async () => {
+      await cp(join(work, 'probes/execve'), join(work, 'probes/other'), { recursive: true });
+      const twoProbes = (kernels: string): string =>
+        kernels.replace('    source: probes/execve/execve.bpf.c\n', '    source: probes/execve/execve.bpf.c\n  - name: other\n    source: probes/other/execve.bpf.c\n');
+      const file = join(work, 'two-probes.yaml');
+      const run = async (kernels: string): Promise<SubmitSummary> => {
+        await writeFile(file, kernels);
+        const result = await submit(q, file, store, ['--wait', '--json']);
+        assert.equal(result.exitCode, 0, result.stderr);
+        return JSON.parse(result.stdout) as SubmitSummary;
+      };
+      // Built by this submission, not reused from an earlier one.
+      const built = (s: SubmitSummary): string[] => s.jobs.filter((j) => j.outcome === 'built' && j.reused !== true).map((j) => j.label).sort();
+      const execveBefore = await readFile(join(store, ALL_PATHS[3]!));
+
+      const added = await run(twoProbes(KERNELS));
+      assert.equal(added.enqueued, 5, 'the new probe only');
+      assert.ok(built(added).every((label) => label.startsWith('other ')), built(added).join(', '));
+
+      await writeFile(join(work, 'probes/other/execve.bpf.c'), `${await readFile(join(work, 'probes/other/execve.bpf.c'), 'utf8')}\n/* changed */\n`);
+      const changed = await run(twoProbes(KERNELS));
+      assert.equal(changed.enqueued, 5, 'the changed probe only');
+      assert.deepEqual(built(changed), built(added));
+
+      const more = await run(twoProbes(`${KERNELS}  - { distro: debian, release: 6.1.0-50-amd64, arch: x86_64 }\n`));
+      assert.equal(more.enqueued, 2, 'one job per probe for the new kernel');
+      assert.deepEqual(built(more), ['execve debian 6.1.0-50-amd64 x86_64', 'other debian 6.1.0-50-amd64 x86_64']);
+      assert.ok(execveBefore.equals(await readFile(join(store, ALL_PATHS[3]!))), 'untouched objects stay as they were');
+      assert.equal((await assertIndexMatchesStore(store)).artifacts.length, 12);
     });
 
     it('SIGTERM lets the worker finish and exit 0', async () => {
