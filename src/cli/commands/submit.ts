@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
 import { planBuild } from '../../job/plan.js';
+import { openStore } from '../../store/open-store.js';
 import { openFarm, type FarmClient } from '../../queue/open-farm.js';
 import { farmSettings } from '../../queue/settings.js';
 import { countsLine, jobLine, submissionStatus, type JobStatus, type SubmissionStatus } from '../../queue/status.js';
@@ -26,16 +27,21 @@ export async function submitCommand(opts: SubmitCommandOptions): Promise<number>
   const loaded = await loadKernelsFile(opts.kernels);
   for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
   const plan = await planBuild(loaded);
+  const store = storeUrl(opts.store);
+  // A store URL the workers could not open would fail every job: refuse it here, before anything is queued.
+  await (await openStore(store)).close();
   const farm = await openFarm(settings);
   try {
     const outcome = await submitPlan(farm.queue, farm.redis, plan, {
-      store: storeUrl(opts.store),
+      store,
       timeoutMs: opts.jobTimeout * 1000,
       attempts: opts.attempts,
       backoffMs: Number(process.env['KBUILD_RETRY_DELAY_MS'] ?? 5000),
     });
     const head = { submission: outcome.record.id, queue: settings.queue, store: outcome.record.store, total: plan.jobs.length, enqueued: outcome.enqueued };
     process.stderr.write(`kbuild: submission ${head.submission}: ${head.total} builds, ${head.enqueued} enqueued (the rest already queued or done)\n`);
+    const workers = await farm.queue.getWorkersCount().catch(() => undefined);
+    if (workers === 0) process.stderr.write(`kbuild: note: no worker is connected to queue "${settings.queue}" yet; start one with \`kbuild worker --queue ${settings.queue}\`\n`);
     if (opts.wait !== true) {
       process.stdout.write(opts.json === true ? `${JSON.stringify(head, null, 2)}\n` : `${head.submission}\n`);
       return 0;
