@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadKernelsFile } from '../src/config/load-kernels-file.js';
 import { run } from '../src/exec/exec.js';
 import { planBuild } from '../src/job/plan.js';
+import type { BuildJobResult } from '../src/queue/job-data.js';
 import { openFarm } from '../src/queue/open-farm.js';
 import { publishState } from '../src/queue/queue-view.js';
 import { BULL_PREFIX, farmKey, farmSettings } from '../src/queue/settings.js';
@@ -34,13 +35,13 @@ try {
   await writeFile(join(work, 'kernels.yaml'), `${lines.join('\n')}\n`);
   const plan = await planBuild(await loadKernelsFile(join(work, 'kernels.yaml')));
 
-  // What the trivial step itself costs, to tell it apart from the farm's overhead.
+  // What the trivial command costs on its own, for reference.
   const t0 = performance.now();
   for (let i = 0; i < 50; i++) await run('true', []);
   const stepMs = (performance.now() - t0) / 50;
   console.log(`farm bench: ${plan.jobs.length} jobs, trivial step (exec true) ${stepMs.toFixed(2)} ms, worker concurrency ${concurrency}`);
   console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (workers, Redis and this process share them)`);
-  console.log('workers | submit ms | build+publish s | jobs/s | worker-ms per job | farm overhead per job (ms)');
+  console.log('workers | submit ms | build+publish s | jobs/s | slot-ms per job | step ms (in worker) | farm overhead per job (ms)');
 
   for (const count of workerCounts) {
     const queue = `bench-${count}-${process.pid}`;
@@ -65,9 +66,12 @@ try {
       if (published.state !== 'published' || published.result?.artifacts !== plan.jobs.length) {
         throw new Error(`bench run did not publish every job: ${JSON.stringify(published)}`);
       }
+      // Slot time per job (wall × workers × concurrency / jobs) minus what the step itself took inside the worker.
       const slotMs = (wallMs * count * concurrency) / plan.jobs.length;
+      const results = await Promise.all(outcome.record.jobs.map((j) => farm.queue.getJob(j.id)));
+      const inStepMs = results.reduce((sum, j) => sum + ((j?.returnvalue as BuildJobResult | undefined)?.durationMs ?? 0), 0) / plan.jobs.length;
       console.log(
-        [count, submitMs.toFixed(0), (wallMs / 1000).toFixed(2), (plan.jobs.length / (wallMs / 1000)).toFixed(0), slotMs.toFixed(2), (slotMs - stepMs).toFixed(2)].join(' | '),
+        [count, submitMs.toFixed(0), (wallMs / 1000).toFixed(2), (plan.jobs.length / (wallMs / 1000)).toFixed(0), slotMs.toFixed(2), inStepMs.toFixed(2), (slotMs - inStepMs).toFixed(2)].join(' | '),
       );
     } finally {
       for (const c of children) c.kill('SIGTERM');
