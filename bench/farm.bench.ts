@@ -15,6 +15,7 @@ import { openFarm } from '../src/queue/open-farm.js';
 import { publishState } from '../src/queue/queue-view.js';
 import { BULL_PREFIX, farmKey, farmSettings } from '../src/queue/settings.js';
 import { submitPlan } from '../src/queue/submit.js';
+import { openStore } from '../src/store/open-store.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROBES = 4;
@@ -55,7 +56,7 @@ try {
       const store = join(work, `store-${count}`);
       await mkdir(store);
       const s0 = performance.now();
-      const outcome = await submitPlan(farm.queue, farm.redis, plan, { store, timeoutMs: 60_000, attempts: 1, backoffMs: 1000 });
+      const outcome = await submitPlan(farm.queue, farm.redis, plan, { store, storeHandle: await openStore(store), timeoutMs: 60_000, attempts: 1, backoffMs: 1000 });
       const submitMs = performance.now() - s0;
       let published = await publishState(farm.queue, outcome.record.publishJobId);
       while (published.state === 'pending') {

@@ -6,12 +6,16 @@ import type { ProbeBundle } from '../job/probe-bundle.js';
 import { BUILD, PUBLISH, type BuildJobData, type PublishJobData } from './job-data.js';
 import { queueJobId, submissionId } from './job-id.js';
 import { jobStates, publishState } from './queue-view.js';
+import type { ArtifactStore } from '../store/types.js';
+import type { BuildJobResult } from './job-data.js';
 import { farmKey } from './settings.js';
 import { saveSubmission, submittedJob, type SubmissionRecord } from './submission.js';
 
 export interface SubmitOptions {
   /** Store URL as workers will open it (folders made absolute by the caller). */
   readonly store: string;
+  /** The same store, opened: to notice finished jobs whose objects are no longer there. */
+  readonly storeHandle: ArtifactStore;
   readonly timeoutMs: number;
   /** Attempts for retryable failures (network, archive 5xx), with exponential backoff. */
   readonly attempts: number;
@@ -49,6 +53,8 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
 
   const published = await publishState(queue, record.publishJobId);
   const states = await jobStates(queue, ids);
+  // A finished job whose object left the store (a wiped folder) is built again, not reused: like a failure, it is removed and re-added.
+  for (const gone of await vanished(queue, ids.filter((jobId) => states.get(jobId) === 'done'), options.storeHandle)) states.set(gone, 'failed');
   const alreadyDone = published.state === 'published' && published.result?.failures === 0 && [...states.values()].every((s) => s === 'done');
   await saveSubmission(redis, queue.name, record);
   if (alreadyDone) return { record, enqueued: 0, publishQueued: false };
@@ -57,6 +63,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
     const state = states.get(ids[i]!);
     return state === 'missing' || state === 'failed' ? [{ job, id: ids[i]!, state }] : [];
   });
+  // Removed first: a job id that exists is never added again.
   await Promise.all(fresh.filter((f) => f.state === 'failed').map((f) => queue.remove(f.id)));
   await queue.addBulk(
     fresh.map(({ job, id: jobId }) => ({
@@ -85,4 +92,17 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
     });
   }
   return { record, enqueued: fresh.length, publishQueued };
+}
+
+/** Finished jobs whose artifact is missing from the store or has another size. */
+async function vanished(queue: Queue, ids: readonly string[], store: ArtifactStore): Promise<string[]> {
+  const checks = await Promise.all(
+    ids.map(async (jobId) => {
+      const artifact = ((await queue.getJob(jobId))?.returnvalue as BuildJobResult | undefined)?.artifact;
+      if (artifact === undefined) return jobId;
+      const info = await store.stat(artifact.path);
+      return info?.size === artifact.size ? undefined : jobId;
+    }),
+  );
+  return checks.filter((jobId): jobId is string => jobId !== undefined);
 }

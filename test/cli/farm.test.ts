@@ -161,6 +161,17 @@ describe('kbuild submit / worker / status on Redis (real Debian kernels, slow)',
       assert.equal((await assertIndexMatchesStore(store)).artifacts.length, 12);
     });
 
+    it('a finished job whose object left the store is built again on resubmission', async () => {
+      await rm(join(store, ALL_PATHS[0]!));
+      const result = await submit(q, join(work, 'kernels.yaml'), store, ['--wait', '--json']);
+      assert.equal(result.exitCode, 0, result.stderr);
+      const summary = JSON.parse(result.stdout) as SubmitSummary;
+      assert.equal(summary.enqueued, 1);
+      assert.deepEqual(summary.jobs.filter((j) => j.reused !== true).map((j) => j.path), [ALL_PATHS[0]]);
+      const index = await assertIndexMatchesStore(store);
+      assert.deepEqual(index.artifacts.map((x) => x.path).sort(), ALL_PATHS);
+    });
+
     it('SIGTERM lets the worker finish and exit 0', async () => {
       for (const w of workers.filter((x) => x.child.exitCode === null)) assert.equal(await stopWorker(w), 0, w.output());
     });

@@ -29,11 +29,15 @@ export async function submitCommand(opts: SubmitCommandOptions): Promise<number>
   const plan = await planBuild(loaded);
   const store = storeUrl(opts.store);
   // A store URL the workers could not open would fail every job: refuse it here, before anything is queued.
-  await (await openStore(store)).close();
-  const farm = await openFarm(settings);
+  const storeHandle = await openStore(store);
+  const farm = await openFarm(settings).catch(async (err: unknown) => {
+    await storeHandle.close();
+    throw err;
+  });
   try {
     const outcome = await submitPlan(farm.queue, farm.redis, plan, {
       store,
+      storeHandle,
       timeoutMs: opts.jobTimeout * 1000,
       attempts: opts.attempts,
       backoffMs: Number(process.env['KBUILD_RETRY_DELAY_MS'] ?? 5000),
@@ -53,6 +57,7 @@ export async function submitCommand(opts: SubmitCommandOptions): Promise<number>
     return failed === 0 ? 0 : 1;
   } finally {
     await farm.close();
+    await storeHandle.close();
   }
 }
 
