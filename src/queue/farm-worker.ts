@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { processorStep, type BuildStep } from './build-step.js';
 import { describeFailure, failureReason, JobTimeoutError, toQueueError } from './failure.js';
 import { BUILD, PUBLISH, type BuildJobData, type BuildJobResult, type PublishJobData } from './job-data.js';
+import { parseBuildJobData } from './build-job-data.js';
 import { publishSubmission } from './publish.js';
 import { BULL_PREFIX, farmKey, openRedis, type FarmSettings } from './settings.js';
 import { StoreCache } from './store-cache.js';
@@ -49,21 +50,27 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
   const build = options.build ?? processorStep({ executor, log, openStore: stores.open });
 
   const runBuild = async (job: Job<BuildJobData>, signal: AbortSignal | undefined): Promise<BuildJobResult> => {
-    const label = jobLabel(job.data.job);
+    let data: BuildJobData;
+    try {
+      data = parseBuildJobData(job.data);
+    } catch (err) {
+      throw toQueueError(err);
+    }
+    const label = jobLabel(data.job);
     const started = Date.now();
     out(`${name}: started ${label} (attempt ${job.attemptsMade + 1})`);
     const limit = new AbortController();
-    const timer = setTimeout(() => limit.abort(), Math.min(job.data.timeoutMs, MAX_TIMER_MS));
+    const timer = setTimeout(() => limit.abort(), Math.min(data.timeoutMs, MAX_TIMER_MS));
     const abort = signal === undefined ? limit.signal : AbortSignal.any([signal, limit.signal]);
     try {
-      const outcome = await build(job.data, abort, (stage) => {
+      const outcome = await build(data, abort, (stage) => {
         if (stage === 'compile') out(`${name}: compiling ${label}`);
       });
       const durationMs = Date.now() - started;
       out(`${name}: ${outcome.status === 'built' ? 'built' : 'up to date'} ${label} (${(durationMs / 1000).toFixed(1)}s)`);
       return { ...outcome, worker: name, durationMs };
     } catch (err) {
-      const failure = limit.signal.aborted ? new UnrecoverableError(failureReason(describeFailure(new JobTimeoutError(job.data.timeoutMs)))) : toQueueError(err);
+      const failure = limit.signal.aborted ? new UnrecoverableError(failureReason(describeFailure(new JobTimeoutError(data.timeoutMs)))) : toQueueError(err);
       const retry = !(failure instanceof UnrecoverableError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       out(`${name}: ${retry ? 'retrying' : 'FAILED'} ${label}: ${failure.message.split('\n')[0] ?? ''}`);
       log.debug({ job: label, err }, 'build failed');
