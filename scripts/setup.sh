@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(clang llvm bpftool dwarves libbpf-dev gcc libc6-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring
-  docker.io debootstrap)
+  redis-server docker.io debootstrap)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -25,6 +25,13 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 18 ]; then
   echo "setup: Node.js >= 18 is required, found $(node --version)" >&2
   exit 1
+fi
+
+# The farm's tests (and `kbuild worker` by default) use Redis at 127.0.0.1:6379. Debian's package
+# starts it as a service; where no service manager runs, start one bound to loopback, keeping nothing on disk.
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  echo "setup: starting redis-server on 127.0.0.1:6379" >&2
+  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null
 fi
 
 # Big downloads (header packages, kernel images) are cached outside the clone.

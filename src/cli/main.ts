@@ -29,6 +29,52 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command('submit')
+    .description('Enqueue a build set on Redis for `kbuild worker`s; --wait follows it and exits 1 if a build failed')
+    .requiredOption('-k, --kernels <file>', 'kernels file', 'kernels.yaml')
+    .option('-s, --store <url>', 'store the workers write to (a shared folder, file:// or s3:// URL)', 'out')
+    .option('--redis <url>', 'Redis URL (default: $KBUILD_REDIS_URL or redis://127.0.0.1:6379)')
+    .option('--queue <name>', 'queue name (default: $KBUILD_QUEUE or kbuild)')
+    .option('--wait', 'show progress until the index is published; exit 1 if any build failed')
+    .option('--json', 'print a machine-readable summary on stdout')
+    .addOption(new Option('--job-timeout <seconds>', 'time limit of one build; its processes are killed past it').argParser(positiveInt).default(1800))
+    .addOption(new Option('--attempts <n>', 'attempts for network/archive errors (exponential backoff)').argParser(positiveInt).default(4))
+    .action(async (opts: { kernels: string; store: string; redis?: string; queue?: string; wait?: boolean; json?: boolean; jobTimeout: number; attempts: number }) => {
+      const { submitCommand } = await import('./commands/submit.js');
+      exitCode = await submitCommand(opts);
+    });
+
+  program
+    .command('worker')
+    .description('Process build jobs from Redis until SIGTERM (running builds finish first)')
+    .option('--redis <url>', 'Redis URL (default: $KBUILD_REDIS_URL or redis://127.0.0.1:6379)')
+    .option('--queue <name>', 'queue name (default: $KBUILD_QUEUE or kbuild)')
+    .addOption(new Option('-c, --concurrency <n>', 'parallel builds (default: $KBUILD_WORKER_CONCURRENCY or 2)').argParser(positiveInt))
+    .addOption(new Option('--lock-duration <ms>', 'a silent worker loses its jobs after this (default: $KBUILD_LOCK_DURATION_MS or 30000)').argParser(positiveInt))
+    .addOption(new Option('--stalled-interval <ms>', 'how often to look for stalled jobs (default: $KBUILD_STALLED_INTERVAL_MS or 15000)').argParser(positiveInt))
+    .action(async (opts: { redis?: string; queue?: string; concurrency?: number; lockDuration?: number; stalledInterval?: number }) => {
+      const { workerCommand } = await import('./commands/worker.js');
+      exitCode = await workerCommand({
+        ...opts,
+        concurrency: opts.concurrency ?? envInt('KBUILD_WORKER_CONCURRENCY', 2),
+        lockDuration: opts.lockDuration ?? envInt('KBUILD_LOCK_DURATION_MS', 30000),
+        stalledInterval: opts.stalledInterval ?? envInt('KBUILD_STALLED_INTERVAL_MS', 15000),
+      });
+    });
+
+  program
+    .command('status')
+    .description('Where a submission (default: the latest) stands, per kernel, with each failure; exit 1 if a build failed')
+    .argument('[id]', 'submission id printed by submit')
+    .option('--redis <url>', 'Redis URL (default: $KBUILD_REDIS_URL or redis://127.0.0.1:6379)')
+    .option('--queue <name>', 'queue name (default: $KBUILD_QUEUE or kbuild)')
+    .option('--json', 'print the status as JSON')
+    .action(async (id: string | undefined, opts: { redis?: string; queue?: string; json?: boolean }) => {
+      const { statusCommand } = await import('./commands/status.js');
+      exitCode = await statusCommand(id, opts);
+    });
+
+  program
     .command('pick')
     .description('Pick the artifact for this host (or the host described by flags) from an index')
     .requiredOption('-i, --index <path>', 'index.json of a build')
@@ -115,6 +161,15 @@ export async function main(argv: readonly string[]): Promise<number> {
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new KbuildError('E_USAGE', `expected a positive integer, got "${value}"`, { exitCode: 2 });
+  return n;
+}
+
+/** A default from the environment, checked like the flag it stands for. */
+function envInt(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new KbuildError('E_USAGE', `${name}: expected a positive integer, got "${value}"`, { exitCode: 2 });
   return n;
 }
 

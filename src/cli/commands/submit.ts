@@ -1,0 +1,87 @@
+import { resolve } from 'node:path';
+import { loadKernelsFile } from '../../config/load-kernels-file.js';
+import { planBuild } from '../../job/plan.js';
+import { openStore } from '../../store/open-store.js';
+import { openFarm, type FarmClient } from '../../queue/open-farm.js';
+import { farmSettings } from '../../queue/settings.js';
+import { countsLine, jobLine, submissionStatus, type JobStatus, type SubmissionStatus } from '../../queue/status.js';
+import { submitPlan } from '../../queue/submit.js';
+import type { SubmissionRecord } from '../../queue/submission.js';
+
+export interface SubmitCommandOptions {
+  readonly kernels: string;
+  readonly store: string;
+  readonly redis?: string;
+  readonly queue?: string;
+  readonly wait?: boolean;
+  readonly json?: boolean;
+  readonly jobTimeout: number;
+  readonly attempts: number;
+}
+
+const POLL_MS = 500;
+
+/** Plans and enqueues a build set; with --wait, follows it to the published index. Exit 1 if any build failed. */
+export async function submitCommand(opts: SubmitCommandOptions): Promise<number> {
+  const settings = farmSettings(opts);
+  const loaded = await loadKernelsFile(opts.kernels);
+  for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
+  const plan = await planBuild(loaded);
+  const store = storeUrl(opts.store);
+  // A store URL the workers could not open would fail every job: refuse it here, before anything is queued.
+  const storeHandle = await openStore(store);
+  const farm = await openFarm(settings).catch(async (err: unknown) => {
+    await storeHandle.close();
+    throw err;
+  });
+  try {
+    const outcome = await submitPlan(farm.queue, farm.redis, plan, {
+      store,
+      storeHandle,
+      timeoutMs: opts.jobTimeout * 1000,
+      attempts: opts.attempts,
+      backoffMs: Number(process.env['KBUILD_RETRY_DELAY_MS'] ?? 5000),
+    });
+    const head = { submission: outcome.record.id, queue: settings.queue, store: outcome.record.store, total: plan.jobs.length, enqueued: outcome.enqueued };
+    process.stderr.write(`kbuild: submission ${head.submission}: ${head.total} builds, ${head.enqueued} enqueued (the rest already queued or done)\n`);
+    const workers = await farm.queue.getWorkersCount().catch(() => undefined);
+    if (workers === 0) process.stderr.write(`kbuild: note: no worker is connected to queue "${settings.queue}" yet; start one with \`kbuild worker --queue ${settings.queue}\`\n`);
+    if (opts.wait !== true) {
+      process.stdout.write(opts.json === true ? `${JSON.stringify(head, null, 2)}\n` : `${head.submission}\n`);
+      return 0;
+    }
+    const status = await follow(farm, outcome.record);
+    const failed = status.counts.failed + (status.publish.state === 'failed' ? 1 : 0);
+    if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...head, ...status }, null, 2)}\n`);
+    else process.stdout.write(`${head.submission}: ${countsLine(status)}${status.publish.index === undefined ? '' : `\nindex: ${status.publish.index}`}\n`);
+    return failed === 0 ? 0 : 1;
+  } finally {
+    await farm.close();
+    await storeHandle.close();
+  }
+}
+
+/** Folders become absolute: a worker started elsewhere must find the same store. */
+function storeUrl(store: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(store) ? store : resolve(store);
+}
+
+/** Live progress on stderr: counts when they change, each finished build, failures with their reason as they happen. */
+async function follow(farm: FarmClient, record: SubmissionRecord): Promise<SubmissionStatus> {
+  const known = new Map<string, JobStatus>();
+  const reported = new Set<string>();
+  let lastCounts = '';
+  for (;;) {
+    const status = await submissionStatus(farm.queue, record, known);
+    for (const job of status.jobs) {
+      if ((job.state !== 'done' && job.state !== 'failed') || reported.has(`${job.id}:${job.state}`)) continue;
+      reported.add(`${job.id}:${job.state}`);
+      process.stderr.write(`kbuild: ${jobLine(job)}\n`);
+    }
+    const counts = countsLine(status);
+    if (counts !== lastCounts) process.stderr.write(`kbuild: ${counts}\n`);
+    lastCounts = counts;
+    if (status.publish.state === 'published' || status.publish.state === 'failed' || status.publish.state === 'missing') return status;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

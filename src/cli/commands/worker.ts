@@ -1,0 +1,41 @@
+import { createLogger } from '../../log.js';
+import { startFarmWorker } from '../../queue/farm-worker.js';
+import { farmSettings } from '../../queue/settings.js';
+
+export interface WorkerCommandOptions {
+  readonly redis?: string;
+  readonly queue?: string;
+  readonly concurrency: number;
+  readonly lockDuration: number;
+  readonly stalledInterval: number;
+}
+
+/**
+ * Processes jobs until SIGTERM/SIGINT: then it takes no new job, lets the
+ * running ones finish, and exits 0. A worker killed outright loses nothing:
+ * its jobs' locks expire and another worker takes them back.
+ */
+export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
+  const settings = farmSettings(opts);
+  const worker = await startFarmWorker({
+    settings,
+    concurrency: opts.concurrency,
+    lockDurationMs: opts.lockDuration,
+    stalledIntervalMs: opts.stalledInterval,
+    publishPollMs: 1000,
+    log: createLogger(),
+    out: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stderr.write(`kbuild worker ${worker.name}: queue ${settings.queue}, concurrency ${opts.concurrency}\n`);
+  await new Promise<void>((resolveStop) => {
+    const stop = (signal: string): void => {
+      process.stderr.write(`kbuild worker ${worker.name}: ${signal}, finishing running builds\n`);
+      resolveStop();
+    };
+    // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles.
+    process.on('SIGTERM', () => stop('SIGTERM')).on('SIGINT', () => stop('SIGINT'));
+  });
+  await worker.close();
+  process.stderr.write(`kbuild worker ${worker.name}: stopped\n`);
+  return 0;
+}

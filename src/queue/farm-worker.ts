@@ -1,0 +1,125 @@
+import { hostname } from 'node:os';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { openExecutors, type ExecutorSet } from '../executor/open-executor.js';
+import { jobLabel } from '../job/types.js';
+import type { Logger } from '../log.js';
+import { processorStep, type BuildStep } from './build-step.js';
+import { describeFailure, failureReason, JobTimeoutError, toQueueError } from './failure.js';
+import { BUILD, PUBLISH, type BuildJobData, type BuildJobResult, type PublishJobData } from './job-data.js';
+import { parseBuildJobData } from './build-job-data.js';
+import { publishSubmission } from './publish.js';
+import { BULL_PREFIX, farmKey, openRedis, type FarmSettings } from './settings.js';
+import { StoreCache } from './store-cache.js';
+
+export interface FarmWorkerOptions {
+  readonly settings: FarmSettings;
+  readonly concurrency: number;
+  /** A job whose worker stops renewing its lock for this long is taken back (stalled-job recovery). */
+  readonly lockDurationMs: number;
+  readonly stalledIntervalMs: number;
+  readonly publishPollMs: number;
+  readonly log: Logger;
+  /** One line per job event (started, compiling, built, failed); quiet when absent. */
+  readonly out?: (line: string) => void;
+  /** Where builds run (default: local, or the builder image a job asks for). */
+  readonly executors?: ExecutorSet;
+  /** Replaces the real build (the farm benchmark's trivial step); everything else stays the same. */
+  readonly build?: BuildStep;
+  readonly name?: string;
+}
+
+export interface FarmWorker {
+  readonly name: string;
+  /** Takes no new job, lets running ones finish, then disconnects. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Timers above 2^31-1 ms fire at once; a time limit that large means "none". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmWorker> {
+  const { settings, log } = options;
+  const out = options.out ?? ((): void => {});
+  const name = options.name ?? `${hostname()}:${process.pid}`;
+  const redis = await openRedis(settings.redisUrl);
+  const queue = new Queue(settings.queue, { connection: redis, prefix: BULL_PREFIX });
+  const executors = options.executors ?? openExecutors({ log });
+  // Submitters read this to compute queue job ids that change when the fleet's compiler does.
+  await redis.set(farmKey(settings.queue, 'toolchain'), await executors.local.toolchainId());
+  const stores = new StoreCache();
+  const build = options.build ?? processorStep({ executors, log, openStore: stores.open });
+
+  const runBuild = async (job: Job<BuildJobData>, signal: AbortSignal | undefined): Promise<BuildJobResult> => {
+    let data: BuildJobData;
+    try {
+      data = parseBuildJobData(job.data);
+    } catch (err) {
+      throw toQueueError(err);
+    }
+    const label = jobLabel(data.job);
+    const started = Date.now();
+    out(`${name}: started ${label} (attempt ${job.attemptsMade + 1})`);
+    const limit = new AbortController();
+    const timer = setTimeout(() => limit.abort(), Math.min(data.timeoutMs, MAX_TIMER_MS));
+    const abort = signal === undefined ? limit.signal : AbortSignal.any([signal, limit.signal]);
+    try {
+      const outcome = await build(data, abort, (stage) => {
+        if (stage === 'compile') out(`${name}: compiling ${label}`);
+      });
+      const durationMs = Date.now() - started;
+      out(`${name}: ${outcome.status === 'built' ? 'built' : 'up to date'} ${label} (${(durationMs / 1000).toFixed(1)}s)`);
+      return { ...outcome, worker: name, durationMs };
+    } catch (err) {
+      const failure = limit.signal.aborted ? new UnrecoverableError(failureReason(describeFailure(new JobTimeoutError(data.timeoutMs)))) : toQueueError(err);
+      const retry = !(failure instanceof UnrecoverableError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      out(`${name}: ${retry ? 'retrying' : 'FAILED'} ${label}: ${failure.message.split('\n')[0] ?? ''}`);
+      log.debug({ job: label, err }, 'build failed');
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const worker = new Worker(
+    settings.queue,
+    async (job: Job, token?: string, signal?: AbortSignal) => {
+      if (job.name === BUILD) return runBuild(job as Job<BuildJobData>, signal);
+      if (job.name === PUBLISH) {
+        return publishSubmission(job as Job<PublishJobData>, token, {
+          queue,
+          redis,
+          queueName: settings.queue,
+          openStore: stores.open,
+          pollMs: options.publishPollMs,
+        });
+      }
+      throw new UnrecoverableError(`E_INTERNAL: unknown job kind "${job.name}"`);
+    },
+    {
+      connection: redis,
+      prefix: BULL_PREFIX,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs,
+      // Twice: a worker killed once is bad luck; a job that kills workers every time fails.
+      maxStalledCount: 2,
+      name,
+    },
+  );
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  worker.on('stalled', (jobId) => out(`${name}: took back stalled job ${jobId}`));
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    // Every step runs even when one fails; the first failure is reported.
+    closing ??= (async () => {
+      const steps = await Promise.allSettled([worker.close()]);
+      const rest = await Promise.allSettled([queue.close(), stores.close(), executors.close()]);
+      await redis.quit().catch(() => redis.disconnect());
+      const failed = [...steps, ...rest].find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+    })();
+    return closing;
+  };
+  return { name, close };
+}

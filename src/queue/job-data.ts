@@ -1,0 +1,34 @@
+import type { IndexArtifact } from '../loader/index-schema.js';
+import type { BuildJob } from '../job/types.js';
+
+/** What a `build` queue job carries: everything a worker on another machine needs. */
+export interface BuildJobData {
+  readonly job: BuildJob;
+  /** Store URL the artifact goes to (an absolute folder, file:// or s3://). */
+  readonly store: string;
+  readonly mirrors: Readonly<Record<string, string>>;
+  /** Past this, the job fails and its processes are killed. */
+  readonly timeoutMs: number;
+}
+
+/** A `build` job's return value, kept by BullMQ for status and publishing. */
+export interface BuildJobResult {
+  readonly status: 'built' | 'skipped';
+  readonly artifact: IndexArtifact;
+  /** `host:pid` of the worker that ran it. */
+  readonly worker: string;
+  readonly durationMs: number;
+}
+
+export interface PublishJobData {
+  readonly submission: string;
+}
+
+export interface PublishJobResult {
+  readonly index: string;
+  readonly artifacts: number;
+  readonly failures: number;
+}
+
+export const BUILD = 'build';
+export const PUBLISH = 'publish';

@@ -1,0 +1,60 @@
+import { DelayedError, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { readIntactRecord, storedBytesMatch } from '../job/build-record.js';
+import { artifactKey } from '../job/processor.js';
+import { indexFromResults, writeIndex } from '../runner/write-index.js';
+import type { JobResult } from '../runner/run-jobs.js';
+import type { ArtifactStore } from '../store/types.js';
+import { GENERATOR } from '../version.js';
+import type { PublishJobData, PublishJobResult } from './job-data.js';
+import { isPending, jobDetail, jobStates } from './queue-view.js';
+import { loadSubmission, rehydrate, type SubmissionRecord } from './submission.js';
+
+export interface PublishDeps {
+  readonly queue: Queue;
+  readonly redis: Redis;
+  readonly queueName: string;
+  readonly openStore: (url: string) => Promise<ArtifactStore>;
+  /** How long the publish step waits before looking again at unfinished builds. */
+  readonly pollMs: number;
+}
+
+/**
+ * The final step of a submission. It is a queue job like the builds, so any
+ * worker runs it and stalled-job recovery covers it; while builds are still
+ * pending it puts itself back as delayed. This stands in for a BullMQ flow
+ * parent: a flow child can have one parent only, while here the same build
+ * (same content-addressed id) can belong to several submissions, and a build
+ * that fails or is removed can never leave the publish step waiting forever.
+ */
+export async function publishSubmission(job: Job<PublishJobData>, token: string | undefined, deps: PublishDeps): Promise<PublishJobResult> {
+  const record = await loadSubmission(deps.redis, deps.queueName, job.data.submission);
+  const states = await jobStates(deps.queue, record.jobs.map((j) => j.id));
+  if ([...states.values()].some(isPending)) {
+    await job.moveToDelayed(Date.now() + deps.pollMs, token);
+    throw new DelayedError();
+  }
+  const store = await deps.openStore(record.store);
+  const results = await Promise.all(record.jobs.map((submitted, i) => resultOf(record, i, states.get(submitted.id), deps.queue, store)));
+  const index = indexFromResults(results, GENERATOR);
+  // The one place a farm submission writes its index.
+  await writeIndex(store, index);
+  return { index: `${store.location}/index.json`, artifacts: index.artifacts.length, failures: index.failures.length };
+}
+
+async function resultOf(record: SubmissionRecord, i: number, state: string | undefined, queue: Queue, store: ArtifactStore): Promise<JobResult> {
+  const submitted = record.jobs[i]!;
+  const job = rehydrate(record, submitted);
+  const detail = await jobDetail(queue, submitted.id, state === 'done' || state === 'failed' ? state : undefined);
+  const base = { job, downloaded: false, durationMs: detail.result?.durationMs ?? 0 };
+  if (detail.result !== undefined) {
+    // Another submission may have replaced the object since: the index only promises what the store holds.
+    if (await storedBytesMatch(store, detail.result.artifact)) return { ...base, status: detail.result.status, artifact: detail.result.artifact };
+    return { ...base, status: 'failed', error: { code: 'E_SUPERSEDED', message: `${detail.result.artifact.path} changed in the store after this build; resubmit` } };
+  }
+  if (detail.failure !== undefined) return { ...base, status: 'failed', error: detail.failure };
+  // The queue no longer remembers the job (removed): the store's intact record is what was built.
+  const stored = await readIntactRecord(store, artifactKey(job));
+  if (stored !== undefined) return { ...base, status: 'skipped', artifact: stored };
+  return { ...base, status: 'failed', error: { code: 'E_MISSING', message: 'the queue lost this job and the store has no artifact for it; resubmit' } };
+}

@@ -1,0 +1,119 @@
+import type { Queue } from 'bullmq';
+import type { BuildFailure } from './failure.js';
+import { jobDetail, jobStates, publishState, type FarmJobState, type PublishState } from './queue-view.js';
+import type { SubmissionRecord } from './submission.js';
+
+export interface JobStatus {
+  readonly id: string;
+  readonly label: string;
+  readonly group: string;
+  readonly state: FarmJobState;
+  /** For finished builds: built now, or already in the store. */
+  readonly outcome?: 'built' | 'skipped';
+  /** Finished before this submission was made: an identical earlier job, reused. */
+  readonly reused?: boolean;
+  readonly worker?: string;
+  readonly attempts: number;
+  readonly path?: string;
+  readonly sha256?: string;
+  readonly error?: BuildFailure;
+}
+
+export interface SubmissionStatus {
+  readonly submission: string;
+  readonly store: string;
+  readonly createdAt: string;
+  readonly counts: Readonly<Record<FarmJobState, number>>;
+  readonly publish: { readonly state: PublishState; readonly index?: string; readonly reason?: string };
+  readonly jobs: readonly JobStatus[];
+}
+
+/**
+ * Where a submission stands. `known` carries details already read for
+ * finished jobs (they do not change), so a watcher polling every half second
+ * reads only job states and what newly finished.
+ */
+export async function submissionStatus(queue: Queue, record: SubmissionRecord, known: Map<string, JobStatus> = new Map()): Promise<SubmissionStatus> {
+  const states = await jobStates(queue, record.jobs.map((j) => j.id));
+  const jobs = await Promise.all(
+    record.jobs.map(async (submitted): Promise<JobStatus> => {
+      const state = states.get(submitted.id) ?? 'missing';
+      const cached = known.get(submitted.id);
+      if (cached?.state === state && (state === 'done' || state === 'failed')) return cached;
+      const base = { id: submitted.id, label: submitted.label, group: submitted.group };
+      if (state !== 'done' && state !== 'failed' && state !== 'retrying') return { ...base, state, attempts: 0 };
+      const detail = await jobDetail(queue, submitted.id, state);
+      const result = detail.result;
+      const status: JobStatus = {
+        ...base,
+        state: detail.state,
+        attempts: detail.attempts,
+        ...(result === undefined
+          ? {}
+          : {
+              outcome: result.status,
+              reused: (detail.finishedOn ?? Infinity) < Date.parse(record.createdAt),
+              worker: result.worker,
+              path: result.artifact.path,
+              sha256: result.artifact.sha256,
+            }),
+        ...(detail.failure === undefined ? {} : { error: detail.failure }),
+      };
+      known.set(submitted.id, status);
+      return status;
+    }),
+  );
+  const counts: Record<FarmJobState, number> = { done: 0, failed: 0, running: 0, retrying: 0, queued: 0, missing: 0 };
+  for (const job of jobs) counts[job.state]++;
+  const published = await publishState(queue, record.publishJobId);
+  return {
+    submission: record.id,
+    store: record.store,
+    createdAt: record.createdAt,
+    counts,
+    publish: {
+      state: published.state,
+      ...(published.result === undefined ? {} : { index: published.result.index }),
+      ...(published.reason === undefined ? {} : { reason: published.reason }),
+    },
+    jobs,
+  };
+}
+
+export function countsLine(status: SubmissionStatus): string {
+  const c = status.counts;
+  const parts = [`${c.done} done`, `${c.failed} failed`, `${c.running} running`, `${c.queued} queued`];
+  if (c.retrying > 0) parts.push(`${c.retrying} retrying`);
+  if (c.missing > 0) parts.push(`${c.missing} missing`);
+  return `${parts.join(', ')} of ${status.jobs.length}; index ${status.publish.state}`;
+}
+
+/** Human status: one block per kernel (or CO-RE arch), each failure with its reason. */
+export function renderStatus(status: SubmissionStatus): string {
+  const lines = [`submission ${status.submission} (${status.createdAt}) → ${status.store}`, countsLine(status)];
+  if (status.publish.index !== undefined) lines.push(`index: ${status.publish.index}`);
+  if (status.publish.reason !== undefined) lines.push(`publish failed: ${status.publish.reason}`);
+  const groups = new Map<string, JobStatus[]>();
+  for (const job of status.jobs) groups.set(job.group, [...(groups.get(job.group) ?? []), job]);
+  for (const [group, jobs] of groups) {
+    lines.push('', group);
+    for (const job of jobs) lines.push(`  ${jobLine(job)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function jobLine(job: JobStatus): string {
+  const done = job.outcome === 'skipped' ? 'up to date' : 'built';
+  const state = job.state === 'done' ? `${done}${job.reused === true ? ' (earlier)' : ''}` : job.state;
+  const where = job.worker === undefined ? '' : ` [${job.worker}]`;
+  if (job.error === undefined || job.state !== 'failed') return `${job.label}: ${state}${where}`;
+  const output = job.error.output === undefined ? '' : `\n${indent(job.error.output.trimEnd())}`;
+  return `${job.label}: FAILED ${job.error.code}: ${job.error.message}${output}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n');
+}

@@ -1,0 +1,108 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { templateDigest } from '../job/compile-job.js';
+import type { BuildPlan } from '../job/plan.js';
+import type { ProbeBundle } from '../job/probe-bundle.js';
+import { BUILD, PUBLISH, type BuildJobData, type PublishJobData } from './job-data.js';
+import { queueJobId, submissionId } from './job-id.js';
+import { jobStates, publishState } from './queue-view.js';
+import type { ArtifactStore } from '../store/types.js';
+import type { BuildJobResult } from './job-data.js';
+import { farmKey } from './settings.js';
+import { saveSubmission, submittedJob, type SubmissionRecord } from './submission.js';
+
+export interface SubmitOptions {
+  /** Store URL as workers will open it (folders made absolute by the caller). */
+  readonly store: string;
+  /** The same store, opened: to notice finished jobs whose objects are no longer there. */
+  readonly storeHandle: ArtifactStore;
+  readonly timeoutMs: number;
+  /** Attempts for retryable failures (network, archive 5xx), with exponential backoff. */
+  readonly attempts: number;
+  readonly backoffMs: number;
+}
+
+export interface SubmitOutcome {
+  readonly record: SubmissionRecord;
+  /** Builds added to the queue by this call; 0 when the same set was submitted before. */
+  readonly enqueued: number;
+  /** Whether a publish step was (re)queued; false when this exact set is already published without failures. */
+  readonly publishQueued: boolean;
+}
+
+/**
+ * Puts a plan on the queue. Jobs are content-addressed, so a build already
+ * queued, running or done is not added again; a build that failed before is
+ * removed and added again (a resubmission is how a failure is retried).
+ */
+export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, options: SubmitOptions): Promise<SubmitOutcome> {
+  const toolchain = (await redis.get(farmKey(queue.name, 'toolchain'))) ?? 'unregistered';
+  const template = await templateDigest();
+  const ids = plan.jobs.map((job) => queueJobId(job, toolchain, template, options.store));
+  const id = submissionId(ids, options.store);
+  const probes: Record<string, ProbeBundle> = {};
+  for (const job of plan.jobs) probes[job.probe.digest] = job.probe;
+  const record: SubmissionRecord = {
+    id,
+    createdAt: new Date().toISOString(),
+    store: options.store,
+    publishJobId: `p-${id}`,
+    probes,
+    jobs: plan.jobs.map((job, i) => submittedJob(ids[i]!, job)),
+  };
+
+  const published = await publishState(queue, record.publishJobId);
+  const states = await jobStates(queue, ids);
+  // A finished job whose object left the store (a wiped folder) is built again, not reused: like a failure, it is removed and re-added.
+  for (const gone of await vanished(queue, ids.filter((jobId) => states.get(jobId) === 'done'), options.storeHandle)) states.set(gone, 'failed');
+  const alreadyDone = published.state === 'published' && published.result?.failures === 0 && [...states.values()].every((s) => s === 'done');
+  await saveSubmission(redis, queue.name, record);
+  if (alreadyDone) return { record, enqueued: 0, publishQueued: false };
+
+  const fresh = plan.jobs.flatMap((job, i) => {
+    const state = states.get(ids[i]!);
+    return state === 'missing' || state === 'failed' ? [{ job, id: ids[i]!, state }] : [];
+  });
+  // Removed first: a job id that exists is never added again.
+  await Promise.all(fresh.filter((f) => f.state === 'failed').map((f) => queue.remove(f.id)));
+  await queue.addBulk(
+    fresh.map(({ job, id: jobId }) => ({
+      name: BUILD,
+      data: { job, store: options.store, mirrors: plan.mirrors, timeoutMs: options.timeoutMs } satisfies BuildJobData,
+      opts: {
+        jobId,
+        attempts: options.attempts,
+        backoff: { type: 'exponential', delay: options.backoffMs },
+        // Kept: a finished job is what makes an identical resubmission enqueue nothing.
+        removeOnComplete: false,
+        removeOnFail: false,
+      },
+    })),
+  );
+  // The publish step runs again when earlier results changed (failures retried, new builds).
+  const publishQueued = published.state !== 'pending';
+  if (published.state === 'published' || published.state === 'failed') await queue.remove(record.publishJobId);
+  if (publishQueued) {
+    await queue.add(PUBLISH, { submission: id } satisfies PublishJobData, {
+      jobId: record.publishJobId,
+      attempts: options.attempts,
+      backoff: { type: 'exponential', delay: options.backoffMs },
+      removeOnComplete: false,
+      removeOnFail: false,
+    });
+  }
+  return { record, enqueued: fresh.length, publishQueued };
+}
+
+/** Finished jobs whose artifact is missing from the store or has another size. */
+async function vanished(queue: Queue, ids: readonly string[], store: ArtifactStore): Promise<string[]> {
+  const checks = await Promise.all(
+    ids.map(async (jobId) => {
+      const artifact = ((await queue.getJob(jobId))?.returnvalue as BuildJobResult | undefined)?.artifact;
+      if (artifact === undefined) return jobId;
+      const info = await store.stat(artifact.path);
+      return info?.size === artifact.size ? undefined : jobId;
+    }),
+  );
+  return checks.filter((jobId): jobId is string => jobId !== undefined);
+}
