@@ -8,20 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { ArtifactIndex } from '../../src/loader/index-schema.js';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
 import { CLI, countingToolchain, kbuild, REPO_ROOT } from '../helpers/cli.js';
+import { threeDebianKernels } from '../helpers/kernel-sets.js';
 
 // Real Debian kernels: one amd64 cloud flavour, one 6.12, one arm64 (cross-compiled).
-const KERNELS = `probes:
-  - name: execve
-    source: probes/execve/execve.bpf.c
-core:
-  btfFrom:
-    x86_64: { distro: debian, release: 6.1.0-50-cloud-amd64 }
-    arm64: { distro: debian, release: 6.1.0-50-arm64 }
-kernels:
-  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.1.0-50-arm64, arch: arm64 }
-`;
+const KERNELS = threeDebianKernels();
 
 /** linux-headers-6.1.0-50-cloud-amd64 depends on linux-headers-6.1.0-50-common. */
 const expectedCommon = (release: string): string => `linux-headers-${release.replace(/-(cloud-)?(amd64|arm64)$/, '')}-common`;

@@ -10,22 +10,10 @@ import { ArtifactIndex } from '../../src/loader/index-schema.js';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
 import { CLI, kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { useDockerd } from '../helpers/dockerd.js';
+import { threeDebianKernels } from '../helpers/kernel-sets.js';
 
 // Real Debian kernels built in the Debian builder image (the file's per-distro default).
-const KERNELS = `probes:
-  - name: execve
-    source: probes/execve/execve.bpf.c
-executors:
-  debian: docker
-core:
-  btfFrom:
-    x86_64: { distro: debian, release: 6.1.0-50-cloud-amd64 }
-    arm64: { distro: debian, release: 6.1.0-50-arm64 }
-kernels:
-  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.1.0-50-arm64, arch: arm64 }
-`;
+const KERNELS = threeDebianKernels('executors:\n  debian: docker\n');
 
 interface ImagesReport {
   distro: string;

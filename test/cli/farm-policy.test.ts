@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SubmissionStatus } from '../../src/queue/status.js';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
-import { REDIS_URL, removeQueue, slowToolchain, startWorker, stopWorker, uniqueQueue, type WorkerProcess } from '../helpers/farm.js';
+import { farmFixture, REDIS_URL, slowToolchain, type WorkerProcess } from '../helpers/farm.js';
 
 const ONE_KERNEL = (mirror?: string): string =>
   `probes:\n  - { name: execve, source: probes/execve/execve.bpf.c }\nkernels:\n  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }\n` +
@@ -18,18 +18,9 @@ type Summary = SubmissionStatus & { enqueued: number };
 
 describe('farm failure policy: SIGTERM, time limit, retries (real Redis, slow)', { timeout: 15 * 60 * 1000 }, () => {
   let work: string;
-  const queues: string[] = [];
-  const workers: WorkerProcess[] = [];
-  const queue = (tag: string): string => {
-    const name = uniqueQueue(tag);
-    queues.push(name);
-    return name;
-  };
-  const worker = async (q: string, env: Record<string, string> = {}): Promise<WorkerProcess> => {
-    const w = await startWorker(q, { env, args: ['--concurrency', '1'] });
-    workers.push(w);
-    return w;
-  };
+  const farm = farmFixture();
+  const queue = farm.queue;
+  const worker = farm.worker;
   const submit = (q: string, args: string[], env: Record<string, string> = {}) =>
     kbuild(['submit', '--kernels', join(work, 'kernels.yaml'), '--store', join(work, `store-${q}`), '--queue', q, '--redis', REDIS_URL, ...args], { env });
 
@@ -39,8 +30,7 @@ describe('farm failure policy: SIGTERM, time limit, retries (real Redis, slow)',
     await writeFile(join(work, 'kernels.yaml'), ONE_KERNEL());
   });
   after(async () => {
-    await Promise.all(workers.map((w) => (w.child.exitCode === null ? stopWorker(w) : undefined)));
-    for (const q of queues) await removeQueue(q);
+    await farm.cleanup();
     await rm(work, { recursive: true, force: true });
   });
 

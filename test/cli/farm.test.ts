@@ -7,21 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { ArtifactIndex } from '../../src/loader/index-schema.js';
 import type { SubmissionStatus } from '../../src/queue/status.js';
 import { countingToolchain, kbuild, REPO_ROOT } from '../helpers/cli.js';
-import { REDIS_URL, removeQueue, slowToolchain, startWorker, stopWorker, uniqueQueue, type WorkerProcess } from '../helpers/farm.js';
+import { farmFixture, REDIS_URL, slowToolchain, stopWorker, type WorkerProcess } from '../helpers/farm.js';
+import { threeDebianKernels } from '../helpers/kernel-sets.js';
 
 // Three real Debian kernels (the set of test/cli/build.test.ts, so the download cache is shared).
-const KERNELS = `probes:
-  - name: execve
-    source: probes/execve/execve.bpf.c
-core:
-  btfFrom:
-    x86_64: { distro: debian, release: 6.1.0-50-cloud-amd64 }
-    arm64: { distro: debian, release: 6.1.0-50-arm64 }
-kernels:
-  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.1.0-50-arm64, arch: arm64 }
-`;
+const KERNELS = threeDebianKernels();
 const ALL_PATHS = [
   'core/arm64/execve.o',
   'core/x86_64/execve.o',
@@ -35,19 +25,9 @@ type SubmitSummary = SubmissionStatus & { enqueued: number; total: number };
 
 describe('kbuild submit / worker / status on Redis (real Debian kernels, slow)', { timeout: 40 * 60 * 1000 }, () => {
   let work: string;
-  const queues: string[] = [];
-  const workers: WorkerProcess[] = [];
-
-  const queue = (tag: string): string => {
-    const name = uniqueQueue(tag);
-    queues.push(name);
-    return name;
-  };
-  const worker = async (q: string, env: Record<string, string> = {}, args: string[] = []): Promise<WorkerProcess> => {
-    const w = await startWorker(q, { env, args: ['--concurrency', '1', ...args] });
-    workers.push(w);
-    return w;
-  };
+  const farm = farmFixture();
+  const queue = farm.queue;
+  const worker = farm.worker;
   const submit = (q: string, kernels: string, store: string, args: string[] = [], env: Record<string, string> = {}) =>
     kbuild(['submit', '--kernels', kernels, '--store', store, '--queue', q, '--redis', REDIS_URL, ...args], { env });
   const status = (q: string, args: string[] = []) => kbuild(['status', '--queue', q, '--redis', REDIS_URL, ...args]);
@@ -70,8 +50,7 @@ describe('kbuild submit / worker / status on Redis (real Debian kernels, slow)',
     await writeFile(join(work, 'kernels.yaml'), KERNELS);
   });
   after(async () => {
-    await Promise.all(workers.map((w) => (w.child.exitCode === null ? stopWorker(w) : undefined)));
-    for (const q of queues) await removeQueue(q);
+    await farm.cleanup();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -173,7 +152,7 @@ describe('kbuild submit / worker / status on Redis (real Debian kernels, slow)',
     });
 
     it('SIGTERM lets the worker finish and exit 0', async () => {
-      for (const w of workers.filter((x) => x.child.exitCode === null)) assert.equal(await stopWorker(w), 0, w.output());
+      for (const w of farm.workers.filter((x) => x.child.exitCode === null)) assert.equal(await stopWorker(w), 0, w.output());
     });
   });
 

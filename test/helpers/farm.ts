@@ -94,3 +94,35 @@ export async function slowToolchain(dir: string, seconds: number, hang = false):
   }
   return `${bin}:${process.env['PATH'] ?? ''}`;
 }
+
+/**
+ * Queues and worker processes of one test file, all removed by `cleanup()`
+ * (workers still running are stopped, every queue's keys deleted).
+ */
+export function farmFixture(): {
+  /** Every worker started, in order. */
+  readonly workers: readonly WorkerProcess[];
+  queue(tag: string): string;
+  worker(queue: string, env?: Record<string, string>, args?: string[]): Promise<WorkerProcess>;
+  cleanup(): Promise<void>;
+} {
+  const queues: string[] = [];
+  const workers: WorkerProcess[] = [];
+  return {
+    workers,
+    queue(tag) {
+      const name = uniqueQueue(tag);
+      queues.push(name);
+      return name;
+    },
+    async worker(queue, env = {}, args = []) {
+      const w = await startWorker(queue, { env, args: ['--concurrency', '1', ...args] });
+      workers.push(w);
+      return w;
+    },
+    async cleanup() {
+      await Promise.all(workers.map((w) => (w.child.exitCode === null ? stopWorker(w) : undefined)));
+      for (const q of queues) await removeQueue(q);
+    },
+  };
+}
