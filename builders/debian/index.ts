@@ -9,8 +9,11 @@ import { releaseProblem } from '../../src/kernel/release.js';
 import { createLogger } from '../../src/log.js';
 import type { BuilderContext, DistroBuilder, FetchedHeaders, FetchedImage, PackageRef } from '../types.js';
 import { findMirror } from './mirror.js';
-import { DEFAULT_KEYRING, type TrustOptions } from './release.js';
+import type { TrustOptions } from '../../src/repo/apt/release.js';
 import { DEBIAN_SUITES, resolveHeaders, resolveImage, type ResolveContext, type ResolvedPackage } from './resolve.js';
+
+/** Debian's archive keys, from the debian-archive-keyring package. */
+export const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
 export interface DebianBuilderOptions {
   /** Suites searched in order; the first that lists the kernel wins. */
@@ -43,6 +46,7 @@ export function trustOptions(options: DebianBuilderOptions): TrustOptions {
   const fromEnv = env['KBUILD_DEBIAN_KEYRING']?.split(':').filter((k) => k !== '');
   const keyrings = options.keyrings ?? (fromEnv !== undefined && fromEnv.length > 0 ? fromEnv : [DEFAULT_KEYRING]);
   return {
+    archive: 'debian',
     keyrings,
     allowUnsigned: options.allowUnsigned ?? env['KBUILD_DEBIAN_ALLOW_UNSIGNED'] === '1',
     checkValidUntil: !(options.ignoreValidUntil ?? env['KBUILD_DEBIAN_IGNORE_VALID_UNTIL'] === '1'),
