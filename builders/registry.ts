@@ -1,4 +1,5 @@
 import { debianBuilder } from './debian/index.js';
+import { ubuntuBuilder } from './ubuntu/index.js';
 import type { DistroBuilder } from './types.js';
 
 /**
@@ -8,6 +9,7 @@ import type { DistroBuilder } from './types.js';
  */
 export const builders: Readonly<Record<string, DistroBuilder>> = {
   debian: debianBuilder,
+  ubuntu: ubuntuBuilder,
 };
 
 export function builderFor(distro: string): DistroBuilder | undefined {
