@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(clang llvm bpftool dwarves libbpf-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring)
+PACKAGES=(clang llvm bpftool dwarves libbpf-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring rpm createrepo-c)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -5,6 +5,14 @@ import type { DistroBuilder } from '../types.js';
 /** Rocky Linux 8, 9 and 10: <version>/{AppStream,BaseOS}/<arch>/os, current point releases on pub, older ones on vault. */
 const repos = (version: string, arch: string): string[] => [`${version}/AppStream/${arch}/os`, `${version}/BaseOS/${arch}/os`];
 
+/** Point releases to crawl (rpm-md cannot list folders): majors, then every minor up to the newest at the time of writing. */
+const CRAWLED = [
+  ...['8', '9', '10'],
+  ...Array.from({ length: 11 }, (_, m) => `8.${m}`),
+  ...Array.from({ length: 8 }, (_, m) => `9.${m}`),
+  ...Array.from({ length: 2 }, (_, m) => `10.${m}`),
+];
+
 export const rockySpec: RpmDistroSpec = {
   distro: 'rocky',
   covers: 'Rocky Linux 8, 9 and 10 and their point releases (pub and vault); x86_64 and aarch64',
@@ -17,7 +25,7 @@ export const rockySpec: RpmDistroSpec = {
     const versions = dist.minor === undefined ? [`${dist.major}`] : [`${dist.major}.${dist.minor}`, `${dist.major}`];
     return versions.flatMap((v) => repos(v, release.rpmArch));
   },
-  crawlRepos: (arch) => ['8', '9', '10'].flatMap((v) => repos(v, arch)),
+  crawlRepos: (arch) => CRAWLED.flatMap((v) => repos(v, arch)),
 };
 
 export const rockyBuilder: DistroBuilder = createRpmBuilder(rockySpec);

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { lzma, xz } from '@napi-rs/lzma';
 import { decompress as zstdDecompress } from 'fzstd';
 import { ArchiveError } from '../errors.js';
+import { runFilter } from '../exec/exec.js';
 import { extractCpio } from './cpio.js';
 import type { ExtractStats } from './safe-tree.js';
 
@@ -95,9 +95,20 @@ export function stringTag(header: RpmHeader, tag: number): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** An installed kernel-devel is ~70 MB; its cpio archive is the same size. */
+const MAX_CPIO_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * rpm writes xz payloads with a SHA-256 integrity check, which the pure-Rust
+ * decoder of @napi-rs/lzma 1.4 (the last release for Node 18) refuses; xz
+ * itself (liblzma, what rpm uses) decodes them. The payload's sha256 has been
+ * checked against the metadata (and PAYLOADDIGEST) before it gets here.
+ */
+const xzTool = (raw: Buffer): Promise<Buffer> => runFilter('xz', ['--decompress', '--stdout', '--format=auto'], raw, { maxBytes: MAX_CPIO_BYTES, timeoutMs: 300_000 });
+
 const DECOMPRESS: Readonly<Record<string, (raw: Buffer) => Promise<Buffer>>> = {
-  xz: async (raw) => xz.decompress(raw),
-  lzma: async (raw) => lzma.decompress(raw),
+  xz: xzTool,
+  lzma: xzTool,
   zstd: async (raw) => Buffer.from(zstdDecompress(raw)),
   gzip: promisify(gunzip),
 };

@@ -27,7 +27,7 @@ import { LocalExecutor } from '../../src/executor/local.js';
 import { buildConfig, renderKbuildConfig } from '../../src/job/build-config.js';
 import { compileNonCore } from '../../src/job/compile.js';
 import { countingFetch, serveMirror, type LocalMirror } from '../helpers/apt-mirror.js';
-import { DEBIAN_5_10, DEBIAN_6_1, mergedTree } from '../helpers/real-headers.js';
+import { DEBIAN_5_10, DEBIAN_6_1, debianHeaders, mergedTree } from '../helpers/real-headers.js';
 import { buildDevelRpm, writeRpmRepo, type DevelRpm } from '../helpers/rpm-fixtures.js';
 
 const SPECS = { centos: centosSpec, rocky: rockySpec, almalinux: almalinuxSpec, rhel: rhelSpec, fedora: fedoraSpec, amzn: amznSpec };
@@ -40,8 +40,9 @@ function builderOf(distro: string, fetch?: FetchLike): DistroBuilder | undefined
 
 const PROBE_DIR = fileURLToPath(new URL('../../probes/execve', import.meta.url));
 const V4_18 = 4 * 65536 + 18 * 256;
-const V5_10 = 5 * 65536 + 10 * 256 + 255;
-const V6_1 = 6 * 65536 + 1 * 256 + 255;
+// LINUX_VERSION_CODE of the real Debian trees (5.10.223, 6.1.176), checked again in before().
+const V5_10 = 5 * 65536 + 10 * 256 + 223;
+const V6_1 = 6 * 65536 + 1 * 256 + 176;
 
 interface Case {
   readonly distro: string;
@@ -80,6 +81,8 @@ describe('RPM-family builders against local mirrors (slow: rpmbuild, real header
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'kbuild-rpmmirror-'));
+    assert.equal((await debianHeaders(DEBIAN_5_10)).trees.versionCode, V5_10);
+    assert.equal((await debianHeaders(DEBIAN_6_1)).trees.versionCode, V6_1);
     const trees = {
       'debian-5.10': await mergedTree(DEBIAN_5_10),
       'debian-5.10-as-4.18': await mergedTree(DEBIAN_5_10, {
