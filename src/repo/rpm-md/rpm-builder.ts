@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { BuilderContext, CrawledKernel, CrawlOptions, DistroBuilder, FetchedHeaders } from '../../../builders/types.js';
 import { extractRpmPrefix } from '../../archive/rpm.js';
 import { ensureBlob, ensureEntry, exists } from '../../cache/content-cache.js';
@@ -7,8 +9,9 @@ import { downloadToFile, isNotFound, type HttpOptions } from '../../http/client.
 import type { Arch, KernelIdentity } from '../../kernel/identity.js';
 import { releaseProblem } from '../../kernel/release.js';
 import { versionCodeOf } from '../../kernel/version-header.js';
+import { mirrorId, writeJsonAtomic } from '../apt/packages-index.js';
 import { mirrorFromSetting } from '../mirror-url.js';
-import type { RpmEntry } from './metadata.js';
+import { RpmEntry } from './metadata.js';
 import { loadRepo } from './repository.js';
 import { parseRpmRelease, rpmArch, type RpmRelease } from './rpm-release.js';
 
@@ -50,9 +53,35 @@ function mirrorsFor(spec: RpmDistroSpec, context: BuilderContext, options: RpmBu
   return defaults.map((d) => mirrorFromSetting(spec.distro, undefined, undefined, d));
 }
 
-interface Found {
-  readonly entry: RpmEntry;
-  readonly base: string;
+const Found = z.object({ release: z.string(), entry: RpmEntry, base: z.string() });
+type Found = z.infer<typeof Found>;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The repository and entry a kernel resolved to, remembered: a package's
+ * location and checksum never change, so a kernel fetched once needs no
+ * metadata again (a 404 on the package forces a fresh look).
+ */
+async function remembered(spec: RpmDistroSpec, kernel: KernelIdentity, context: BuilderContext, options: RpmBuilderOptions, refresh: boolean): Promise<Found> {
+  // A release of another distro, or none at all, is "not found" before any mirror is needed.
+  spec.repos(parseRpmRelease(kernel.release, kernel.arch, spec.distro));
+  const key = mirrorsFor(spec, context, options, undefined).join(' ');
+  const path = join(context.cacheDir, spec.distro, 'resolved', mirrorId(key), kernel.arch, `${kernel.release}.json`);
+  if (!refresh) {
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const parsed = text === undefined ? undefined : Found.safeParse(parseJson(text));
+    if (parsed?.success === true && parsed.data.release === kernel.release) return parsed.data;
+  }
+  const found = await find(spec, kernel, context, options, refresh);
+  await writeJsonAtomic(path, found);
+  return found;
 }
 
 async function find(spec: RpmDistroSpec, kernel: KernelIdentity, context: BuilderContext, options: RpmBuilderOptions, refresh: boolean): Promise<Found> {
@@ -68,7 +97,7 @@ async function find(spec: RpmDistroSpec, kernel: KernelIdentity, context: Builde
       continue;
     }
     const entry = repo.entries.find((e) => e.version === release.version && e.release === release.rel && e.arch === release.rpmArch);
-    if (entry !== undefined) return { entry, base: repo.base };
+    if (entry !== undefined) return { release: kernel.release, entry, base: repo.base };
   }
   throw new KernelNotFoundError(
     `kernel ${kernel.release} (${kernel.arch}) not found in ${spec.distro} repositories ${urls.join(', ')}${skipped.length === 0 ? '' : `; not on the mirror: ${skipped.join(', ')}`}`,
@@ -82,7 +111,7 @@ async function fetchHeaders(spec: RpmDistroSpec, kernel: KernelIdentity, context
   if (problem !== undefined) throw new ConfigError(`kernel release ${JSON.stringify(kernel.release)} ${problem}`);
   let downloads = 0;
   const attempt = async (refresh: boolean): Promise<FetchedHeaders> => {
-    const { entry, base } = await find(spec, kernel, context, options, refresh);
+    const { entry, base } = await remembered(spec, kernel, context, options, refresh);
     const url = `${base}/${entry.href}`;
     const http = { ...options.http, ...(context.signal === undefined ? {} : { signal: context.signal }) };
     const blob = await ensureBlob(context.cacheDir, entry.sha256, (dest) => downloadToFile(url, dest, { sha256: entry.sha256, size: entry.size }, http));
