@@ -65,7 +65,9 @@ export interface DistroBuilder {
   /** A human description of which releases of the distro are covered. */
   readonly covers: string;
   fetchHeaders(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedHeaders>;
+  /** Whether fetchImage works (kernel images give CO-RE its BTF); when false it rejects with NotSupportedError. Optional so existing builders and test doubles stay valid. */
+  readonly supportsImages?: boolean;
   fetchImage(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedImage>;
-  /** Every kernel whose headers the configured repositories of one arch offer. */
-  crawl(context: BuilderContext, options: CrawlOptions): Promise<CrawledKernel[]>;
+  /** Every kernel whose headers the configured repositories of one arch offer (every registered builder has one; see the registry test). */
+  crawl?(context: BuilderContext, options: CrawlOptions): Promise<CrawledKernel[]>;
 }

@@ -95,6 +95,7 @@ export function createDebianBuilder(options: DebianBuilderOptions = {}): DistroB
     distro: 'debian',
     arches: ['x86_64', 'arm64'],
     covers: 'Debian 11 bullseye (5.10), 12 bookworm (6.1), 13 trixie (6.12) and sid; amd64 and arm64',
+    supportsImages: true,
     fetchHeaders: (kernel, context) =>
       withRefresh(async (refresh) => fetchHeaders(await start(kernel, context, options, refresh))),
     fetchImage: (kernel, context) => withRefresh(async (refresh) => fetchImage(await start(kernel, context, options, refresh))),

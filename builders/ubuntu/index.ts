@@ -67,6 +67,7 @@ export function createUbuntuBuilder(options: UbuntuBuilderOptions = {}): DistroB
     distro: 'ubuntu',
     arches: ['x86_64', 'arm64'],
     covers: 'Ubuntu 16.04 xenial to 24.04 noble and later series: generic, lowlatency, aws, azure, gcp, ... flavours and HWE kernels; amd64 and arm64',
+    supportsImages: false,
     fetchHeaders: (kernel, context) => withRefresh(async (refresh) => fetchHeaders(start(kernel, context, options, refresh), kernel)),
     fetchImage: (kernel: KernelIdentity): Promise<FetchedImage> =>
       Promise.reject(

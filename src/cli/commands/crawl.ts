@@ -31,11 +31,13 @@ export async function crawlCommand(flags: CrawlFlags): Promise<number> {
   } catch (err) {
     throw new ConfigError(`--release-filter ${JSON.stringify(flags.releaseFilter)} is not a regular expression`, { cause: err });
   }
+  const crawl = builder.crawl;
+  if (crawl === undefined) throw new ConfigError(`the ${flags.distro} builder cannot list kernels`);
   const lines: string[] = [];
   for (const arch of flags.arch) {
     if (!builder.arches.includes(arch)) throw new ConfigError(`the ${flags.distro} builder does not build ${arch}`);
     const context = { cacheDir: cacheRoot(), ...(flags.mirror === undefined ? {} : { mirror: flags.mirror }) };
-    const kernels = (await builder.crawl(context, { arch }))
+    const kernels = (await crawl.call(builder, context, { arch }))
       .filter((k) => filter === undefined || filter.test(k.release))
       .sort(newestFirst)
       .slice(0, flags.latest ?? Infinity);

@@ -169,6 +169,7 @@ export function createRpmBuilder(spec: RpmDistroSpec, options: RpmBuilderOptions
     distro: spec.distro,
     arches: spec.arches,
     covers: spec.covers,
+    supportsImages: false,
     fetchHeaders: (kernel, context) => fetchHeaders(spec, kernel, context, options),
     fetchImage: (kernel) =>
       Promise.reject(
