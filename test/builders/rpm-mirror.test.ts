@@ -78,7 +78,7 @@ const CASES: readonly Case[] = [
 describe('RPM-family builders against local mirrors (slow: rpmbuild, real headers, compiles)', { timeout: 30 * 60_000 }, () => {
   let work = '';
   let mirror: LocalMirror;
-  let tamper = false;
+  let tamper: false | 'rpm' | 'primary' = false;
   const rpmBytes = new Map<string, string>();
 
   before(async () => {
@@ -107,9 +107,10 @@ describe('RPM-family builders against local mirrors (slow: rpmbuild, real header
     mirror = await serveMirror(
       work,
       (path, bytes) => {
-        if (!tamper || !path.endsWith('.rpm')) return bytes;
+        if (tamper === false || !(tamper === 'rpm' ? path.endsWith('.rpm') : /-primary\.xml\.(gz|xz|zst)$/.test(path))) return bytes;
         const copy = Buffer.from(bytes);
-        copy[copy.length - 1000] = (copy[copy.length - 1000] ?? 0) ^ 0x01;
+        const at = copy.length >> 1;
+        copy[at] = (copy[at] ?? 0) ^ 0x01;
         return copy;
       },
       'mirror',
@@ -183,7 +184,7 @@ describe('RPM-family builders against local mirrors (slow: rpmbuild, real header
       it('rejects a package whose bytes differ from the metadata with ChecksumError', async () => {
         const builder = builderOf(c.distro);
         assert.ok(builder !== undefined);
-        tamper = true;
+        tamper = 'rpm';
         try {
           await assert.rejects(builder.fetchHeaders(kernel, await context(c.distro)), (err: unknown) => {
             assert.ok(err instanceof ChecksumError, String(err));
@@ -195,6 +196,21 @@ describe('RPM-family builders against local mirrors (slow: rpmbuild, real header
       });
     });
   }
+
+  it('rejects primary metadata whose bytes differ from repomd.xml before parsing it', async () => {
+    const builder = builderOf('centos');
+    assert.ok(builder !== undefined);
+    tamper = 'primary';
+    try {
+      await assert.rejects(builder.fetchHeaders({ distro: 'centos', release: CASES[0]?.rpm.release ?? '', arch: 'x86_64' }, await context('centos')), (err: unknown) => {
+        assert.ok(err instanceof ChecksumError, String(err));
+        assert.match(err.message, /primary\.xml\.xz: (sha256 mismatch|expected \d+ bytes)/);
+        return true;
+      });
+    } finally {
+      tamper = false;
+    }
+  });
 
   it('says which repositories were searched when a release is not there', async () => {
     const builder = builderOf('centos');
