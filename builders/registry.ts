@@ -1,4 +1,11 @@
+import { almalinuxBuilder } from './almalinux/index.js';
+import { amznBuilder } from './amzn/index.js';
+import { centosBuilder } from './centos/index.js';
 import { debianBuilder } from './debian/index.js';
+import { fedoraBuilder } from './fedora/index.js';
+import { rhelBuilder } from './rhel/index.js';
+import { rockyBuilder } from './rocky/index.js';
+import { ubuntuBuilder } from './ubuntu/index.js';
 import type { DistroBuilder } from './types.js';
 
 /**
@@ -7,7 +14,14 @@ import type { DistroBuilder } from './types.js';
  * under its own name and passes the shared contract.
  */
 export const builders: Readonly<Record<string, DistroBuilder>> = {
+  almalinux: almalinuxBuilder,
+  amzn: amznBuilder,
+  centos: centosBuilder,
   debian: debianBuilder,
+  fedora: fedoraBuilder,
+  rhel: rhelBuilder,
+  rocky: rockyBuilder,
+  ubuntu: ubuntuBuilder,
 };
 
 export function builderFor(distro: string): DistroBuilder | undefined {

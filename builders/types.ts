@@ -53,6 +53,22 @@ export interface BuilderContext {
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
+/** One kernel a distro's repositories offer, as `kbuild crawl` lists it. */
+export interface CrawledKernel {
+  readonly release: string;
+  readonly arch: Arch;
+  /** kernels.yaml's `version` when the builder needs one to pick the right build (Ubuntu's build number). */
+  readonly version?: string;
+  /** Version of the header package, e.g. 6.1.176-1 or 4.18.0-553.el8_10. */
+  readonly packageVersion: string;
+  /** Where it was found: a suite or a repository URL. */
+  readonly source: string;
+}
+
+export interface CrawlOptions {
+  readonly arch: Arch;
+}
+
 /** One per distro family, registered in builders/registry.ts. */
 export interface DistroBuilder {
   readonly distro: string;
@@ -60,7 +76,11 @@ export interface DistroBuilder {
   /** A human description of which releases of the distro are covered. */
   readonly covers: string;
   fetchHeaders(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedHeaders>;
+  /** Whether fetchImage works (kernel images give CO-RE its BTF); when false it rejects with NotSupportedError. Optional so existing builders and test doubles stay valid. */
+  readonly supportsImages?: boolean;
   fetchImage(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedImage>;
   /** Optional: the debug package, for kernels whose image carries no BTF. */
   fetchDebugPackage?(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedDebugPackage>;
+  /** Every kernel whose headers the configured repositories of one arch offer (every registered builder has one; see the registry test). */
+  crawl?(context: BuilderContext, options: CrawlOptions): Promise<CrawledKernel[]>;
 }

@@ -71,6 +71,13 @@ export class CompileError extends KbuildError {
   }
 }
 
+/** A builder cannot do this for its distro (yet): retrying cannot help. */
+export class NotSupportedError extends KbuildError {
+  constructor(message: string, options: KbuildErrorOptions = {}) {
+    super('E_NOT_SUPPORTED', message, options);
+  }
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

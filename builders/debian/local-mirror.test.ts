@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { ChecksumError, KernelNotFoundError } from '../../src/errors.js';
 import type { KernelIdentity } from '../../src/kernel/identity.js';
 import type { BuilderContext } from '../types.js';
-import { buildDeb, countingFetch, serveMirror, stanza, writeIndex, writeRelease, type BuiltPackage, type LocalMirror } from './fixtures/local-mirror.js';
-import { closeSigningKey, createSigningKey, type SigningKey } from './fixtures/signing-key.js';
+import { buildDeb, countingFetch, serveMirror, stanza, writeIndex, writeRelease, type BuiltPackage, type LocalMirror } from '../../test/helpers/apt-mirror.js';
+import { closeSigningKey, createSigningKey, type SigningKey } from '../../test/helpers/signing-key.js';
 import { createDebianBuilder } from './index.js';
 
 const V = '9.1.5-1';

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fetchBuffer } from '../../src/http/client.js';
-import { verifyClearSigned } from './gpgv.js';
+import { verifyClearSigned } from '../../src/repo/apt/gpgv.js';
 import { findMirror } from './mirror.js';
-import { loadKernelIndex } from './packages-index.js';
-import { DEFAULT_KEYRING, parseRelease, type TrustOptions } from './release.js';
+import { loadKernelIndex } from '../../src/repo/apt/packages-index.js';
+import { parseRelease, type TrustOptions } from '../../src/repo/apt/release.js';
+import { DEFAULT_KEYRING } from './index.js';
 import { DEBIAN_SUITES } from './resolve.js';
 
 /**
@@ -19,7 +20,7 @@ import { DEBIAN_SUITES } from './resolve.js';
 describe('debian InRelease of the real mirror (slow: network)', { timeout: 300_000 }, () => {
   let mirror = '';
   let cacheDir = '';
-  const trust: TrustOptions = { keyrings: [DEFAULT_KEYRING], allowUnsigned: false, checkValidUntil: true, warn: () => undefined };
+  const trust: TrustOptions = { archive: 'debian', keyrings: [DEFAULT_KEYRING], allowUnsigned: false, checkValidUntil: true, warn: () => undefined };
 
   before(async () => {
     mirror = (await findMirror()).url;
@@ -55,7 +56,7 @@ describe('debian InRelease of the real mirror (slow: network)', { timeout: 300_0
   });
 
   it('loads the bookworm amd64 index through the signed Release, and says what it costs', async (t) => {
-    const location = { cacheDir, mirror, suite: 'bookworm', debArch: 'amd64' };
+    const location = { cacheDir, archive: 'debian', mirror, suite: 'bookworm', debArch: 'amd64' };
     const downloads: string[] = [];
     const started = performance.now();
     const result = await loadKernelIndex(location, { ttlMs: 60_000, http: {}, trust, onDownload: (url, bytes) => downloads.push(`${url.slice(mirror.length)} ${bytes} B`) });

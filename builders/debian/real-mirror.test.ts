@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { cacheRoot } from '../../src/cache/cache-dir.js';
 import { KernelNotFoundError } from '../../src/errors.js';
 import type { KernelIdentity } from '../../src/kernel/identity.js';
-import { countingFetch } from './fixtures/local-mirror.js';
+import { countingFetch } from '../../test/helpers/apt-mirror.js';
 import { createDebianBuilder } from './index.js';
 
 /**

@@ -1,44 +1,26 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { KernelNotFoundError } from '../../src/errors.js';
 import type { Arch, KernelIdentity } from '../../src/kernel/identity.js';
 import {
   loadKernelIndex,
   mirrorId,
   parseDepends,
-  writeJsonAtomic,
   type CachedIndex,
-  Trust,
   type IndexLoadOptions,
-  type PackageStanza,
-} from './packages-index.js';
+  type Trust,
+} from '../../src/repo/apt/packages-index.js';
+import { remembered, Resolution, ResolvedPackage, toRef } from '../../src/repo/apt/resolution.js';
+
+export { ResolvedPackage } from '../../src/repo/apt/resolution.js';
 
 /**
- * Turns a kernel release into the exact packages (name, version, sha256, pool
- * path, suite) that provide it, and remembers the answer: pool files never
- * change for a given version, so a resolved kernel needs no index again.
+ * Turns a Debian kernel release into the exact packages that provide it,
+ * searching the suites in order (see src/repo/apt/resolution.ts for why the
+ * answer is remembered).
  */
 
 export const DEBIAN_SUITES = ['bullseye', 'bookworm', 'trixie', 'sid'] as const;
-
-export const ResolvedPackage = z.object({
-  name: z.string(),
-  version: z.string(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  size: z.number().int().nonnegative(),
-  filename: z.string(),
-  suite: z.string(),
-});
-export type ResolvedPackage = z.infer<typeof ResolvedPackage>;
-
-const Resolution = z.object({
-  release: z.string(),
-  arch: z.string(),
-  mirror: z.string(),
-  /** Trust of the index the answer came from: an unsigned answer never serves a verifying run. */
-  trust: Trust,
-});
 
 export const HeaderResolution = Resolution.extend({ headers: ResolvedPackage, common: ResolvedPackage });
 export type HeaderResolution = z.infer<typeof HeaderResolution>;
@@ -55,11 +37,6 @@ export interface ResolveContext {
 
 export function debianArch(arch: Arch): 'amd64' | 'arm64' {
   return arch === 'x86_64' ? 'amd64' : 'arm64';
-}
-
-function toRef(stanza: PackageStanza, suite: string): ResolvedPackage {
-  const { package: name, version, sha256, size, filename } = stanza;
-  return { name, version, sha256, size, filename, suite };
 }
 
 const COMMON_HEADERS = /^linux-headers-.+-common(-[a-z0-9]+)?$/;
@@ -111,7 +88,7 @@ async function searchSuites<T>(
   const debArch = debianArch(kernel.arch);
   const skipped: string[] = [];
   for (const suite of context.suites) {
-    const location = { cacheDir: context.cacheDir, mirror: context.mirror, suite, debArch };
+    const location = { cacheDir: context.cacheDir, archive: 'debian', mirror: context.mirror, suite, debArch };
     const result = await loadKernelIndex(location, context.index);
     if ('skipped' in result) {
       skipped.push(`${suite} (${result.skipped})`);
@@ -140,37 +117,21 @@ function resolutionPath(context: ResolveContext, kernel: KernelIdentity, kind: s
   return join(context.cacheDir, 'debian', 'resolved', mirrorId(context.mirror), debianArch(kernel.arch), `${kernel.release}.${kind}.json`);
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-async function remembered<T extends { trust: Trust }>(
+function remember<T extends { trust: Trust }>(
   path: string,
   schema: z.ZodType<T>,
   context: ResolveContext,
   compute: () => Promise<T>,
 ): Promise<{ value: T; fromCache: boolean }> {
-  if (context.index.refresh !== true) {
-    const text = await readFile(path, 'utf8').catch(() => undefined);
-    const parsed = text === undefined ? undefined : schema.safeParse(parseJson(text));
-    if (parsed?.success === true && (parsed.data.trust === 'signed' || context.index.trust.allowUnsigned)) {
-      return { value: parsed.data, fromCache: true };
-    }
-  }
-  const value = await compute();
-  await writeJsonAtomic(path, value);
-  return { value, fromCache: false };
+  const { trust, refresh } = context.index;
+  return remembered(path, schema, { allowUnsigned: trust.allowUnsigned, ...(refresh === undefined ? {} : { refresh }) }, compute);
 }
 
 export async function resolveHeaders(
   context: ResolveContext,
   kernel: KernelIdentity,
 ): Promise<{ value: HeaderResolution; fromCache: boolean }> {
-  return remembered(resolutionPath(context, kernel, 'headers'), HeaderResolution, context, async () => {
+  return remember(resolutionPath(context, kernel, 'headers'), HeaderResolution, context, async () => {
     const { found, trust } = await searchSuites(context, kernel, (index, suite) => pickHeaders(index, suite, kernel.release));
     return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, ...found };
   });
@@ -180,7 +141,7 @@ export async function resolveImage(
   context: ResolveContext,
   kernel: KernelIdentity,
 ): Promise<{ value: ImageResolution; fromCache: boolean }> {
-  return remembered(resolutionPath(context, kernel, 'image'), ImageResolution, context, async () => {
+  return remember(resolutionPath(context, kernel, 'image'), ImageResolution, context, async () => {
     const { found: image, trust } = await searchSuites(context, kernel, (index, suite) => pickImage(index, suite, kernel.release));
     return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, image };
   });
@@ -190,7 +151,7 @@ export async function resolveDebug(
   context: ResolveContext,
   kernel: KernelIdentity,
 ): Promise<{ value: ImageResolution; fromCache: boolean }> {
-  return remembered(resolutionPath(context, kernel, 'dbg'), ImageResolution, context, async () => {
+  return remember(resolutionPath(context, kernel, 'dbg'), ImageResolution, context, async () => {
     const { found: image, trust } = await searchSuites(context, kernel, (index, suite) => pickDebug(index, suite, kernel.release));
     return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, image };
   });

@@ -7,9 +7,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { xz } from '@napi-rs/lzma';
 import { ChecksumError, KernelNotFoundError } from '../../src/errors.js';
 import type { KernelIdentity } from '../../src/kernel/identity.js';
-import { UntrustedReleaseError, type UntrustedReason } from './errors.js';
-import { buildDeb, countingFetch, serveMirror, stanza, writeIndex, writeRelease, type LocalMirror } from './fixtures/local-mirror.js';
-import { closeSigningKey, createSigningKey, type SigningKey } from './fixtures/signing-key.js';
+import { UntrustedReleaseError, type UntrustedReason } from '../../src/repo/apt/errors.js';
+import { buildDeb, countingFetch, serveMirror, stanza, writeIndex, writeRelease, type LocalMirror } from '../../test/helpers/apt-mirror.js';
+import { closeSigningKey, createSigningKey, type SigningKey } from '../../test/helpers/signing-key.js';
 import { createDebianBuilder, type DebianBuilderOptions } from './index.js';
 
 /**

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { xz } from '@napi-rs/lzma';
 import tarStream from 'tar-stream';
-import { buildDeb } from '../../builders/debian/fixtures/local-mirror.js';
+import { buildDeb } from '../../test/helpers/apt-mirror.js';
 import { ArchiveError } from '../errors.js';
 import { run } from '../exec/exec.js';
 import { listArMembers } from './ar.js';

@@ -142,6 +142,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command('crawl')
+    .description("List the kernels a distro's repositories offer, as kernels.yaml entries")
+    .argument('<distro>', 'distro (debian, ubuntu, centos, rocky, almalinux, rhel, fedora, amzn)')
+    .option('--release-filter <regex>', 'keep only releases matching this regular expression')
+    .addOption(new Option('--arch <arch...>', 'arches to crawl').choices(['x86_64', 'arm64']).default(['x86_64']))
+    .addOption(new Option('--latest <n>', 'keep the newest N kernels per arch').argParser(positiveInt))
+    .option('--mirror <url>', "archive base URL (default: the distro's configured or public mirror)")
+    .action(async (distro: string, opts: { releaseFilter?: string; arch: ('x86_64' | 'arm64')[]; latest?: number; mirror?: string }) => {
+      const { crawlCommand } = await import('./commands/crawl.js');
+      exitCode = await crawlCommand({ distro, ...opts });
+    });
+
+  program
     .command('schema')
     .description('Print the JSON Schema of kernels.yaml (for editors), or of index.json')
     .addOption(new Option('--of <what>', 'which schema').choices(['kernels', 'index']).default('kernels'))

@@ -78,3 +78,30 @@ export async function run(file: string, args: readonly string[], options: ExecOp
   }
   return { stdout, stderr };
 }
+
+export interface FilterOptions {
+  /** Refuse output above this many bytes (a decompression bomb stops here). */
+  readonly maxBytes: number;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Runs a filter (e.g. `xz -dc`): `input` on stdin, stdout returned as bytes. */
+export async function runFilter(file: string, args: readonly string[], input: Buffer, options: FilterOptions): Promise<Buffer> {
+  const result = await execa(file, args, {
+    reject: false,
+    input,
+    encoding: 'buffer',
+    stripFinalNewline: false,
+    maxBuffer: options.maxBytes,
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs, killSignal: 'SIGKILL' as const }),
+    ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+  });
+  if (result.failed) {
+    if (result.code === 'ENOENT') throw new KbuildError('E_TOOL_MISSING', `${file} is not installed or not on PATH`, { suggestions: ['Run scripts/setup.sh'] });
+    const stderr = Buffer.from(result.stderr ?? new Uint8Array()).toString('utf8');
+    const why = result.isMaxBuffer ? `produced more than ${options.maxBytes} bytes` : stderr.trim();
+    throw new ExecError({ command: [file, ...args].join(' '), stdout: '', stderr: why, exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut });
+  }
+  return Buffer.from(result.stdout);
+}

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { builderFor } from '../../builders/registry.js';
 import type { ExecutorKind } from '../config/kernels-schema.js';
 import type { LoadedKernelsFile } from '../config/load-kernels-file.js';
 import type { Arch, KernelIdentity } from '../kernel/identity.js';
@@ -44,7 +45,8 @@ export async function planBuild(loaded: LoadedKernelsFile): Promise<BuildPlan> {
 function btfKernelFor(arch: Arch, loaded: LoadedKernelsFile, kernels: readonly KernelIdentity[]): KernelIdentity {
   const ref = loaded.config.core?.btfFrom?.[arch];
   if (ref !== undefined) return { distro: ref.distro, release: ref.release, arch };
-  const first = kernels.find((k) => k.arch === arch);
+  // Only some builders fetch kernel images (the BTF source): prefer the first kernel of one of them.
+  const first = kernels.find((k) => k.arch === arch && builderFor(k.distro)?.supportsImages === true) ?? kernels.find((k) => k.arch === arch);
   if (first === undefined) throw new Error(`no kernel of arch ${arch}`);
   return { distro: first.distro, release: first.release, arch };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { builders } from '../../builders/registry.js';
 import { cacheRoot } from '../../src/cache/cache-dir.js';
-import { KernelNotFoundError } from '../../src/errors.js';
+import { KernelNotFoundError, NotSupportedError } from '../../src/errors.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 describe('builder registry', () => {
@@ -23,6 +23,13 @@ describe('builder registry', () => {
         assert.equal(builder.distro, name);
         assert.ok(builder.arches.length > 0);
         assert.ok(builder.covers.length > 0);
+      });
+
+      it('fetches kernel images, or says it cannot with NotSupportedError', async () => {
+        assert.equal(typeof builder.crawl, 'function', 'every builder can be crawled');
+        if (builder.supportsImages === true) return;
+        const arch = builder.arches[0] ?? 'x86_64';
+        await assert.rejects(builder.fetchImage({ distro: name, release: '6.1.0-1-test', arch }, { cacheDir: cacheRoot() }), NotSupportedError);
       });
 
       it('reports a release that no archive has as KernelNotFoundError, for every arch', async () => {

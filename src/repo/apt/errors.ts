@@ -1,4 +1,4 @@
-import { KbuildError, type KbuildErrorOptions } from '../../src/errors.js';
+import { KbuildError, type KbuildErrorOptions } from '../../errors.js';
 
 /**
  * Why a suite's InRelease could not be trusted. None of these is retryable:
@@ -18,7 +18,7 @@ export type UntrustedReason =
 export class UntrustedReleaseError extends KbuildError {
   readonly reason: UntrustedReason;
   constructor(reason: UntrustedReason, message: string, options: KbuildErrorOptions = {}) {
-    super('E_DEBIAN_UNTRUSTED', message, { ...options, retryable: false });
+    super('E_APT_UNTRUSTED', message, { ...options, retryable: false });
     this.reason = reason;
   }
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ExecError, run } from '../../src/exec/exec.js';
+import { ExecError, run } from '../../exec/exec.js';
 
 /**
  * OpenPGP clear-signature checks through gpgv, as apt does: gpgv only

@@ -1,18 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { xz } from '@napi-rs/lzma';
 import { z } from 'zod';
-import { ArchiveError } from '../../src/errors.js';
-import { fetchBuffer, isNotFound, type HttpOptions } from '../../src/http/client.js';
-import { writeFileAtomically } from '../../src/util/atomic-file.js';
+import { ArchiveError } from '../../errors.js';
+import { fetchBuffer, isNotFound, type HttpOptions } from '../../http/client.js';
+import { writeFileAtomically } from '../../util/atomic-file.js';
 import { loadRelease, type TrustOptions } from './release.js';
 
+const gunzipAsync = promisify(gunzip);
+
 /**
- * A suite's Packages index (dists/<suite>/main/binary-<arch>/Packages.xz,
- * deb822 stanzas, see https://wiki.debian.org/DebianRepository/Format) is
- * ~10 MB compressed and ~50 MB of text, of which kbuild needs the few dozen
- * linux-headers-* and linux-image-* stanzas. Only those are cached, as JSON.
+ * A suite's Packages index (dists/<suite>/<component>/binary-<arch>/Packages.xz
+ * or .gz, deb822 stanzas, see https://wiki.debian.org/DebianRepository/Format)
+ * is ~10 MB compressed and ~50 MB of text, of which kbuild needs the few dozen
+ * kernel header and image stanzas. Only those are cached, as JSON. Debian and
+ * Ubuntu archives share this format; `archive` names whose it is.
  */
 
 export const PackageStanza = z.object({
@@ -42,7 +47,8 @@ export const CachedIndex = z.object({
 });
 export type CachedIndex = z.infer<typeof CachedIndex>;
 
-const KERNEL_PACKAGE = /^Package: linux-(headers|image)-/;
+/** linux-headers-*, linux-image-* and Ubuntu's per-source linux-<source>-headers-* (linux-aws-headers-5.15.0-1050). */
+const KERNEL_PACKAGE = /^Package: linux-(?:[a-z0-9.+-]+-)?(headers|image)-/;
 
 /** Parses the kernel stanzas of a Packages file; stanzas lacking a usable field are skipped. */
 export function parseKernelStanzas(text: string): PackageStanza[] {
@@ -90,8 +96,12 @@ export function parseDepends(depends: string): Dependency[][] {
 
 export interface IndexLocation {
   readonly cacheDir: string;
+  /** "debian", "ubuntu": names the cache folder and the messages. */
+  readonly archive: string;
   readonly mirror: string;
   readonly suite: string;
+  /** "main" unless said otherwise. */
+  readonly component?: string;
   readonly debArch: string;
 }
 
@@ -107,8 +117,16 @@ export interface IndexLoadOptions {
 /** An index, or why the suite has none that can be used. */
 export type IndexResult = { readonly index: CachedIndex } | { readonly skipped: string };
 
-export function indexUrl(location: IndexLocation): string {
-  return `${location.mirror}/dists/${location.suite}/main/binary-${location.debArch}/Packages.xz`;
+/** Index files in order of preference: Debian publishes .xz; older Ubuntu series only .gz beside it. */
+const INDEX_FILES = ['Packages.xz', 'Packages.gz'] as const;
+type IndexFile = (typeof INDEX_FILES)[number];
+
+function indexDir(location: IndexLocation): string {
+  return `${location.component ?? 'main'}/binary-${location.debArch}`;
+}
+
+export function indexUrl(location: IndexLocation, file: IndexFile = 'Packages.xz'): string {
+  return `${location.mirror}/dists/${location.suite}/${indexDir(location)}/${file}`;
 }
 
 export function mirrorId(mirror: string): string {
@@ -116,7 +134,8 @@ export function mirrorId(mirror: string): string {
 }
 
 function cachePath(location: IndexLocation): string {
-  return join(location.cacheDir, 'debian', 'indexes', mirrorId(location.mirror), `${location.suite}_${location.debArch}.json`);
+  const component = location.component === undefined || location.component === 'main' ? '' : `_${location.component}`;
+  return join(location.cacheDir, location.archive, 'indexes', mirrorId(location.mirror), `${location.suite}${component}_${location.debArch}.json`);
 }
 
 async function readCached(path: string): Promise<CachedIndex | undefined> {
@@ -139,18 +158,18 @@ function usable(cached: CachedIndex | undefined, options: IndexLoadOptions): cac
   return !(options.trust.checkValidUntil && cached.validUntil !== undefined && Date.now() >= cached.validUntil);
 }
 
-type Fetched = { compressed: Buffer; trust: Trust; signedBy: readonly string[]; validUntil?: number } | { skipped: string };
+type Fetched = { compressed: Buffer; file: IndexFile; trust: Trust; signedBy: readonly string[]; validUntil?: number } | { skipped: string };
 
 async function fetchSigned(location: IndexLocation, options: IndexLoadOptions): Promise<Fetched> {
   const found = await loadRelease(location, options.http, options.trust);
   if ('skipped' in found) return found;
   options.onDownload?.(`${location.mirror}/dists/${location.suite}/InRelease`, found.bytes);
-  const path = `main/binary-${location.debArch}/Packages.xz`;
-  const expected = found.release.sha256.get(path);
-  if (expected === undefined) return { skipped: `its signed Release lists no ${path}` };
-  const canonical = indexUrl(location);
+  const file = INDEX_FILES.find((f) => found.release.sha256.has(`${indexDir(location)}/${f}`));
+  const expected = file === undefined ? undefined : found.release.sha256.get(`${indexDir(location)}/${file}`);
+  if (file === undefined || expected === undefined) return { skipped: `its signed Release lists no ${indexDir(location)}/Packages.xz` };
+  const canonical = indexUrl(location, file);
   // A by-hash path never changes content, so a mirror caught mid-sync still serves the very index this InRelease names.
-  const byHash = `${location.mirror}/dists/${location.suite}/main/binary-${location.debArch}/by-hash/SHA256/${expected.sha256}`;
+  const byHash = `${location.mirror}/dists/${location.suite}/${indexDir(location)}/by-hash/SHA256/${expected.sha256}`;
   let compressed: Buffer | undefined;
   let url = byHash;
   if (found.release.acquireByHash) {
@@ -165,21 +184,34 @@ async function fetchSigned(location: IndexLocation, options: IndexLoadOptions): 
   }
   options.onDownload?.(url, compressed.length);
   const { validUntil } = found.release;
-  return { compressed, trust: 'signed', signedBy: found.signers, ...(validUntil === undefined ? {} : { validUntil }) };
+  return { compressed, file, trust: 'signed', signedBy: found.signers, ...(validUntil === undefined ? {} : { validUntil }) };
 }
 
 async function fetchUnsigned(location: IndexLocation, options: IndexLoadOptions): Promise<Fetched> {
-  const url = indexUrl(location);
-  let compressed: Buffer;
-  try {
-    compressed = await fetchBuffer(url, options.http);
-  } catch (err) {
-    if (isNotFound(err)) return { skipped: `no binary-${location.debArch} index` };
-    throw err;
+  for (const file of INDEX_FILES) {
+    const url = indexUrl(location, file);
+    let compressed: Buffer;
+    try {
+      compressed = await fetchBuffer(url, options.http);
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      throw err;
+    }
+    const archive = location.archive;
+    options.trust.warn(`${archive} index NOT authenticated (KBUILD_${archive.toUpperCase()}_ALLOW_UNSIGNED)`, { url });
+    options.onDownload?.(url, compressed.length);
+    return { compressed, file, trust: 'unsigned', signedBy: [] };
   }
-  options.trust.warn('debian index NOT authenticated (KBUILD_DEBIAN_ALLOW_UNSIGNED)', { url });
-  options.onDownload?.(url, compressed.length);
-  return { compressed, trust: 'unsigned', signedBy: [] };
+  return { skipped: `no binary-${location.debArch} index` };
+}
+
+async function decompressIndex(compressed: Buffer, file: IndexFile, url: string): Promise<string> {
+  try {
+    const raw = file === 'Packages.xz' ? await xz.decompress(compressed) : await gunzipAsync(compressed);
+    return raw.toString('utf8');
+  } catch (err) {
+    throw new ArchiveError(`${url} is not a valid ${file === 'Packages.xz' ? 'xz' : 'gzip'} file`, { cause: err });
+  }
 }
 
 /**
@@ -193,13 +225,8 @@ export async function loadKernelIndex(location: IndexLocation, options: IndexLoa
   if (usable(cached, options)) return { index: cached };
   const fetched = options.trust.allowUnsigned ? await fetchUnsigned(location, options) : await fetchSigned(location, options);
   if ('skipped' in fetched) return fetched;
-  const url = indexUrl(location);
-  let text: string;
-  try {
-    text = (await xz.decompress(fetched.compressed)).toString('utf8');
-  } catch (err) {
-    throw new ArchiveError(`${url} is not a valid xz file`, { cause: err });
-  }
+  const url = indexUrl(location, fetched.file);
+  const text = await decompressIndex(fetched.compressed, fetched.file, url);
   const { trust, signedBy, validUntil } = fetched;
   const index: CachedIndex = {
     url,

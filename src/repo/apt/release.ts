@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { fetchBuffer, isNotFound, type HttpOptions } from '../../src/http/client.js';
+import { fetchBuffer, isNotFound, type HttpOptions } from '../../http/client.js';
 import { UntrustedReleaseError } from './errors.js';
 import { verifyClearSigned } from './gpgv.js';
 
@@ -11,12 +11,12 @@ import { verifyClearSigned } from './gpgv.js';
  * could swap an index and its packages together.
  */
 
-export const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
-
 /** An InRelease is ~200 KB; anything far bigger is not one, and must not fill memory. */
 const MAX_INRELEASE_BYTES = 8 * 1024 * 1024;
 
 export interface TrustOptions {
+  /** Which archive this is ("debian", "ubuntu"), for messages and the KBUILD_<ARCHIVE>_* hints. */
+  readonly archive: string;
   /** Binary OpenPGP keyrings (as `gpg --export` writes them) whose keys may sign. */
   readonly keyrings: readonly string[];
   /** Skip InRelease entirely and take Packages.xz as served: for private mirrors that do not sign. */
@@ -88,24 +88,29 @@ export type ReleaseResult =
   | { readonly release: Release; readonly signers: readonly string[]; readonly bytes: number }
   | { readonly skipped: string };
 
-const SUGGESTIONS = [
-  "Debian's own mirror: install or update debian-archive-keyring (new releases are signed by new keys)",
-  'A private mirror: point KBUILD_DEBIAN_KEYRING (colon-separated) at its signing key, exported with `gpg --export`',
-  'A mirror that does not sign at all: set KBUILD_DEBIAN_ALLOW_UNSIGNED=1 (nothing then protects the packages on plain http)',
-  'If the keyring is right, the mirror or the network path to it serves altered files: do not disable the check',
-];
+const envName = (archive: string, what: string): string => `KBUILD_${archive.toUpperCase()}_${what}`;
 
-async function requireKeyrings(keyrings: readonly string[], location: ReleaseLocation): Promise<void> {
+function suggestions(archive: string): string[] {
+  return [
+    `${archive}'s own mirror: install or update ${archive}-archive-keyring (new releases are signed by new keys)`,
+    `A private mirror: point ${envName(archive, 'KEYRING')} (colon-separated) at its signing key, exported with \`gpg --export\``,
+    `A mirror that does not sign at all: set ${envName(archive, 'ALLOW_UNSIGNED')}=1 (nothing then protects the packages on plain http)`,
+    'If the keyring is right, the mirror or the network path to it serves altered files: do not disable the check',
+  ];
+}
+
+async function requireKeyrings(trust: TrustOptions, location: ReleaseLocation): Promise<void> {
+  const { archive, keyrings } = trust;
   if (keyrings.length === 0) {
-    throw new UntrustedReleaseError('keyring', `no keyring configured to verify debian ${location.suite} from ${location.mirror}`, {
-      suggestions: SUGGESTIONS,
+    throw new UntrustedReleaseError('keyring', `no keyring configured to verify ${archive} ${location.suite} from ${location.mirror}`, {
+      suggestions: suggestions(archive),
     });
   }
   for (const keyring of keyrings) {
     await access(keyring).catch((err: unknown) => {
-      throw new UntrustedReleaseError('keyring', `keyring ${keyring} (to verify debian ${location.suite} from ${location.mirror}) is missing`, {
+      throw new UntrustedReleaseError('keyring', `keyring ${keyring} (to verify ${archive} ${location.suite} from ${location.mirror}) is missing`, {
         cause: err,
-        suggestions: ['apt-get install debian-archive-keyring, or set KBUILD_DEBIAN_KEYRING to a keyring that exists'],
+        suggestions: [`apt-get install ${archive}-archive-keyring, or set ${envName(archive, 'KEYRING')} to a keyring that exists`],
       });
     });
   }
@@ -118,7 +123,8 @@ async function requireKeyrings(keyrings: readonly string[], location: ReleaseLoc
  */
 export async function loadRelease(location: ReleaseLocation, http: HttpOptions, trust: TrustOptions): Promise<ReleaseResult> {
   const { mirror, suite } = location;
-  await requireKeyrings(trust.keyrings, location);
+  const { archive } = trust;
+  await requireKeyrings(trust, location);
   const url = `${mirror}/dists/${suite}/InRelease`;
   let signed: Buffer;
   try {
@@ -132,27 +138,27 @@ export async function loadRelease(location: ReleaseLocation, http: HttpOptions, 
     const reason = verified.problem.startsWith('not a clear-signed file') ? 'format' : 'signature';
     throw new UntrustedReleaseError(
       reason,
-      `debian ${suite} from ${mirror} cannot be trusted: ${url}: ${verified.problem} (keyrings: ${trust.keyrings.join(', ')}). ` +
-        'Install or update debian-archive-keyring, or set KBUILD_DEBIAN_KEYRING to the keyring of the key that signs this mirror',
-      { suggestions: SUGGESTIONS },
+      `${archive} ${suite} from ${mirror} cannot be trusted: ${url}: ${verified.problem} (keyrings: ${trust.keyrings.join(', ')}). ` +
+        `Install or update ${archive}-archive-keyring, or set ${envName(archive, 'KEYRING')} to the keyring of the key that signs this mirror`,
+      { suggestions: suggestions(archive) },
     );
   }
   const release = parseRelease(verified.text);
   if (release.suite !== suite && release.codename !== suite) {
     throw new UntrustedReleaseError(
       'suite',
-      `debian ${suite} from ${mirror}: ${url} is signed for suite ${release.suite ?? '?'} (codename ${release.codename ?? '?'}), ` +
+      `${archive} ${suite} from ${mirror}: ${url} is signed for suite ${release.suite ?? '?'} (codename ${release.codename ?? '?'}), ` +
         `not ${suite}: an index of another suite replayed, or a mirror that maps suites wrongly`,
-      { suggestions: ['Check the mirror URL and the suites configured for the debian builder'] },
+      { suggestions: [`Check the mirror URL and the suites configured for the ${archive} builder`] },
     );
   }
   if (release.validUntil !== undefined && trust.checkValidUntil) {
     if (Number.isNaN(release.validUntil)) {
-      throw new UntrustedReleaseError('format', `debian ${suite} from ${mirror}: ${url} has an unreadable Valid-Until`);
+      throw new UntrustedReleaseError('format', `${archive} ${suite} from ${mirror}: ${url} has an unreadable Valid-Until`);
     }
     if (Date.now() >= release.validUntil) {
       const since = new Date(release.validUntil).toISOString();
-      trust.warn('debian Release expired, suite skipped', { suite, mirror, validUntil: since });
+      trust.warn(`${archive} Release expired, suite skipped`, { suite, mirror, validUntil: since });
       return { skipped: `Release expired on ${since}: a stale mirror or a replayed index` };
     }
   }

@@ -1,0 +1,84 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HeaderTrees, PackageRef } from '../../../builders/types.js';
+import { extractDebPrefix } from '../../archive/deb.js';
+import { contentKey, ensureBlob, ensureEntry, exists, linkTree } from '../../cache/content-cache.js';
+import { ArchiveError } from '../../errors.js';
+import { downloadToFile, isNotFound, type HttpOptions } from '../../http/client.js';
+import { versionCodeOf } from '../../kernel/version-header.js';
+import type { ResolvedPackage } from './resolution.js';
+
+/**
+ * Downloads the header packages of one kernel from an apt archive and lays
+ * them out as dpkg would, for Debian and Ubuntu alike: both packages in ONE
+ * tree keyed by both hashes, so relative links between them (Ubuntu's flavour
+ * package is mostly links into its common package) resolve as on an
+ * installed system. The common part is hard-linked from its own tree: every
+ * flavour and arch of an ABI shares it.
+ */
+
+export interface DebFetch {
+  readonly archive: string;
+  readonly cacheDir: string;
+  readonly mirror: string;
+  readonly http: HttpOptions;
+  readonly log?: ((message: string, fields?: Record<string, unknown>) => void) | undefined;
+  /** Called once per file actually downloaded. */
+  readonly onDownload: () => void;
+}
+
+export async function fetchDeb(fetch: DebFetch, pkg: ResolvedPackage): Promise<string> {
+  const url = `${fetch.mirror}/${pkg.filename}`;
+  const expected = { sha256: pkg.sha256, size: pkg.size };
+  const entry = await ensureBlob(fetch.cacheDir, pkg.sha256, (dest) => downloadToFile(url, dest, expected, fetch.http));
+  if (entry.created) {
+    fetch.onDownload();
+    fetch.log?.(`${fetch.archive} package downloaded`, { package: pkg.name, version: pkg.version, url, size: pkg.size });
+  }
+  return entry.path;
+}
+
+async function extractSources(fetch: DebFetch, pkg: ResolvedPackage, dest: string): Promise<void> {
+  const stats = await extractDebPrefix(await fetchDeb(fetch, pkg), 'usr/src/', dest);
+  if (stats.droppedLinks.length > 0) fetch.log?.('links dropped from package', { package: pkg.name, links: stats.droppedLinks });
+}
+
+async function requireFolder(path: string, pkg: string): Promise<string> {
+  if (await exists(path)) return path;
+  const present = await readdir(join(path, '..')).catch(() => []);
+  throw new ArchiveError(`${pkg} did not provide ${path} (found: ${present.join(', ') || 'nothing'})`);
+}
+
+export const asRef = (pkg: ResolvedPackage): PackageRef => ({ name: pkg.name, version: pkg.version, sha256: pkg.sha256, suite: pkg.suite });
+
+/** The flavour package's usr/src/<flavourDir> and the common package's usr/src/<commonDir>, in one tree. */
+export async function headerTrees(
+  fetch: DebFetch,
+  headers: ResolvedPackage,
+  common: ResolvedPackage,
+  dirs: { readonly flavour: string; readonly common: string },
+): Promise<HeaderTrees> {
+  const tree = await ensureEntry(fetch.cacheDir, 'trees', contentKey(headers.sha256, common.sha256), async (tmp) => {
+    const commonTree = await ensureEntry(fetch.cacheDir, 'trees', common.sha256, (dir) => extractSources(fetch, common, dir));
+    await linkTree(commonTree.path, tmp);
+    await extractSources(fetch, headers, tmp);
+  });
+  const src = join(tree.path, 'usr', 'src');
+  const flavour = await requireFolder(join(src, dirs.flavour), headers.name);
+  const commonDir = await requireFolder(join(src, dirs.common), common.name);
+  const versionCode = await versionCodeOf(flavour);
+  return { flavour, common: commonDir, ...(versionCode === undefined ? {} : { versionCode }) };
+}
+
+/**
+ * A resolution can outlive the mirror's copy of a package (old ABIs leave the
+ * suites); on a 404 the kernel is resolved again from fresh indexes, once.
+ */
+export async function withRefresh<T>(run: (refresh: boolean) => Promise<T>): Promise<T> {
+  try {
+    return await run(false);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    return run(true);
+  }
+}
