@@ -35,7 +35,8 @@ export async function planBuild(loaded: LoadedKernelsFile): Promise<BuildPlan> {
       jobs.push({ kind: 'core', probe: bundle, arch, btfKernel, ...executorOf(btfKernel) });
     }
     kernels.forEach((kernel, i) => {
-      const externalBtf = externalBtfRequest(loaded, i, btfKernelFor(kernel.arch, loaded, kernels));
+      const coreBtfKernel = btfKernelFor(kernel.arch, loaded, kernels);
+      const externalBtf = externalBtfRequest(loaded, i, coreBtfKernel, executorOf(coreBtfKernel).executor);
       jobs.push({ kind: 'non-core', probe: bundle, kernel, ...executorOf(kernel), ...(externalBtf === undefined ? {} : { externalBtf }) });
     });
   }
@@ -52,13 +53,19 @@ function btfKernelFor(arch: Arch, loaded: LoadedKernelsFile, kernels: readonly K
 }
 
 /** Kernels with btf: true need nothing; false always gets external BTF, auto when its .config says so. */
-function externalBtfRequest(loaded: LoadedKernelsFile, i: number, coreBtfKernel: KernelIdentity): ExternalBtfRequest | undefined {
+function externalBtfRequest(
+  loaded: LoadedKernelsFile,
+  i: number,
+  coreBtfKernel: KernelIdentity,
+  coreExecutor: ExecutorKind | undefined,
+): ExternalBtfRequest | undefined {
   const entry = loaded.config.kernels[i];
   if (entry === undefined || entry.btf === true) return undefined;
   const settings = loaded.config.btf;
   return {
     when: entry.btf === false ? 'always' : 'auto',
     coreBtfKernel,
+    ...(coreExecutor === undefined ? {} : { coreExecutor }),
     sources: settings?.sources ?? [...BTF_SOURCES],
     ...(settings?.archive === undefined ? {} : { archive: settings.archive }),
     ...(entry.distroVersion === undefined ? {} : { distroVersion: entry.distroVersion }),

@@ -84,8 +84,13 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
     let externalBtf: IndexArtifact['externalBtf'];
     let downloaded = built.downloaded;
     if (job.kind === 'non-core' && job.externalBtf !== undefined && (job.externalBtf.when === 'always' || built.kernelHasBtf === false)) {
-      const made = await makeExternalBtf(job, job.externalBtf, {
-        store: deps.store, executor: deps.executor, builderFor: deps.builderFor, context, probeDir, scratch, stage, signal,
+      const request = job.externalBtf;
+      const coreJob = { kind: 'core', probe: job.probe, arch: job.kernel.arch, btfKernel: request.coreBtfKernel } as const;
+      // The CO-RE object is compiled where the CO-RE job compiles it, so both have one toolchain and one build id.
+      const coreExecutor =
+        deps.executorFor === undefined ? deps.executor : await deps.executorFor({ ...coreJob, ...(request.coreExecutor === undefined ? {} : { executor: request.coreExecutor }) });
+      const made = await makeExternalBtf(job, request, {
+        store: deps.store, executor: coreExecutor, builderFor: deps.builderFor, context, probeDir, scratch, stage, signal,
       });
       externalBtf = made.btf;
       downloaded ||= made.downloaded;

@@ -14,6 +14,8 @@ export interface ExternalBtfRequest {
   readonly when: 'always' | 'auto';
   /** The kernel whose BTF makes the arch's vmlinux.h (the CO-RE job's btfKernel). */
   readonly coreBtfKernel: KernelIdentity;
+  /** Where the arch's CO-RE job builds (its executor), so the copy compiled here has the same toolchain. */
+  readonly coreExecutor?: ExecutorKind;
   readonly sources: readonly BtfSourceName[];
   readonly archive?: string;
   readonly distroVersion?: string;

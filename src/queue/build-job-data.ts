@@ -23,6 +23,7 @@ const ProbeBundle = z.object({
 const ExternalBtf = z.strictObject({
   when: z.enum(['always', 'auto']),
   coreBtfKernel: Kernel,
+  coreExecutor: ExecutorKind.optional(),
   sources: z.array(z.enum(BTF_SOURCES)).min(1),
   archive: BtfSettings.shape.archive,
   distroVersion: z.string().regex(/^[0-9][0-9.]{0,15}$/).optional(),
