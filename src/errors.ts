@@ -74,3 +74,14 @@ export class CompileError extends KbuildError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Something downloaded is not what the signed index promises: a bad or missing
+ * signature, a key that is not the trusted one, an artifact of the wrong size
+ * or sha256. Exit code 4, apart from usage errors and "nothing fits this host".
+ */
+export class IntegrityError extends KbuildError {
+  constructor(code: string, message: string, options: KbuildErrorOptions = {}) {
+    super(code, message, { exitCode: 4, ...options });
+  }
+}
