@@ -22,7 +22,7 @@ die() { echo "rgw: $*" >&2; exit 1; }
 
 # Runs a command chrooted in ROOT with /proc and /dev mounted only for it.
 in_root() {
-  unshare --mount --propagation private -- /bin/sh -c '
+  ${IN_ROOT_EXEC:+exec} unshare --mount --propagation private -- /bin/sh -c '
     root=$1; shift
     mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" || exit 97
     exec chroot "$root" "$@"' sh "$ROOT" "$@"
@@ -35,6 +35,8 @@ mirror() {
 
 install_root() {
   mkdir -p "$CACHE"
+  [ -x "$ROOT/usr/bin/radosgw" ] && return 0
+  # Held until this script exits (a gateway started later must not inherit it: see start).
   exec 9>"$CACHE/rgw-root.lock"
   flock 9
   [ -x "$ROOT/usr/bin/radosgw" ] && return 0
@@ -82,7 +84,8 @@ EOF
   in_root radosgw-admin -c "$rel/ceph.conf" --no-mon-config -n client.rgw user create \
     --uid kbuild-test --display-name "kbuild tests" --access-key "$RGW_ACCESS_KEY" --secret "$RGW_SECRET_KEY" \
     >"$dir/user.json" 2>"$dir/admin.log" || die "radosgw-admin user create failed: $(tail -5 "$dir/admin.log")"
-  in_root radosgw -f --no-mon-config -n client.rgw -c "$rel/ceph.conf" >"$dir/stdout.log" 2>&1 &
+  # exec all the way down (subshell -> unshare -> sh -> chroot -> radosgw): $! is radosgw's pid.
+  (exec 9>&-; IN_ROOT_EXEC=1 in_root radosgw -f --no-mon-config -n client.rgw -c "$rel/ceph.conf") >"$dir/stdout.log" 2>&1 &
   echo $! >"$dir/pid"
   for _ in $(seq 1 300); do
     if curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then return 0; fi
@@ -99,7 +102,6 @@ stop() {
   if [ -f "$dir/pid" ]; then
     local pid
     pid=$(cat "$dir/pid")
-    # The pid is unshare's, which exec'd into sh then chroot then radosgw: the same process.
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
