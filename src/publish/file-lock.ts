@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLock } from '../cache/content-cache.js';
 import type { PublishLock } from './publish-lock.js';
@@ -11,7 +12,11 @@ export function fileLockFor(storeRoot: string, options: { timeoutMs?: number } =
   const path = join(storeRoot, '.index.json.lock');
   return {
     name: path,
-    withLock: (fn) => withLock(path, () => fn({ assertHeld: () => undefined }), { pollMs: 25, timeoutMs: options.timeoutMs ?? 10 * 60_000 }),
+    withLock: async (fn) => {
+      // The first publish of a new store may come before any artifact made its folder.
+      await mkdir(storeRoot, { recursive: true });
+      return withLock(path, () => fn({ assertHeld: () => undefined }), { pollMs: 25, timeoutMs: options.timeoutMs ?? 10 * 60_000 });
+    },
     close: async () => undefined,
   };
 }
