@@ -81,9 +81,20 @@ dbstore_db_dir = $rel/db
 rgw_frontends = beast endpoint=127.0.0.1:$port
 rgw_enable_usage_log = false
 EOF
-  in_root radosgw-admin -c "$rel/ceph.conf" --no-mon-config -n client.rgw user create \
-    --uid kbuild-test --display-name "kbuild tests" --access-key "$RGW_ACCESS_KEY" --secret "$RGW_SECRET_KEY" \
-    >"$dir/user.json" 2>"$dir/admin.log" || die "radosgw-admin user create failed: $(tail -5 "$dir/admin.log")"
+  # radosgw-admin sometimes hangs on exit after doing its work (seen with dbstore):
+  # wait for the user to exist, give it a moment to exit, then end it.
+  (exec 9>&-; IN_ROOT_EXEC=1 in_root radosgw-admin -c "$rel/ceph.conf" --no-mon-config -n client.rgw user create \
+    --uid kbuild-test --display-name "kbuild tests" --access-key "$RGW_ACCESS_KEY" --secret "$RGW_SECRET_KEY") \
+    >"$dir/user.json" 2>"$dir/admin.log" &
+  local admin=$! created=
+  for _ in $(seq 1 300); do
+    grep -q "\"access_key\": \"$RGW_ACCESS_KEY\"" "$dir/user.json" 2>/dev/null && created=1
+    kill -0 "$admin" 2>/dev/null || break
+    [ -n "$created" ] && { sleep 2; kill -KILL "$admin" 2>/dev/null || true; break; }
+    sleep 0.1
+  done
+  wait "$admin" 2>/dev/null || true
+  grep -q "\"access_key\": \"$RGW_ACCESS_KEY\"" "$dir/user.json" || die "radosgw-admin user create failed: $(tail -5 "$dir/admin.log")"
   # exec all the way down (subshell -> unshare -> sh -> chroot -> radosgw): $! is radosgw's pid.
   (exec 9>&-; IN_ROOT_EXEC=1 in_root radosgw -f --no-mon-config -n client.rgw -c "$rel/ceph.conf") >"$dir/stdout.log" 2>&1 &
   echo $! >"$dir/pid"
