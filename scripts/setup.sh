@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(clang llvm bpftool dwarves libbpf-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring)
+PACKAGES=(clang llvm bpftool dwarves libbpf-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring
+  debootstrap curl)  # the last line: the S3 test server (scripts/rgw.sh)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
