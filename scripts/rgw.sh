@@ -67,6 +67,12 @@ start() {
   [[ "$port" =~ ^[0-9]+$ ]] || die "bad port '$port'"
   install_root
   local rel="/var/lib/kbuild-rgw/$name" dir="$ROOT/var/lib/kbuild-rgw/$name"
+  # Data of runs whose gateway is gone (a test killed before its stop) is removed after an hour.
+  local old
+  for old in "$ROOT"/var/lib/kbuild-rgw/*/; do
+    [ -d "$old" ] || continue
+    if ! kill -0 "$(cat "$old/pid" 2>/dev/null || echo 0)" 2>/dev/null && [ -n "$(find "$old" -maxdepth 0 -mmin +60)" ]; then rm -rf "$old"; fi
+  done
   rm -rf "$dir"
   mkdir -p "$dir/db" "$dir/run"
   cat >"$dir/ceph.conf" <<EOF

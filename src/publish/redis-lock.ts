@@ -65,7 +65,7 @@ export class RedisPublishLock implements PublishLock {
       if (ok === 'OK') return;
       if (Date.now() > deadline) throw new KbuildError('E_PUBLISH_LOCK', `timed out waiting for ${this.name}`, { retryable: true });
       // Jittered, growing poll so many waiting publishers do not hammer Redis in step.
-      await sleep(Math.min(500, 20 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
+      await sleep(Math.min(100, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
     }
   }
 
