@@ -9,12 +9,14 @@ import { loadIntoHostKernel } from '../helpers/bpffs.js';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { startRgw, type Rgw } from '../helpers/rgw.js';
 
-// One real Debian kernel (cached by the other end-to-end tests): its per-kernel object and the x86_64 CO-RE object.
+// Two real Debian kernels (cached by the other end-to-end tests; one with a '+' in its release, which
+// must survive S3 keys and HTTP URLs): their per-kernel objects and the x86_64 CO-RE object.
 const KERNELS = `probes:
   - name: execve
     source: probes/execve/execve.bpf.c
 kernels:
   - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
+  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }
 `;
 const REDIS = process.env['KBUILD_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -56,13 +58,17 @@ describe('build into a real S3 bucket (Ceph RGW), fetch back over S3 and HTTP (s
     const args = ['build', '--kernels', join(work, 'kernels.yaml'), '--out', store, '--signing-key', join(work, 'keys/kbuild-index.key'), '--redis', REDIS, '--json'];
     const first = await kbuild(args, { env });
     assert.equal(first.exitCode, 0, first.stderr + first.stdout);
-    assert.equal((JSON.parse(first.stdout) as { built: number }).built, 2);
+    assert.equal((JSON.parse(first.stdout) as { built: number }).built, 3);
     const index = ArtifactIndex.parse(JSON.parse((await s3Get('index.json')).toString('utf8')));
-    assert.deepEqual(index.artifacts.map((a) => a.path).sort(), ['core/x86_64/execve.o', 'execve/x86_64/execve_debian_6.1.0-50-cloud-amd64.o']);
+    assert.deepEqual(index.artifacts.map((a) => a.path).sort(), [
+      'core/x86_64/execve.o',
+      'execve/x86_64/execve_debian_6.1.0-50-cloud-amd64.o',
+      'execve/x86_64/execve_debian_6.12.117+deb13-cloud-amd64.o',
+    ]);
     assert.match((await s3Get('index.json.sig')).toString('utf8'), /"algorithm": "ed25519"/);
     const second = await kbuild(args, { env });
     assert.equal(second.exitCode, 0, second.stderr);
-    assert.equal((JSON.parse(second.stdout) as { skipped: number }).skipped, 2);
+    assert.equal((JSON.parse(second.stdout) as { skipped: number }).skipped, 3);
   });
 
   it('fetch over S3 picks the CO-RE object for this machine, which loads; a second start downloads nothing', async () => {
@@ -81,11 +87,12 @@ describe('build into a real S3 bucket (Ceph RGW), fetch back over S3 and HTTP (s
 
   it('fetch over plain HTTP (the bucket read anonymously) gets the same verified bytes; paths on stdout', async () => {
     const http = `${rgw.endpoint}/${bucket}/farm/index.json`;
-    const debianHost = ['--distro', 'debian', '--release', '6.1.0-50-cloud-amd64', '--btf', 'no'];
+    const debianHost = ['--distro', 'debian', '--release', '6.12.117+deb13-cloud-amd64', '--btf', 'no'];
     const viaHttp = await fetchJson(http, 'cache-http', debianHost);
     assert.equal(viaHttp.exitCode, 0, viaHttp.stderr);
     const picked = objectOf(viaHttp.stdout);
     assert.equal(picked?.choice?.mode, 'non-core');
+    assert.equal(picked?.choice?.artifact.path, 'execve/x86_64/execve_debian_6.12.117+deb13-cloud-amd64.o');
     assert.equal(picked?.object?.downloaded, true);
     assert.equal(picked.object.sha256, picked.choice?.artifact.sha256);
     const plain = await kbuild(['fetch', '--index', http, '--dest', join(work, 'cache-http'), '--public-key', join(work, 'keys/kbuild-index.pub'), ...debianHost], { env });
