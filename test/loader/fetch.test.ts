@@ -148,6 +148,21 @@ describe('fetch: verify, download what the host needs, cache', () => {
     }
   });
 
+  it('reads again when it catches a publish between index.json and its signature', async () => {
+    const sigPath = join(storeDir, 'index.json.sig');
+    const oldSig = await readFile(sigPath);
+    const store = new FsStore(storeDir);
+    const extra = await storeNonCore(store, 'execve', '6.1.0-48-cloud-amd64', randomBytes(10));
+    await writeIndex(store, indexOf([extra]), { signingKey: await loadSigningKey(keys.privateKey) });
+    const newSig = await readFile(sigPath);
+    await writeFile(sigPath, oldSig);
+    const finishing = new Promise((resolve) => setTimeout(resolve, 100)).then(() => writeFile(sigPath, newSig));
+    const result = await fetchArtifacts(await options());
+    await finishing;
+    assert.equal(result.trust.signed, true);
+    assert.equal(result.probes[0]?.object?.key, ARTIFACT);
+  });
+
   it('explains a host nothing fits, downloading nothing', async () => {
     const result = await fetchArtifacts(await options({ host: { ...HOST, release: '5.10.0-30-amd64', hasBtf: false } }));
     assert.equal(result.probes[0]?.object, undefined);
