@@ -1,8 +1,8 @@
+import { createPublicKey } from 'node:crypto';
 import { KbuildError } from '../errors.js';
 import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure } from '../loader/index-schema.js';
 import { parseIndex } from '../loader/read-index.js';
 import { INDEX_SIGNATURE_KEY, parseSignature, verifyIndexBytes } from '../loader/signature.js';
-import { createPublicKey } from 'node:crypto';
 import { fileLockFor } from '../publish/file-lock.js';
 import { mergeIndex } from '../publish/merge-index.js';
 import { noPublishLock, type PublishLock } from '../publish/publish-lock.js';
