@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(clang llvm bpftool dwarves libbpf-dev gcc libc6-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring
-  rpm createrepo-c redis-server docker.io debootstrap)
+  rpm createrepo-c redis-server docker.io debootstrap curl)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -98,3 +98,14 @@ export class ImageError extends KbuildError {
     super('E_IMAGE', message, options);
   }
 }
+
+/**
+ * Something downloaded is not what the signed index promises: a bad or missing
+ * signature, a key that is not the trusted one, an artifact of the wrong size
+ * or sha256. Exit code 4, apart from usage errors and "nothing fits this host".
+ */
+export class IntegrityError extends KbuildError {
+  constructor(code: string, message: string, options: KbuildErrorOptions = {}) {
+    super(code, message, { exitCode: 4, ...options });
+  }
+}

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { KbuildError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { s3SettingsFrom, withS3Options } from './s3-options.js';
 
 /**
  * Commands are imported lazily inside their actions so `kbuild pick` on an
@@ -15,18 +16,51 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
 
+  withS3Options(
+    program
+      .command('build')
+      .description('Build every probe for every kernel of a kernels file on this machine (no Redis)')
+      .requiredOption('-k, --kernels <file>', 'kernels file', 'kernels.yaml')
+      .option('-o, --out <dir|s3://bucket/prefix>', 'the store: a folder, file:// or s3:// URL', 'out')
+      .addOption(new Option('-c, --concurrency <n>', 'parallel jobs').argParser(positiveInt).default(2))
+      .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
+      .addOption(new Option('--redis <url>', 'Redis that serializes index updates of a shared S3 store').env('KBUILD_REDIS_URL'))
+      .option('--json', 'print a machine-readable summary on stdout')
+      .addOption(new Option('--executor <kind>', 'run every build locally or in the distro\'s builder image (overrides kernels.yaml)').choices(['local', 'docker'])),
+  ).action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean; signingKey?: string; redis?: string; executor?: 'local' | 'docker' }) => {
+    const { buildCommand } = await import('./commands/build.js');
+    exitCode = await buildCommand({ ...opts, s3: s3SettingsFrom(opts) });
+  });
+
   program
-    .command('build')
-    .description('Build every probe for every kernel of a kernels file on this machine (no Redis)')
-    .requiredOption('-k, --kernels <file>', 'kernels file', 'kernels.yaml')
-    .option('-o, --out <dir>', 'output folder (the filesystem store)', 'out')
-    .addOption(new Option('-c, --concurrency <n>', 'parallel jobs').argParser(positiveInt).default(2))
-    .option('--json', 'print a machine-readable summary on stdout')
-    .addOption(new Option('--executor <kind>', 'run every build locally or in the distro\'s builder image (overrides kernels.yaml)').choices(['local', 'docker']))
-    .action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean; executor?: 'local' | 'docker' }) => {
-      const { buildCommand } = await import('./commands/build.js');
-      exitCode = await buildCommand(opts);
+    .command('keygen')
+    .description('Create an ed25519 key pair for signing index.json (kbuild-index.key, kbuild-index.pub)')
+    .requiredOption('-o, --out <dir>', 'folder for the two PEM files')
+    .option('--json', 'print the paths and key id as JSON')
+    .action(async (opts: { out: string; json?: boolean }) => {
+      const { keygenCommand } = await import('./commands/keygen.js');
+      exitCode = await keygenCommand(opts);
     });
+
+  withS3Options(
+    program
+      .command('fetch')
+      .description('Read and verify an index, pick for this host, download and verify what it needs (cached)')
+      .requiredOption('-i, --index <url>', 'index.json: a path, file://, http(s):// or s3:// URL')
+      .requiredOption('-d, --dest <dir>', 'download cache (files named by sha256)')
+      .option('-p, --probe <name...>', 'probes to fetch (default: every probe in the index)')
+      .option('--public-key <file>', 'ed25519 public key (kbuild keygen) the index must be signed with')
+      .option('--allow-unsigned', 'accept an index without a signature')
+      .option('--distro <id>', 'host distro (default: from /etc/os-release)')
+      .option('--release <release>', 'host kernel release (default: uname -r)')
+      .option('--kernel-version <version>', 'host kernel version (default: uname -v)')
+      .addOption(new Option('--arch <arch>', 'host arch').choices(['x86_64', 'arm64']))
+      .addOption(new Option('--btf <yes|no>', 'whether the host kernel has /sys/kernel/btf/vmlinux').choices(['yes', 'no']))
+      .option('--json', 'print the choices, paths and verification as JSON'),
+  ).action(async (opts: { index: string; dest: string }) => {
+    const { fetchCommand } = await import('./commands/fetch.js');
+    exitCode = await fetchCommand(opts);
+  });
 
   program
     .command('submit')
@@ -52,7 +86,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('-c, --concurrency <n>', 'parallel builds (default: $KBUILD_WORKER_CONCURRENCY or 2)').argParser(positiveInt))
     .addOption(new Option('--lock-duration <ms>', 'a silent worker loses its jobs after this (default: $KBUILD_LOCK_DURATION_MS or 30000)').argParser(positiveInt))
     .addOption(new Option('--stalled-interval <ms>', 'how often to look for stalled jobs (default: $KBUILD_STALLED_INTERVAL_MS or 15000)').argParser(positiveInt))
-    .action(async (opts: { redis?: string; queue?: string; concurrency?: number; lockDuration?: number; stalledInterval?: number }) => {
+    .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs the indexes this worker publishes').env('KBUILD_SIGNING_KEY'))
+    .action(async (opts: { redis?: string; queue?: string; concurrency?: number; lockDuration?: number; stalledInterval?: number; signingKey?: string }) => {
       const { workerCommand } = await import('./commands/worker.js');
       exitCode = await workerCommand({
         ...opts,

@@ -10,6 +10,7 @@ import { parseBuildJobData } from './build-job-data.js';
 import { publishSubmission } from './publish.js';
 import { BULL_PREFIX, farmKey, openRedis, type FarmSettings } from './settings.js';
 import { StoreCache } from './store-cache.js';
+import type { SigningKey } from '../sign/signing-key.js';
 
 export interface FarmWorkerOptions {
   readonly settings: FarmSettings;
@@ -26,6 +27,8 @@ export interface FarmWorkerOptions {
   /** Replaces the real build (the farm benchmark's trivial step); everything else stays the same. */
   readonly build?: BuildStep;
   readonly name?: string;
+  /** Signs the index the publish step writes. */
+  readonly signingKey?: SigningKey;
 }
 
 export interface FarmWorker {
@@ -91,6 +94,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
           queueName: settings.queue,
           openStore: stores.open,
           pollMs: options.publishPollMs,
+          ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }),
         });
       }
       throw new UnrecoverableError(`E_INTERNAL: unknown job kind "${job.name}"`);

@@ -2,7 +2,9 @@ import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readIntactRecord, storedBytesMatch } from '../job/build-record.js';
 import { artifactKey } from '../job/processor.js';
+import { RedisPublishLock } from '../publish/redis-lock.js';
 import { indexFromResults, writeIndex } from '../runner/write-index.js';
+import type { SigningKey } from '../sign/signing-key.js';
 import type { JobResult } from '../runner/run-jobs.js';
 import type { ArtifactStore } from '../store/types.js';
 import { GENERATOR } from '../version.js';
@@ -17,6 +19,8 @@ export interface PublishDeps {
   readonly openStore: (url: string) => Promise<ArtifactStore>;
   /** How long the publish step waits before looking again at unfinished builds. */
   readonly pollMs: number;
+  /** Signs index.json; the worker's --signing-key (or KBUILD_SIGNING_KEY). Unsigned when absent. */
+  readonly signingKey?: SigningKey;
 }
 
 /**
@@ -37,8 +41,10 @@ export async function publishSubmission(job: Job<PublishJobData>, token: string 
   const store = await deps.openStore(record.store);
   const results = await Promise.all(record.jobs.map((submitted, i) => resultOf(record, i, states.get(submitted.id), deps.queue, store)));
   const index = indexFromResults(results, GENERATOR);
-  // The one place a farm submission writes its index.
-  await writeIndex(store, index);
+  // The one place a farm submission writes its index: merged into the stored one under the farm's
+  // Redis lock, so publishers on any machine (and `kbuild build --redis`) never lose each other's entries.
+  const lock = new RedisPublishLock(deps.redis, store.location);
+  await writeIndex(store, index, { lock, ...(deps.signingKey === undefined ? {} : { signingKey: deps.signingKey }) });
   return { index: `${store.location}/index.json`, artifacts: index.artifacts.length, failures: index.failures.length };
 }
 

@@ -7,6 +7,8 @@ describe('package exports', () => {
     assert.equal(typeof loader.pick, 'function');
     assert.equal(typeof loader.detectHost, 'function');
     assert.equal(typeof loader.readIndexFile, 'function');
+    assert.equal(typeof loader.fetchArtifact, 'function');
+    assert.equal(typeof loader.fetchArtifacts, 'function');
     const host = await loader.detectHost();
     assert.ok(['x86_64', 'arm64'].includes(host.arch));
   });

@@ -15,6 +15,9 @@ import { createReporter } from '../../progress/reporters.js';
 import { runJobs, type JobResult } from '../../runner/run-jobs.js';
 import { indexFromResults, writeIndex } from '../../runner/write-index.js';
 import { openStore } from '../../store/open-store.js';
+import type { S3Settings } from '../../loader/s3-client.js';
+import { RedisPublishLock } from '../../publish/redis-lock.js';
+import { loadSigningKey } from '../../sign/signing-key.js';
 import { GENERATOR } from '../../version.js';
 
 export interface BuildOptions {
@@ -24,6 +27,9 @@ export interface BuildOptions {
   readonly json?: boolean;
   /** Overrides every kernel's executor (kernels.yaml's `executor` / `executors`). */
   readonly executor?: ExecutorKind;
+  readonly signingKey?: string;
+  readonly redis?: string;
+  readonly s3?: S3Settings;
 }
 
 /** The embedded default: plan, run every job in-process, write the index. Exit 0 only when all built. */
@@ -31,7 +37,13 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
   const loaded = await loadKernelsFile(opts.kernels);
   for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
   const plan = await planBuild(loaded);
-  const store = await openStore(opts.out);
+  // Read before building: a bad key path fails in a second, not after the builds.
+  const signingKey = opts.signingKey === undefined ? undefined : await loadSigningKey(opts.signingKey);
+  const store = await openStore(opts.out, opts.s3 === undefined ? {} : { s3: opts.s3 });
+  const lock = opts.redis === undefined ? undefined : new RedisPublishLock(opts.redis, store.location);
+  if (lock === undefined && store.location.startsWith('s3://')) {
+    process.stderr.write(`kbuild: note: no --redis: nothing serializes index updates of ${store.location} with other publishers\n`);
+  }
   const log = createLogger();
   const executors = openExecutors({ log, ...(opts.executor === undefined ? {} : { override: opts.executor }) });
   const started = Date.now();
@@ -49,7 +61,10 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
     // Jobs that did not finish keep what the store already holds for them, so the index matches the store.
     const finished = new Set(results.filter((r) => r.status !== 'interrupted').map((r) => r.job));
     const untouched = await storedRecords(store, plan.jobs.filter((job) => !finished.has(job)));
-    await writeIndex(store, indexFromResults(results, GENERATOR, untouched));
+    await writeIndex(store, indexFromResults(results, GENERATOR, untouched), {
+      ...(signingKey === undefined ? {} : { signingKey }),
+      ...(lock === undefined ? {} : { lock }),
+    });
     if (interrupt.signal.aborted) {
       process.stderr.write(`kbuild: interrupted after ${finished.size} of ${plan.jobs.length} jobs; index.json lists what the store holds\n`);
       return 130;
@@ -62,6 +77,7 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await executors.close();
     await store.close();
+    await lock?.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { createLogger } from '../../log.js';
 import { startFarmWorker } from '../../queue/farm-worker.js';
 import { farmSettings } from '../../queue/settings.js';
+import { loadSigningKey } from '../../sign/signing-key.js';
 
 export interface WorkerCommandOptions {
   readonly redis?: string;
@@ -8,6 +9,8 @@ export interface WorkerCommandOptions {
   readonly concurrency: number;
   readonly lockDuration: number;
   readonly stalledInterval: number;
+  /** ed25519 private key that signs the indexes this worker publishes. */
+  readonly signingKey?: string;
 }
 
 /**
@@ -17,7 +20,9 @@ export interface WorkerCommandOptions {
  */
 export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
   const settings = farmSettings(opts);
+  const signingKey = opts.signingKey === undefined ? undefined : await loadSigningKey(opts.signingKey);
   const worker = await startFarmWorker({
+    ...(signingKey === undefined ? {} : { signingKey }),
     settings,
     concurrency: opts.concurrency,
     lockDurationMs: opts.lockDuration,

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { KbuildError } from '../../errors.js';
+import { fetchArtifacts, type FetchedFile } from '../../loader/fetch.js';
+import type { HostIdentity } from '../../loader/host.js';
+import { describePick } from '../../loader/pick.js';
+import { s3SettingsFrom } from '../s3-options.js';
+
+export interface FetchCommandOptions extends Record<string, unknown> {
+  readonly index: string;
+  readonly dest: string;
+  readonly probe?: string[];
+  readonly publicKey?: string;
+  readonly allowUnsigned?: boolean;
+  readonly json?: boolean;
+}
+
+/** `kbuild fetch`: the loader's start-up from a shell; stdout carries the paths libbpf needs. */
+export async function fetchCommand(opts: FetchCommandOptions): Promise<number> {
+  const publicKey =
+    opts.publicKey === undefined
+      ? undefined
+      : await readFile(opts.publicKey).catch((err: NodeJS.ErrnoException) => {
+          throw new KbuildError('E_PUBLIC_KEY', `${String(opts.publicKey)}: cannot read the public key (${err.code ?? err.message})`, { exitCode: 2 });
+        });
+  const host: Partial<HostIdentity> = {
+    ...(typeof opts['distro'] === 'string' ? { distro: opts['distro'] } : {}),
+    ...(typeof opts['release'] === 'string' ? { release: opts['release'] } : {}),
+    ...(typeof opts['kernelVersion'] === 'string' ? { version: opts['kernelVersion'] } : {}),
+    ...(opts['arch'] === 'x86_64' || opts['arch'] === 'arm64' ? { arch: opts['arch'] } : {}),
+    ...(typeof opts['btf'] === 'string' ? { hasBtf: opts['btf'] === 'yes' } : {}),
+  };
+  const result = await fetchArtifacts({
+    index: opts.index,
+    dest: opts.dest,
+    ...(opts.probe === undefined ? {} : { probes: opts.probe }),
+    ...(publicKey === undefined ? {} : { publicKey }),
+    ...(opts.allowUnsigned === true ? { allowUnsigned: true } : {}),
+    host,
+    s3: s3SettingsFrom(opts),
+  });
+  const file = (f: FetchedFile | undefined) => (f === undefined ? undefined : { path: f.path, key: f.key, size: f.size, sha256: f.sha256, downloaded: f.downloaded });
+  if (opts.json === true) {
+    const probes = result.probes.map((p) => {
+      const { host: _host, ...pickResult } = p.pick;
+      return { ...pickResult, object: file(p.object), btf: file(p.btf) };
+    });
+    process.stdout.write(`${JSON.stringify({ index: result.index, trust: result.trust, host: result.host, probes }, null, 2)}\n`);
+  } else {
+    // Explanations to stderr, paths to stdout: `kbuild fetch ... | while read probe what path` works.
+    process.stderr.write(`${result.trust.signed ? `index signed by key ${result.trust.keyId}` : 'index NOT signed (--allow-unsigned)'}\n`);
+    for (const p of result.probes) {
+      process.stderr.write(`${describePick(p.pick)}\n`);
+      if (p.object !== undefined) process.stdout.write(`${p.pick.probe} object ${p.object.path}\n`);
+      if (p.btf !== undefined) process.stdout.write(`${p.pick.probe} btf ${p.btf.path}\n`);
+    }
+  }
+  return result.probes.every((p) => p.object !== undefined) ? 0 : 3;
+}
