@@ -37,8 +37,8 @@ fi
 # Big downloads (header packages, kernel images) are cached outside the clone.
 mkdir -p "${KBUILD_CACHE_DIR:-/var/cache/kbuild}"
 
-# The Docker executor's engine: started on the unix socket only when none answers.
-bash scripts/dockerd.sh start >/dev/null || echo "setup: Docker engine unavailable; the docker executor will not work (see above)" >&2
+# The Docker executor's engine is not started here: `bash scripts/dockerd.sh start` starts one on the
+# unix socket when none answers (the Docker tests do so themselves and stop what they started).
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=warn

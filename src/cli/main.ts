@@ -56,6 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .option('--kernel-version <version>', 'host kernel version (default: uname -v)')
       .addOption(new Option('--arch <arch>', 'host arch').choices(['x86_64', 'arm64']))
       .addOption(new Option('--btf <yes|no>', 'whether the host kernel has /sys/kernel/btf/vmlinux').choices(['yes', 'no']))
+      .option('--prefer-core', 'take the CO-RE object (with an external BTF when the kernel has none) over an exact per-kernel one')
       .option('--json', 'print the choices, paths and verification as JSON'),
   ).action(async (opts: { index: string; dest: string }) => {
     const { fetchCommand } = await import('./commands/fetch.js');
@@ -119,6 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--kernel-version <version>', 'host kernel version (default: uname -v)')
     .addOption(new Option('--arch <arch>', 'host arch').choices(['x86_64', 'arm64']))
     .addOption(new Option('--btf <yes|no>', 'whether the host kernel has /sys/kernel/btf/vmlinux').choices(['yes', 'no']))
+    .option('--prefer-core', 'take the CO-RE object (with an external BTF when the kernel has none) over an exact per-kernel one')
     .option('--json', 'print the choice and every rejection as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const { pickCommand } = await import('./commands/pick.js');

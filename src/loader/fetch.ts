@@ -23,6 +23,8 @@ export interface FetchOptions extends SourceOptions {
   readonly allowUnsigned?: boolean;
   /** Overrides for host detection (tests, or fetching for another machine). */
   readonly host?: Partial<HostIdentity>;
+  /** Take the CO-RE object (and its external BTF when the kernel has none) over an exact per-kernel one. */
+  readonly preferCore?: boolean;
 }
 
 export interface FetchedFile {
@@ -70,7 +72,7 @@ export async function fetchArtifacts(options: FetchOptions): Promise<FetchResult
     if (probes.length === 0) throw new KbuildError('E_EMPTY_INDEX', `${source.location}/${indexKey} lists no artifacts`, { exitCode: 3 });
     const fetched: FetchedProbe[] = [];
     for (const probe of probes) {
-      const result = pick(index, host, probe);
+      const result = pick(index, host, probe, { preferCore: options.preferCore === true });
       const choice = result.choice;
       if (choice === undefined) {
         fetched.push({ pick: result });

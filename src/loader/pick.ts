@@ -36,7 +36,16 @@ export interface PickResult {
  * BTF only when no minimized one exists). Every option not taken is listed
  * with the reason, so "unsupported kernel" is never a mystery.
  */
-export function pick(index: ArtifactIndex, host: HostIdentity, probe: string): PickResult {
+export interface PickOptions {
+  /**
+   * Skip the exact non-CO-RE match and take the CO-RE object (with the kernel's
+   * own or an external BTF): for agents that need CO-RE-only features, or whose
+   * per-kernel object failed to load on this host.
+   */
+  readonly preferCore?: boolean;
+}
+
+export function pick(index: ArtifactIndex, host: HostIdentity, probe: string, options: PickOptions = {}): PickResult {
   const rejected: Rejection[] = [];
   const reject = (artifact: IndexArtifact, reason: string): void => {
     rejected.push({ path: artifact.path, kind: artifact.kind, reason });
@@ -49,6 +58,10 @@ export function pick(index: ArtifactIndex, host: HostIdentity, probe: string): P
     if (mismatch !== undefined) reject(artifact, mismatch);
     else if (artifact.kind === 'non-core') exact ??= artifact;
     else core ??= artifact;
+  }
+  if (exact !== undefined && options.preferCore === true && core !== undefined) {
+    reject(exact, 'CO-RE was asked for (prefer-core)');
+    exact = undefined;
   }
   if (exact !== undefined) {
     if (core !== undefined) reject(core, 'an exact non-CO-RE match for this kernel is preferred');

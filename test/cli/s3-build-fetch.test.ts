@@ -10,19 +10,26 @@ import { kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { startRgw, type Rgw } from '../helpers/rgw.js';
 
 // Two real Debian kernels (cached by the other end-to-end tests; one with a '+' in its release, which
-// must survive S3 keys and HTTP URLs): their per-kernel objects and the x86_64 CO-RE object.
+// must survive S3 keys and HTTP URLs): their per-kernel objects and the x86_64 CO-RE object. The 6.12
+// one is declared without BTF, so the bucket also holds its minimized external BTF.
 const KERNELS = `probes:
   - name: execve
     source: probes/execve/execve.bpf.c
 kernels:
   - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }
+  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64, btf: false }
 `;
 const REDIS = process.env['KBUILD_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
+interface FetchedJson {
+  path: string;
+  key: string;
+  sha256: string;
+  downloaded: boolean;
+}
 interface FetchJson {
   trust: { signed: boolean; keyId?: string };
-  probes: { choice?: { mode: string; artifact: { path: string; sha256: string } }; object?: { path: string; sha256: string; downloaded: boolean } }[];
+  probes: { choice?: { mode: string; artifact: { path: string; sha256: string }; btf?: { path: string; sha256: string } }; object?: FetchedJson; btf?: FetchedJson }[];
 }
 
 describe('build into a real S3 bucket (Ceph RGW), fetch back over S3 and HTTP (slow)', { timeout: 30 * 60_000 }, () => {
@@ -97,6 +104,28 @@ describe('build into a real S3 bucket (Ceph RGW), fetch back over S3 and HTTP (s
     assert.equal(picked.object.sha256, picked.choice?.artifact.sha256);
     const plain = await kbuild(['fetch', '--index', http, '--dest', join(work, 'cache-http'), '--public-key', join(work, 'keys/kbuild-index.pub'), ...debianHost], { env });
     assert.equal(plain.stdout, `execve object ${picked.object.path}`);
+  });
+
+  it('fetch --prefer-core on a kernel without BTF downloads the CO-RE object and its minimized BTF, verified', async () => {
+    const noBtfHost = ['--distro', 'debian', '--release', '6.12.117+deb13-cloud-amd64', '--arch', 'x86_64', '--btf', 'no', '--prefer-core'];
+    const fetched = await fetchJson(store, 'cache-btf', noBtfHost);
+    assert.equal(fetched.exitCode, 0, fetched.stderr);
+    const picked = objectOf(fetched.stdout);
+    assert.equal(picked?.choice?.mode, 'core+external-btf');
+    assert.equal(picked?.object?.key, 'core/x86_64/execve.o');
+    assert.match(picked?.btf?.key ?? '', /^btf\/[0-9a-f]{64}\.btf$/);
+    assert.equal(picked?.btf?.sha256, picked?.choice?.btf?.sha256);
+    assert.deepEqual(await readFile(picked!.btf!.path), await s3Get(picked!.btf!.key));
+
+    // A BTF blob that is not what the signed index lists is refused like a tampered object.
+    const btfKey = picked!.btf!.key;
+    const original = await s3Get(btfKey);
+    await s3Put(btfKey, Buffer.concat([original, Buffer.from([0])]));
+    const refused = await fetchJson(store, 'cache-btf-tampered', noBtfHost);
+    assert.equal(refused.exitCode, 4, refused.stderr);
+    assert.match(refused.stderr, /btf\/[0-9a-f]{64}\.btf/);
+    assert.deepEqual((await readdir(join(work, 'cache-btf-tampered')).catch(() => [])).filter((f) => f.endsWith('.btf')), []);
+    await s3Put(btfKey, original);
   });
 
   it('refuses a tampered artifact, a tampered index and a wrong key, leaving the cache empty', async () => {

@@ -112,6 +112,22 @@ describe('pick with external BTF', () => {
     assert.match(other.needs ?? '', /none for core\/x86_64\/execve\.o/);
   });
 
+  it('with preferCore, passes over the exact build for CO-RE and its external BTF', () => {
+    const both = withBtf([object({})]);
+    const exactHost = host({ release: '6.1.0-50-amd64', hasBtf: false });
+    const indexWithExact = ArtifactIndex.parse({
+      ...both,
+      kernelBtf: [{ ...both.kernelBtf[0]!, kernel: { distro: 'debian', release: '6.1.0-50-amd64', arch: 'x86_64' } }],
+    });
+    assert.equal(pick(indexWithExact, exactHost, 'execve').choice?.mode, 'non-core');
+    const preferred = pick(indexWithExact, exactHost, 'execve', { preferCore: true });
+    assert.equal(preferred.choice?.mode, 'core+external-btf');
+    assert.ok(preferred.rejected.some((r) => r.kind === 'non-core' && /prefer-core/.test(r.reason)), describePick(preferred));
+    // Nothing CO-RE for the arch: the exact build is still taken rather than nothing.
+    const noCore = ArtifactIndex.parse({ ...indexWithExact, artifacts: indexWithExact.artifacts.filter((a) => a.kind !== 'core') });
+    assert.equal(pick(noCore, exactHost, 'execve', { preferCore: true }).choice?.mode, 'non-core');
+  });
+
   it('still prefers the kernel\'s own BTF when it has one', () => {
     assert.equal(pick(withBtf([object({})]), host({ release: '5.4.0-1-amd64' }), 'execve').choice?.mode, 'core');
   });

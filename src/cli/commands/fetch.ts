@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { KbuildError } from '../../errors.js';
 import { fetchArtifacts, type FetchedFile } from '../../loader/fetch.js';
-import type { HostIdentity } from '../../loader/host.js';
+import { hostOverrides } from '../host-flags.js';
 import { describePick } from '../../loader/pick.js';
 import { s3SettingsFrom } from '../s3-options.js';
 
@@ -22,13 +22,7 @@ export async function fetchCommand(opts: FetchCommandOptions): Promise<number> {
       : await readFile(opts.publicKey).catch((err: NodeJS.ErrnoException) => {
           throw new KbuildError('E_PUBLIC_KEY', `${String(opts.publicKey)}: cannot read the public key (${err.code ?? err.message})`, { exitCode: 2 });
         });
-  const host: Partial<HostIdentity> = {
-    ...(typeof opts['distro'] === 'string' ? { distro: opts['distro'] } : {}),
-    ...(typeof opts['release'] === 'string' ? { release: opts['release'] } : {}),
-    ...(typeof opts['kernelVersion'] === 'string' ? { version: opts['kernelVersion'] } : {}),
-    ...(opts['arch'] === 'x86_64' || opts['arch'] === 'arm64' ? { arch: opts['arch'] } : {}),
-    ...(typeof opts['btf'] === 'string' ? { hasBtf: opts['btf'] === 'yes' } : {}),
-  };
+  const host = hostOverrides(opts);
   const result = await fetchArtifacts({
     index: opts.index,
     dest: opts.dest,
@@ -36,6 +30,7 @@ export async function fetchCommand(opts: FetchCommandOptions): Promise<number> {
     ...(publicKey === undefined ? {} : { publicKey }),
     ...(opts.allowUnsigned === true ? { allowUnsigned: true } : {}),
     host,
+    ...(opts['preferCore'] === true ? { preferCore: true } : {}),
     s3: s3SettingsFrom(opts),
   });
   const file = (f: FetchedFile | undefined) => (f === undefined ? undefined : { path: f.path, key: f.key, size: f.size, sha256: f.sha256, downloaded: f.downloaded });

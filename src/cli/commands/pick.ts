@@ -1,5 +1,6 @@
 import { KbuildError } from '../../errors.js';
-import { detectHost, type HostIdentity } from '../../loader/host.js';
+import { detectHost } from '../../loader/host.js';
+import { hostOverrides } from '../host-flags.js';
 import { describePick, pick } from '../../loader/pick.js';
 import { IndexFormatError, readIndexFile } from '../../loader/read-index.js';
 
@@ -9,17 +10,10 @@ export async function pickCommand(opts: Record<string, string | boolean | undefi
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new KbuildError('E_INDEX_READ', `${String(opts['index'])}: cannot read the index (${code})`, { exitCode: 2 });
   });
-  const overrides: Partial<HostIdentity> = {
-    ...(typeof opts['distro'] === 'string' ? { distro: opts['distro'] } : {}),
-    ...(typeof opts['release'] === 'string' ? { release: opts['release'] } : {}),
-    ...(typeof opts['kernelVersion'] === 'string' ? { version: opts['kernelVersion'] } : {}),
-    ...(opts['arch'] === 'x86_64' || opts['arch'] === 'arm64' ? { arch: opts['arch'] } : {}),
-    ...(typeof opts['btf'] === 'string' ? { hasBtf: opts['btf'] === 'yes' } : {}),
-  };
-  const host = await detectHost(overrides);
+  const host = await detectHost(hostOverrides(opts));
   const probes = typeof opts['probe'] === 'string' ? [opts['probe']] : [...new Set(index.artifacts.map((a) => a.probe))].sort();
   if (probes.length === 0) throw new KbuildError('E_EMPTY_INDEX', 'the index lists no artifacts', { exitCode: 3 });
-  const results = probes.map((probe) => pick(index, host, probe));
+  const results = probes.map((probe) => pick(index, host, probe, { preferCore: opts['preferCore'] === true }));
   if (opts['json'] === true) {
     process.stdout.write(`${JSON.stringify({ host, picks: results.map(({ host: _h, ...rest }) => rest) }, null, 2)}\n`);
   } else {
