@@ -10,6 +10,7 @@ import { parseBuildJobData } from './build-job-data.js';
 import { publishSubmission } from './publish.js';
 import { BULL_PREFIX, farmKey, openRedis, type FarmSettings } from './settings.js';
 import { StoreCache } from './store-cache.js';
+import { anySignal } from '../util/any-signal.js';
 import type { SigningKey } from '../sign/signing-key.js';
 
 export interface FarmWorkerOptions {
@@ -64,7 +65,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     out(`${name}: started ${label} (attempt ${job.attemptsMade + 1})`);
     const limit = new AbortController();
     const timer = setTimeout(() => limit.abort(), Math.min(data.timeoutMs, MAX_TIMER_MS));
-    const abort = signal === undefined ? limit.signal : AbortSignal.any([signal, limit.signal]);
+    const abort = signal === undefined ? limit.signal : anySignal([signal, limit.signal]);
     try {
       const outcome = await build(data, abort, (stage) => {
         if (stage === 'compile') out(`${name}: compiling ${label}`);
