@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { KbuildError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { withFarmOptions, withHostOptions } from './shared-options.js';
 import { s3SettingsFrom, withS3Options } from './s3-options.js';
 
 /**
@@ -43,33 +44,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   withS3Options(
-    program
-      .command('fetch')
+    withHostOptions(program.command('fetch')
       .description('Read and verify an index, pick for this host, download and verify what it needs (cached)')
       .requiredOption('-i, --index <url>', 'index.json: a path, file://, http(s):// or s3:// URL')
       .requiredOption('-d, --dest <dir>', 'download cache (files named by sha256)')
       .option('-p, --probe <name...>', 'probes to fetch (default: every probe in the index)')
       .option('--public-key <file>', 'ed25519 public key (kbuild keygen) the index must be signed with')
       .option('--allow-unsigned', 'accept an index without a signature')
-      .option('--distro <id>', 'host distro (default: from /etc/os-release)')
-      .option('--release <release>', 'host kernel release (default: uname -r)')
-      .option('--kernel-version <version>', 'host kernel version (default: uname -v)')
-      .addOption(new Option('--arch <arch>', 'host arch').choices(['x86_64', 'arm64']))
-      .addOption(new Option('--btf <yes|no>', 'whether the host kernel has /sys/kernel/btf/vmlinux').choices(['yes', 'no']))
-      .option('--prefer-core', 'take the CO-RE object (with an external BTF when the kernel has none) over an exact per-kernel one')
-      .option('--json', 'print the choices, paths and verification as JSON'),
+      .option('--json', 'print the choices, paths and verification as JSON')),
   ).action(async (opts: { index: string; dest: string }) => {
     const { fetchCommand } = await import('./commands/fetch.js');
     exitCode = await fetchCommand(opts);
   });
 
-  program
-    .command('submit')
+  withFarmOptions(program.command('submit'))
     .description('Enqueue a build set on Redis for `kbuild worker`s; --wait follows it and exits 1 if a build failed')
     .requiredOption('-k, --kernels <file>', 'kernels file', 'kernels.yaml')
     .option('-s, --store <url>', 'store the workers write to (a shared folder, file:// or s3:// URL)', 'out')
-    .option('--redis <url>', 'Redis URL (default: $KBUILD_REDIS_URL or redis://127.0.0.1:6379)')
-    .option('--queue <name>', 'queue name (default: $KBUILD_QUEUE or kbuild)')
     .option('--wait', 'show progress until the index is published; exit 1 if any build failed')
     .option('--json', 'print a machine-readable summary on stdout')
     .addOption(new Option('--job-timeout <seconds>', 'time limit of one build; its processes are killed past it').argParser(positiveInt).default(1800))
@@ -79,11 +70,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await submitCommand(opts);
     });
 
-  program
-    .command('worker')
+  withFarmOptions(program.command('worker'))
     .description('Process build jobs from Redis until SIGTERM (running builds finish first)')
-    .option('--redis <url>', 'Redis URL (default: $KBUILD_REDIS_URL or redis://127.0.0.1:6379)')
-    .option('--queue <name>', 'queue name (default: $KBUILD_QUEUE or kbuild)')
     .addOption(new Option('-c, --concurrency <n>', 'parallel builds (default: $KBUILD_WORKER_CONCURRENCY or 2)').argParser(positiveInt))
     .addOption(new Option('--lock-duration <ms>', 'a silent worker loses its jobs after this (default: $KBUILD_LOCK_DURATION_MS or 30000)').argParser(positiveInt))
     .addOption(new Option('--stalled-interval <ms>', 'how often to look for stalled jobs (default: $KBUILD_STALLED_INTERVAL_MS or 15000)').argParser(positiveInt))
@@ -98,30 +86,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       });
     });
 
-  program
-    .command('status')
+  withFarmOptions(program.command('status'))
     .description('Where a submission (default: the latest) stands, per kernel, with each failure; exit 1 if a build failed')
     .argument('[id]', 'submission id printed by submit')
-    .option('--redis <url>', 'Redis URL (default: $KBUILD_REDIS_URL or redis://127.0.0.1:6379)')
-    .option('--queue <name>', 'queue name (default: $KBUILD_QUEUE or kbuild)')
     .option('--json', 'print the status as JSON')
     .action(async (id: string | undefined, opts: { redis?: string; queue?: string; json?: boolean }) => {
       const { statusCommand } = await import('./commands/status.js');
       exitCode = await statusCommand(id, opts);
     });
 
-  program
-    .command('pick')
+  withHostOptions(program.command('pick')
     .description('Pick the artifact for this host (or the host described by flags) from an index')
     .requiredOption('-i, --index <path>', 'index.json of a build')
     .option('-p, --probe <name>', 'probe to pick (default: every probe in the index)')
-    .option('--distro <id>', 'host distro (default: from /etc/os-release)')
-    .option('--release <release>', 'host kernel release (default: uname -r)')
-    .option('--kernel-version <version>', 'host kernel version (default: uname -v)')
-    .addOption(new Option('--arch <arch>', 'host arch').choices(['x86_64', 'arm64']))
-    .addOption(new Option('--btf <yes|no>', 'whether the host kernel has /sys/kernel/btf/vmlinux').choices(['yes', 'no']))
-    .option('--prefer-core', 'take the CO-RE object (with an external BTF when the kernel has none) over an exact per-kernel one')
-    .option('--json', 'print the choice and every rejection as JSON')
+    .option('--json', 'print the choice and every rejection as JSON'))
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const { pickCommand } = await import('./commands/pick.js');
       exitCode = await pickCommand(opts);

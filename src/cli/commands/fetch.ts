@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { KbuildError } from '../../errors.js';
 import { fetchArtifacts, type FetchedFile } from '../../loader/fetch.js';
-import { hostOverrides } from '../host-flags.js';
+import { hostOverrides } from '../shared-options.js';
 import { describePick } from '../../loader/pick.js';
 import { s3SettingsFrom } from '../s3-options.js';
 

@@ -1,6 +1,6 @@
 import { KbuildError } from '../../errors.js';
 import { detectHost } from '../../loader/host.js';
-import { hostOverrides } from '../host-flags.js';
+import { hostOverrides } from '../shared-options.js';
 import { describePick, pick } from '../../loader/pick.js';
 import { IndexFormatError, readIndexFile } from '../../loader/read-index.js';
 
