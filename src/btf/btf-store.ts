@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { KbuildError } from '../errors.js';
 import type { IndexArtifact, IndexExternalBtf } from '../loader/index-schema.js';
 import { assertSafeKey } from '../store/keys.js';
+import { storedBytesMatch } from '../store/stored-bytes.js';
 import type { ArtifactStore } from '../store/types.js';
 
 /**
@@ -27,21 +28,19 @@ export async function storeBtfBlob(store: ArtifactStore, file: string): Promise<
   const bytes = await readFile(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const path = btfKey(sha256);
-  const present = await store.stat(path);
-  if (present?.size === bytes.length) return { path, size: bytes.length, sha256, written: false };
+  const ref = { path, size: bytes.length, sha256 };
+  // Dedup only on the very bytes: a damaged blob under its own name is written again, not trusted.
+  if (await storedBytesMatch(store, ref)) return { ...ref, written: false };
   await store.putBytes(path, bytes);
   // Read back like every artifact: the index must not promise what the store does not hold.
-  const back = await store.get(path);
-  if (back === undefined || createHash('sha256').update(back).digest('hex') !== sha256) {
+  if (!(await storedBytesMatch(store, ref))) {
     throw new KbuildError('E_STORE_VERIFY', `${path}: stored bytes differ from the BTF written`, { retryable: true });
   }
-  return { path, size: bytes.length, sha256, written: true };
+  return { ...ref, written: true };
 }
 
 /** A record's external BTF is usable only while its blob is in the store with the same bytes. */
 export async function externalBtfIntact(store: ArtifactStore, record: IndexArtifact): Promise<boolean> {
   const btf: IndexExternalBtf | undefined = record.externalBtf;
-  if (btf === undefined) return true;
-  const bytes = await store.get(btf.btf.path);
-  return bytes !== undefined && bytes.length === btf.btf.size && createHash('sha256').update(bytes).digest('hex') === btf.btf.sha256;
+  return btf === undefined || storedBytesMatch(store, btf.btf);
 }

@@ -1,6 +1,6 @@
 import { IndexArtifact } from '../loader/index-schema.js';
 import { recordKey } from '../store/keys.js';
-import { sha256Hex } from './build-id.js';
+import { storedBytesMatch } from '../store/stored-bytes.js';
 import type { ArtifactStore } from '../store/types.js';
 
 /** The record stored beside an artifact; an unreadable one means "rebuild". */
@@ -19,10 +19,4 @@ export async function readBuildRecord(store: ArtifactStore, key: string): Promis
 export async function readIntactRecord(store: ArtifactStore, key: string): Promise<IndexArtifact | undefined> {
   const record = await readBuildRecord(store, key);
   return record !== undefined && (await storedBytesMatch(store, record)) ? record : undefined;
-}
-
-/** Whether the store holds exactly the bytes (size and sha256) an artifact entry promises. */
-export async function storedBytesMatch(store: ArtifactStore, artifact: IndexArtifact): Promise<boolean> {
-  const bytes = await store.get(artifact.path);
-  return bytes !== undefined && bytes.length === artifact.size && sha256Hex(bytes) === artifact.sha256;
 }

@@ -1,6 +1,7 @@
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { readIntactRecord, storedBytesMatch } from '../job/build-record.js';
+import { readIntactRecord } from '../job/build-record.js';
+import { storedBytesMatch } from '../store/stored-bytes.js';
 import { artifactKey } from '../job/processor.js';
 import { RedisPublishLock } from '../publish/redis-lock.js';
 import { indexFromResults, writeIndex } from '../runner/write-index.js';
