@@ -13,11 +13,12 @@ import { buildId, sha256Hex } from './build-id.js';
 import { readIntactRecord } from './build-record.js';
 import { buildCoreObject, templateDigest } from './compile-job.js';
 import type { JobStage } from './processor.js';
-import type { ExternalBtfRequest, NonCoreJob } from './types.js';
+import type { BuildJob, CoreJob, ExternalBtfRequest, NonCoreJob } from './types.js';
 
 export interface ExternalBtfDeps {
   readonly store: ArtifactStore;
-  readonly executor: Executor;
+  /** The processor's executor choice: the CO-RE copy is compiled where the CO-RE job compiles. */
+  readonly executorFor: (job: BuildJob) => Promise<Executor>;
   readonly builderFor: (distro: string) => DistroBuilder | undefined;
   readonly context: BuilderContext;
   readonly probeDir: string;
@@ -51,12 +52,20 @@ export async function makeExternalBtf(job: NonCoreJob, request: ExternalBtfReque
   const dir = join(deps.scratch, 'external-btf');
   await mkdir(join(dir, 'out'), { recursive: true });
   const coreObject = join(dir, 'out', 'core.o');
-  const coreJob = { kind: 'core', probe: job.probe, arch: job.kernel.arch, btfKernel: request.coreBtfKernel } as const;
+  const coreJob: CoreJob = {
+    kind: 'core',
+    probe: job.probe,
+    arch: job.kernel.arch,
+    btfKernel: request.coreBtfKernel,
+    ...(request.coreExecutor === undefined ? {} : { executor: request.coreExecutor }),
+  };
+  // Same executor as the CO-RE job, so both have one toolchain and one build id.
+  const executor = await deps.executorFor(coreJob);
   const core = await buildCoreObject(coreJob, {
-    builder: coreBuilder, context: deps.context, executor: deps.executor, probeDir: deps.probeDir, scratch: dir, outFile: coreObject, stage: deps.stage, signal: deps.signal,
+    builder: coreBuilder, context: deps.context, executor, probeDir: deps.probeDir, scratch: dir, outFile: coreObject, stage: deps.stage, signal: deps.signal,
   });
   const coreSha256 = sha256Hex(await readFile(coreObject));
-  await assertSameAsStoredCore(deps, coreJob, coreSha256);
+  await assertSameAsStoredCore(deps.store, executor, coreJob, coreSha256);
   deps.stage('compile');
   const minimized = join(dir, 'minimized.btf');
   let kind: IndexExternalBtf['kind'] = 'minimized';
@@ -94,11 +103,11 @@ export async function makeExternalBtf(job: NonCoreJob, request: ExternalBtfReque
  * already holds the CO-RE artifact of the same build id, this compile must
  * have given the same bytes, or the build is not reproducible.
  */
-async function assertSameAsStoredCore(deps: ExternalBtfDeps, coreJob: Parameters<typeof buildCoreObject>[0], sha256: string): Promise<void> {
+async function assertSameAsStoredCore(store: ArtifactStore, executor: Executor, coreJob: CoreJob, sha256: string): Promise<void> {
   const key = coreKey(coreJob.probe.name, coreJob.arch);
-  const stored = await readIntactRecord(deps.store, key);
+  const stored = await readIntactRecord(store, key);
   if (stored === undefined) return;
-  const id = buildId(coreJob, await deps.executor.toolchainId(), await templateDigest());
+  const id = buildId(coreJob, await executor.toolchainId(), await templateDigest());
   if (stored.buildId === id && stored.sha256 !== sha256) {
     throw new KbuildError(
       'E_NOT_REPRODUCIBLE',

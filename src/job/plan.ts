@@ -27,18 +27,23 @@ export async function planBuild(loaded: LoadedKernelsFile): Promise<BuildPlan> {
     const chosen = entry?.executor ?? config.executors?.[kernel.distro];
     return chosen === undefined ? {} : { executor: chosen };
   };
+  // Per arch and per kernel, the same for every probe: worked out once.
+  const coreTargets = new Map(
+    arches.map((arch) => {
+      const btfKernel = btfKernelFor(arch, loaded, kernels);
+      return [arch, { btfKernel, ...executorOf(btfKernel) }] as const;
+    }),
+  );
+  const kernelTargets = kernels.map((kernel, i) => {
+    const core = coreTargets.get(kernel.arch)!;
+    const externalBtf = externalBtfRequest(loaded, i, core.btfKernel, core.executor);
+    return { kernel, ...executorOf(kernel), ...(externalBtf === undefined ? {} : { externalBtf }) };
+  });
   const jobs: BuildJob[] = [];
   for (const probe of config.probes) {
     const bundle = await loadProbeBundle(probe.name, resolve(baseDir, probe.source), probe.tweaks);
-    for (const arch of arches) {
-      const btfKernel = btfKernelFor(arch, loaded, kernels);
-      jobs.push({ kind: 'core', probe: bundle, arch, btfKernel, ...executorOf(btfKernel) });
-    }
-    kernels.forEach((kernel, i) => {
-      const coreBtfKernel = btfKernelFor(kernel.arch, loaded, kernels);
-      const externalBtf = externalBtfRequest(loaded, i, coreBtfKernel, executorOf(coreBtfKernel).executor);
-      jobs.push({ kind: 'non-core', probe: bundle, kernel, ...executorOf(kernel), ...(externalBtf === undefined ? {} : { externalBtf }) });
-    });
+    for (const [arch, core] of coreTargets) jobs.push({ kind: 'core', probe: bundle, arch, ...core });
+    for (const target of kernelTargets) jobs.push({ kind: 'non-core', probe: bundle, ...target });
   }
   return { jobs, mirrors: config.mirrors ?? {} };
 }

@@ -50,7 +50,8 @@ export interface JobOutcome {
 export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: AbortSignal): Promise<JobOutcome> {
   const stage = (s: JobStage): void => deps.onStage?.(job, s);
   stage('check');
-  const executor = deps.executorFor === undefined ? deps.executor : await deps.executorFor(job);
+  const executorFor = (j: BuildJob): Promise<Executor> => deps.executorFor?.(j) ?? Promise.resolve(deps.executor);
+  const executor = await executorFor(job);
   const toolchain = await executor.toolchainId();
   const id = buildId(job, toolchain, await templateDigest());
   const key = artifactKey(job);
@@ -85,13 +86,8 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
     let externalBtf: IndexArtifact['externalBtf'];
     let downloaded = built.downloaded;
     if (job.kind === 'non-core' && job.externalBtf !== undefined && (job.externalBtf.when === 'always' || built.kernelHasBtf === false)) {
-      const request = job.externalBtf;
-      const coreJob = { kind: 'core', probe: job.probe, arch: job.kernel.arch, btfKernel: request.coreBtfKernel } as const;
-      // The CO-RE object is compiled where the CO-RE job compiles it, so both have one toolchain and one build id.
-      const coreExecutor =
-        deps.executorFor === undefined ? deps.executor : await deps.executorFor({ ...coreJob, ...(request.coreExecutor === undefined ? {} : { executor: request.coreExecutor }) });
-      const made = await makeExternalBtf(job, request, {
-        store: deps.store, executor: coreExecutor, builderFor: deps.builderFor, context, probeDir, scratch, stage, signal,
+      const made = await makeExternalBtf(job, job.externalBtf, {
+        store: deps.store, executorFor, builderFor: deps.builderFor, context, probeDir, scratch, stage, signal,
       });
       externalBtf = made.btf;
       downloaded ||= made.downloaded;

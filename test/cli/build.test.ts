@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ArtifactIndex } from '../../src/loader/index-schema.js';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
 import { CLI, countingToolchain, kbuild, REPO_ROOT } from '../helpers/cli.js';
-import { threeDebianKernels } from '../helpers/kernel-sets.js';
+import { threeDebianKernels, writeBreakingProbe } from '../helpers/kernel-sets.js';
 
 // Real Debian kernels: one amd64 cloud flavour, one 6.12, one arm64 (cross-compiled).
 const KERNELS = threeDebianKernels();
@@ -113,13 +113,7 @@ describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }
 
   it('a compile error fails that kernel alone and keeps the compiler\'s message', async () => {
     // A probe that only breaks against 6.12 headers: the other kernel and CO-RE still build.
-    const source = await readFile(join(work, 'probes/execve/execve.bpf.c'), 'utf8');
-    await mkdir(join(work, 'probes/breaks'), { recursive: true });
-    for (const file of await readdir(join(work, 'probes/execve'))) await cp(join(work, 'probes/execve', file), join(work, 'probes/breaks', file));
-    await writeFile(
-      join(work, 'probes/breaks/execve.bpf.c'),
-      `${source}\n#if defined(KBUILD_LINUX_VERSION_CODE) && KBUILD_LINUX_VERSION_CODE >= 0x060c00\nint kbuild_breaks_here = undeclared_on_612;\n#endif\n`,
-    );
+    await writeBreakingProbe(work);
     const kernels = join(work, 'breaks.yaml');
     await writeFile(
       kernels,

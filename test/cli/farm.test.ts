@@ -8,7 +8,7 @@ import { ArtifactIndex } from '../../src/loader/index-schema.js';
 import type { SubmissionStatus } from '../../src/queue/status.js';
 import { countingToolchain, kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { farmFixture, REDIS_URL, slowToolchain, stopWorker, type WorkerProcess } from '../helpers/farm.js';
-import { threeDebianKernels } from '../helpers/kernel-sets.js';
+import { threeDebianKernels, writeBreakingProbe } from '../helpers/kernel-sets.js';
 
 // Three real Debian kernels (the set of test/cli/build.test.ts, so the download cache is shared).
 const KERNELS = threeDebianKernels();
@@ -193,12 +193,7 @@ describe('kbuild submit / worker / status on Redis (real Debian kernels, slow)',
     const q = queue('fail');
     const store = join(work, 'store-fail');
     // A probe that only breaks against 6.12 headers.
-    const source = await readFile(join(work, 'probes/execve/execve.bpf.c'), 'utf8');
-    await cp(join(work, 'probes/execve'), join(work, 'probes/breaks'), { recursive: true });
-    await writeFile(
-      join(work, 'probes/breaks/execve.bpf.c'),
-      `${source}\n#if defined(KBUILD_LINUX_VERSION_CODE) && KBUILD_LINUX_VERSION_CODE >= 0x060c00\nint kbuild_breaks_here = undeclared_on_612;\n#endif\n`,
-    );
+    await writeBreakingProbe(work);
     const kernels = join(work, 'breaks.yaml');
     await writeFile(
       kernels,
