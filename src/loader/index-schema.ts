@@ -4,7 +4,9 @@ import { z } from 'zod';
  * index.json: the contract between the farm that writes it and every agent
  * that reads it. The loader owns it so that agents need nothing of the farm.
  */
-export const INDEX_SCHEMA_VERSION = 1;
+export const INDEX_SCHEMA_VERSION = 2;
+/** Versions this loader reads: 2 added QEMU verification fields and failure stages; 1 is read as is. */
+export const READABLE_SCHEMA_VERSIONS = [1, 2] as const;
 
 export const IndexArch = z.enum(['x86_64', 'arm64']);
 
@@ -23,11 +25,30 @@ export const IndexKernel = z.strictObject({
   packageVersion: z.string().max(128).optional(),
 });
 
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** How a CO-RE or non-CO-RE object was loaded in a booted kernel. */
+export const VerifyMode = z.enum(['non-core', 'core-kernel-btf', 'core-external-btf']);
+
 export const IndexVerification = z.strictObject({
-  /** How the artifact was checked: its sha256 after the build, and/or a load test. */
+  /** How the artifact was checked: its sha256 after the build, a load in the build host, or a boot of the target kernel. */
   method: z.enum(['sha256', 'load-host', 'qemu']),
   result: z.enum(['ok', 'failed', 'not-verifiable']),
   detail: z.string().max(4096).optional(),
+  /** qemu: the kernel booted (for CO-RE objects, one entry per kernel and mode). */
+  kernel: IndexKernel.optional(),
+  mode: VerifyMode.optional(),
+  /** qemu: `uname -r` inside the guest, proof of which kernel ran. */
+  bootedRelease: z.string().max(128).optional(),
+  /** qemu, core-external-btf: the BTF handed to libbpf as btf_custom_path. */
+  btfSha256: Sha256.optional(),
+  /** qemu: events the attached programs counted after the guest triggered them. */
+  events: z.number().int().nonnegative().optional(),
+  /** qemu, failed: libbpf's and the kernel verifier's log. */
+  verifierLog: z.string().max(65536).optional(),
+  /** qemu: content id of what was verified (object, BTF, kernel image, guest loader); equal ids are not verified twice. */
+  verifyId: Sha256.optional(),
+  seconds: z.number().nonnegative().optional(),
 });
 
 /** A distro package an artifact was built from: provenance, and what to fetch to rebuild it by hand. */
@@ -43,8 +64,6 @@ export const IndexBuildConfig = z.strictObject({
   maxPathComponents: z.number().int().positive(),
   defines: z.record(z.string(), z.string()),
 });
-
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** A BTF file in the store (content-addressed: btf/<sha256>.btf). */
 export const IndexBtfBlob = z.strictObject({
@@ -114,6 +133,9 @@ export const IndexArtifact = z.strictObject({
 export const IndexFailure = z.strictObject({
   probe: z.string(),
   kind: z.enum(['non-core', 'core']),
+  /** Absent: the build failed. `verify`: it built, but did not load or work in `kernel` (booted in QEMU) in `mode`. */
+  stage: z.enum(['build', 'verify']).optional(),
+  mode: VerifyMode.optional(),
   arch: IndexArch,
   kernel: IndexKernel,
   code: z.string(),
@@ -121,7 +143,7 @@ export const IndexFailure = z.strictObject({
 });
 
 export const ArtifactIndex = z.strictObject({
-  schemaVersion: z.literal(INDEX_SCHEMA_VERSION),
+  schemaVersion: z.union([z.literal(1), z.literal(2)]),
   generatedAt: z.string(),
   generator: z.string(),
   artifacts: z.array(IndexArtifact),
@@ -132,6 +154,8 @@ export const ArtifactIndex = z.strictObject({
 
 export type IndexArch = z.infer<typeof IndexArch>;
 export type IndexKernel = z.infer<typeof IndexKernel>;
+export type IndexVerification = z.infer<typeof IndexVerification>;
+export type VerifyMode = z.infer<typeof VerifyMode>;
 export type IndexArtifact = z.infer<typeof IndexArtifact>;
 export type IndexSourcePackage = z.infer<typeof IndexSourcePackage>;
 export type IndexBuildConfig = z.infer<typeof IndexBuildConfig>;
