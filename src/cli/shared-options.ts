@@ -20,7 +20,8 @@ export function withHostOptions(command: Command): Command {
     .option('--kernel-version <version>', 'host kernel version (default: uname -v)')
     .addOption(new Option('--arch <arch>', 'host arch').choices(['x86_64', 'arm64']))
     .addOption(new Option('--btf <yes|no>', 'whether the host kernel has /sys/kernel/btf/vmlinux').choices(['yes', 'no']))
-    .option('--prefer-core', 'take the CO-RE object (with an external BTF when the kernel has none) over an exact per-kernel one');
+    .option('--prefer-core', 'take the CO-RE object (with an external BTF when the kernel has none) over an exact per-kernel one')
+    .option('--require-verified', 'choose only artifacts the index lists as verified in QEMU on this kernel (in the mode they would run in)');
 }
 
 /** `--redis` and `--queue` of the farm's commands (`submit`, `worker`, `status`), declared once. */

@@ -49,6 +49,27 @@ export const Tweak = z.strictObject({
     .describe('Extra #define NAME VALUE lines in the per-kernel build configuration'),
 });
 
+/**
+ * How `kbuild verify` proves a probe works inside a booted kernel: after
+ * attaching, the guest triggers the event `count` times and reads
+ * `counterMap` (an array or hash map, key 0 → counter), which must reach
+ * `count`. `false`: the probe cannot be checked this way (reported
+ * not-verifiable). Absent: trigger execve 5 times, map `<probe>_count`
+ * ("-" becomes "_").
+ */
+export const ProbeVerify = z.union([
+  z.literal(false),
+  z.strictObject({
+    trigger: z.literal('execve').default('execve').describe('What the guest does after attaching: execve runs short-lived programs'),
+    count: z.number().int().min(1).max(1000).default(5).describe('How many times to trigger'),
+    counterMap: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a BPF map name (a C identifier)')
+      .optional()
+      .describe('Map whose key 0 counts the events (default: <probe>_count, "-" as "_")'),
+  }),
+]);
+
 export const Probe = z.strictObject({
   name: ProbeName,
   source: z
@@ -56,6 +77,9 @@ export const Probe = z.strictObject({
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*\.c$/, 'a relative path to a .c file')
     .describe('Path of the probe source, relative to the kernels file'),
   tweaks: z.array(Tweak).default([]).describe('Probe-specific build tweaks by kernel version'),
+  verify: ProbeVerify.optional().describe(
+    'How a QEMU boot checks that the probe works (default: trigger execve 5 times, counter map <probe>_count); false: not checked',
+  ),
 });
 
 /** `true`/`false` as the kernels file says, `auto` from the kernel's own configuration. */
@@ -125,6 +149,7 @@ export const KernelsFile = z.strictObject({
 });
 
 export type Probe = z.infer<typeof Probe>;
+export type ProbeVerify = z.infer<typeof ProbeVerify>;
 export type KernelEntry = z.infer<typeof KernelEntry>;
 export type KernelsFile = z.infer<typeof KernelsFile>;
 export type Tweak = z.infer<typeof Tweak>;

@@ -25,6 +25,8 @@ export interface FetchOptions extends SourceOptions {
   readonly host?: Partial<HostIdentity>;
   /** Take the CO-RE object (and its external BTF when the kernel has none) over an exact per-kernel one. */
   readonly preferCore?: boolean;
+  /** Only artifacts with an ok QEMU verification for the host's kernel in the mode they would run in. */
+  readonly requireVerified?: boolean;
 }
 
 export interface FetchedFile {
@@ -72,7 +74,7 @@ export async function fetchArtifacts(options: FetchOptions): Promise<FetchResult
     if (probes.length === 0) throw new KbuildError('E_EMPTY_INDEX', `${source.location}/${indexKey} lists no artifacts`, { exitCode: 3 });
     const fetched: FetchedProbe[] = [];
     for (const probe of probes) {
-      const result = pick(index, host, probe, { preferCore: options.preferCore === true });
+      const result = pick(index, host, probe, { preferCore: options.preferCore === true, requireVerified: options.requireVerified === true });
       const choice = result.choice;
       if (choice === undefined) {
         fetched.push({ pick: result });

@@ -164,3 +164,4 @@ export type ArtifactIndex = z.infer<typeof ArtifactIndex>;
 export type IndexExternalBtf = z.infer<typeof IndexExternalBtf>;
 export type IndexKernelBtf = z.infer<typeof IndexKernelBtf>;
 export type IndexBtfSource = z.infer<typeof IndexBtfSource>;
+export type IndexBtfBlob = z.infer<typeof IndexBtfBlob>;

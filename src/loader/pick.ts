@@ -1,4 +1,4 @@
-import type { ArtifactIndex, IndexArtifact, IndexKernelBtf } from './index-schema.js';
+import type { ArtifactIndex, IndexArtifact, IndexKernelBtf, VerifyMode } from './index-schema.js';
 import type { HostIdentity } from './host.js';
 
 export type PickMode = 'non-core' | 'core' | 'core+external-btf';
@@ -43,6 +43,12 @@ export interface PickOptions {
    * per-kernel object failed to load on this host.
    */
   readonly preferCore?: boolean;
+  /**
+   * Only artifacts with an ok QEMU verification for this very kernel (distro,
+   * release, arch) in the mode they would be loaded in. Without it, an
+   * artifact whose verification there failed is still never chosen.
+   */
+  readonly requireVerified?: boolean;
 }
 
 export function pick(index: ArtifactIndex, host: HostIdentity, probe: string, options: PickOptions = {}): PickResult {
@@ -50,6 +56,7 @@ export function pick(index: ArtifactIndex, host: HostIdentity, probe: string, op
   const reject = (artifact: IndexArtifact, reason: string): void => {
     rejected.push({ path: artifact.path, kind: artifact.kind, reason });
   };
+  const require = options.requireVerified === true;
   const candidates = index.artifacts.filter((a) => a.probe === probe);
   let exact: IndexArtifact | undefined;
   let core: IndexArtifact | undefined;
@@ -64,21 +71,70 @@ export function pick(index: ArtifactIndex, host: HostIdentity, probe: string, op
     exact = undefined;
   }
   if (exact !== undefined) {
-    if (core !== undefined) reject(core, 'an exact non-CO-RE match for this kernel is preferred');
-    return { host, probe, choice: { artifact: exact, mode: 'non-core', reason: `built for ${host.distro} ${host.release} ${host.arch}` }, rejected };
+    const problem = verificationProblem(exact, host, 'non-core', require);
+    if (problem === undefined) {
+      if (core !== undefined) reject(core, 'an exact non-CO-RE match for this kernel is preferred');
+      return { host, probe, choice: { artifact: exact, mode: 'non-core', reason: `built for ${host.distro} ${host.release} ${host.arch}${verifiedNote(exact, host, 'non-core')}` }, rejected };
+    }
+    reject(exact, problem);
   }
   if (core !== undefined && host.hasBtf) {
-    return { host, probe, choice: { artifact: core, mode: 'core', reason: 'no exact build for this kernel; the kernel has BTF for CO-RE relocations' }, rejected };
+    const problem = verificationProblem(core, host, 'core-kernel-btf', require);
+    if (problem === undefined) {
+      const why = exact === undefined ? 'no exact build for this kernel' : 'the exact build was rejected';
+      return { host, probe, choice: { artifact: core, mode: 'core', reason: `${why}; the kernel has BTF for CO-RE relocations${verifiedNote(core, host, 'core-kernel-btf')}` }, rejected };
+    }
+    reject(core, problem);
+    return { host, probe, rejected, ...(require ? { needs: needsVerified(host, probe) } : {}) };
   }
   if (core !== undefined) {
     const external = externalBtfFor(index.kernelBtf, host, probe, core);
     if ('btf' in external) {
-      return { host, probe, choice: { artifact: core, mode: 'core+external-btf', reason: external.reason, btf: external.btf }, rejected };
+      const problem = verificationProblem(core, host, 'core-external-btf', require);
+      if (problem === undefined) {
+        return { host, probe, choice: { artifact: core, mode: 'core+external-btf', reason: `${external.reason}${verifiedNote(core, host, 'core-external-btf')}`, btf: external.btf }, rejected };
+      }
+      reject(core, problem);
+      return { host, probe, rejected, ...(require ? { needs: needsVerified(host, probe) } : {}) };
     }
     reject(core, `the kernel has no /sys/kernel/btf/vmlinux and ${external.missing}`);
     return { host, probe, rejected, needs: `an external BTF for ${host.distro} ${host.release} ${host.arch} (${external.missing})` };
   }
-  return { host, probe, rejected };
+  return { host, probe, rejected, ...(require && exact !== undefined ? { needs: needsVerified(host, probe) } : {}) };
+}
+
+/** The index's QEMU entries of one artifact for the host's kernel in one mode. */
+function qemuEntries(artifact: IndexArtifact, host: HostIdentity, mode: VerifyMode): IndexArtifact['verification'] {
+  return artifact.verification.filter(
+    (v) => v.method === 'qemu' && v.mode === mode && v.kernel !== undefined && v.kernel.distro === host.distro && v.kernel.release === host.release && v.kernel.arch === host.arch,
+  );
+}
+
+/**
+ * Why an artifact must not be loaded on this host in `mode`: its QEMU
+ * verification in this very kernel failed, or (required) none passed.
+ */
+function verificationProblem(artifact: IndexArtifact, host: HostIdentity, mode: VerifyMode, require: boolean): string | undefined {
+  const entries = qemuEntries(artifact, host, mode);
+  const failed = entries.find((v) => v.result === 'failed');
+  if (failed !== undefined) return `failed QEMU verification in ${host.distro} ${host.release} ${host.arch} (${mode}): ${firstLine(failed.detail ?? 'failed')}`;
+  if (!require || entries.some((v) => v.result === 'ok')) return undefined;
+  const unverifiable = entries.find((v) => v.result === 'not-verifiable');
+  const why = unverifiable === undefined ? 'the index lists none' : `it was not verifiable: ${firstLine(unverifiable.detail ?? 'no reason given')}`;
+  return `no ok QEMU verification for ${host.distro} ${host.release} ${host.arch} in mode ${mode} (verified artifacts are required; ${why})`;
+}
+
+function verifiedNote(artifact: IndexArtifact, host: HostIdentity, mode: VerifyMode): string {
+  const ok = qemuEntries(artifact, host, mode).find((v) => v.result === 'ok');
+  return ok === undefined ? '' : `; verified in QEMU on this kernel (${mode}${ok.events === undefined ? '' : `, ${ok.events} events`})`;
+}
+
+function needsVerified(host: HostIdentity, probe: string): string {
+  return `an artifact of probe "${probe}" with an ok QEMU verification for ${host.distro} ${host.release} ${host.arch} (run \`kbuild verify\` on the store)`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
 }
 
 type ExternalChoice = { readonly btf: PickedBtf; readonly reason: string } | { readonly missing: string };

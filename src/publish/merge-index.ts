@@ -1,25 +1,40 @@
 import { kernelBtfFromArtifacts } from '../btf/index-btf.js';
 import { ArtifactIndex, type IndexArtifact, type IndexFailure } from '../loader/index-schema.js';
+import { failureKey, qemuSlot, sortEntries } from '../verify/stage/apply-index.js';
 
 /** One build target: a failure and an artifact with the same target are about the same build. */
 function targetOf(x: Pick<IndexArtifact | IndexFailure, 'probe' | 'kind' | 'arch' | 'kernel'>): string {
   return JSON.stringify([x.probe, x.kind, x.arch, x.kernel.distro, x.kernel.release]);
 }
 
+function isVerifyFailure(f: IndexFailure): boolean {
+  return f.stage === 'verify';
+}
+
 /**
  * What publishing writes: the stored index with the incoming one laid over it.
  * Artifacts are replaced by path (a rebuild wins), everything else published
- * before is kept (another build set's entries are not ours to drop). A stored
- * failure goes away once the incoming index built or re-failed that target.
+ * before is kept (another build set's entries are not ours to drop):
+ * - an artifact republished with the same bytes keeps the stored QEMU entries
+ *   of kernels (and modes) the incoming one did not verify; new bytes drop them;
+ * - a stored build failure goes away once the incoming index built or re-failed that target;
+ * - a verify failure stays only while the merged artifact still has a failed
+ *   QEMU entry for that kernel and mode: a re-verification that passed, or a
+ *   rebuild into other bytes, settles it.
  */
 export function mergeIndex(stored: ArtifactIndex | undefined, incoming: ArtifactIndex): ArtifactIndex {
   if (stored === undefined) return incoming;
-  const artifacts = new Map(stored.artifacts.map((a) => [a.path, a]));
-  for (const artifact of incoming.artifacts) artifacts.set(artifact.path, artifact);
-  const settled = new Set([...incoming.artifacts, ...incoming.failures].map(targetOf));
-  const failures = [...stored.failures.filter((f) => !settled.has(targetOf(f))), ...incoming.failures];
-  failures.sort((a, b) => targetOf(a).localeCompare(targetOf(b)));
+  const before = new Map(stored.artifacts.map((a) => [a.path, a]));
+  const artifacts = new Map(before);
+  for (const artifact of incoming.artifacts) artifacts.set(artifact.path, carryQemuEntries(before.get(artifact.path), artifact));
   const merged = [...artifacts.values()].sort((a, b) => a.path.localeCompare(b.path));
+
+  const settled = new Set([...incoming.artifacts, ...incoming.failures.filter((f) => !isVerifyFailure(f))].map(targetOf));
+  const buildFailures = [...stored.failures.filter((f) => !isVerifyFailure(f) && !settled.has(targetOf(f))), ...incoming.failures.filter((f) => !isVerifyFailure(f))];
+  const verifyFailures = new Map<string, IndexFailure>();
+  for (const f of [...stored.failures, ...incoming.failures].filter(isVerifyFailure)) verifyFailures.set(failureKey(f), f);
+  const stillFailing = [...verifyFailures.values()].filter((f) => failedEntryExists(merged, f));
+  const failures = [...buildFailures, ...stillFailing].sort((a, b) => failureKey(a).localeCompare(failureKey(b)));
   return ArtifactIndex.parse({
     ...incoming,
     artifacts: merged,
@@ -27,4 +42,20 @@ export function mergeIndex(stored: ArtifactIndex | undefined, incoming: Artifact
     // Derived from the artifacts' records, so other build sets' external BTFs stay listed.
     kernelBtf: kernelBtfFromArtifacts(merged),
   });
+}
+
+/** Same bytes: what was verified before still holds for the kernels not verified now. */
+function carryQemuEntries(old: IndexArtifact | undefined, fresh: IndexArtifact): IndexArtifact {
+  if (old === undefined || old.sha256 !== fresh.sha256) return fresh;
+  const slots = new Set(fresh.verification.filter((v) => v.method === 'qemu').map(qemuSlot));
+  const carried = old.verification.filter((v) => v.method === 'qemu' && !slots.has(qemuSlot(v)));
+  return carried.length === 0 ? fresh : { ...fresh, verification: sortEntries([...fresh.verification, ...carried]) };
+}
+
+function failedEntryExists(artifacts: readonly IndexArtifact[], f: IndexFailure): boolean {
+  const artifact = artifacts.find(
+    (a) => a.probe === f.probe && a.kind === f.kind && a.arch === f.arch && (a.kind === 'core' || (a.kernel.distro === f.kernel.distro && a.kernel.release === f.kernel.release)),
+  );
+  const slot = qemuSlot({ kernel: f.kernel, mode: f.mode });
+  return artifact?.verification.some((v) => v.method === 'qemu' && v.result === 'failed' && qemuSlot(v) === slot) === true;
 }

@@ -31,6 +31,7 @@ export async function fetchCommand(opts: FetchCommandOptions): Promise<number> {
     ...(opts.allowUnsigned === true ? { allowUnsigned: true } : {}),
     host,
     ...(opts['preferCore'] === true ? { preferCore: true } : {}),
+    ...(opts['requireVerified'] === true ? { requireVerified: true } : {}),
     s3: s3SettingsFrom(opts),
   });
   const file = (f: FetchedFile | undefined) => (f === undefined ? undefined : { path: f.path, key: f.key, size: f.size, sha256: f.sha256, downloaded: f.downloaded });

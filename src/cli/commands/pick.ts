@@ -13,7 +13,7 @@ export async function pickCommand(opts: Record<string, string | boolean | undefi
   const host = await detectHost(hostOverrides(opts));
   const probes = typeof opts['probe'] === 'string' ? [opts['probe']] : [...new Set(index.artifacts.map((a) => a.probe))].sort();
   if (probes.length === 0) throw new KbuildError('E_EMPTY_INDEX', 'the index lists no artifacts', { exitCode: 3 });
-  const results = probes.map((probe) => pick(index, host, probe, { preferCore: opts['preferCore'] === true }));
+  const results = probes.map((probe) => pick(index, host, probe, { preferCore: opts['preferCore'] === true, requireVerified: opts['requireVerified'] === true }));
   if (opts['json'] === true) {
     process.stdout.write(`${JSON.stringify({ host, picks: results.map(({ host: _h, ...rest }) => rest) }, null, 2)}\n`);
   } else {
