@@ -27,10 +27,30 @@ export async function main(argv: readonly string[]): Promise<number> {
       .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
       .addOption(new Option('--redis <url>', 'Redis that serializes index updates of a shared S3 store').env('KBUILD_REDIS_URL'))
       .option('--json', 'print a machine-readable summary on stdout')
-      .addOption(new Option('--executor <kind>', 'run every build locally or in the distro\'s builder image (overrides kernels.yaml)').choices(['local', 'docker'])),
-  ).action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean; signingKey?: string; redis?: string; executor?: 'local' | 'docker' }) => {
+      .addOption(new Option('--executor <kind>', 'run every build locally or in the distro\'s builder image (overrides kernels.yaml)').choices(['local', 'docker']))
+      .option('--no-verify', 'do not boot the kernels in QEMU to load what was built')
+      .addOption(new Option('--verify-concurrency <n>', 'kernels booted at once (default: the machine\'s cores)').argParser(positiveInt))
+      .addOption(new Option('--verify-timeout <seconds>', 'time limit of one kernel\'s boot; QEMU is killed past it').argParser(positiveInt).default(300)),
+  ).action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean; signingKey?: string; redis?: string; executor?: 'local' | 'docker'; verify: boolean; verifyConcurrency?: number; verifyTimeout: number }) => {
     const { buildCommand } = await import('./commands/build.js');
     exitCode = await buildCommand({ ...opts, s3: s3SettingsFrom(opts) });
+  });
+
+  withS3Options(
+    program
+      .command('verify')
+      .description("Boot each kernel of a store's index in QEMU, load its artifacts (non-CO-RE, CO-RE with the kernel's and with external BTF) and record the results in the index")
+      .requiredOption('-s, --store <dir|s3://bucket/prefix>', 'the store whose index.json lists what to verify')
+      .option('-k, --kernels <file>', 'kernels file: which kernels to boot and each probe\'s check (default: every kernel the index lists, default checks)')
+      .option('--kernel <release...>', 'only these kernel releases')
+      .addOption(new Option('--timeout <seconds>', 'time limit of one kernel\'s boot; QEMU is killed past it').argParser(positiveInt).default(300))
+      .addOption(new Option('-c, --concurrency <n>', 'kernels booted at once (default: the machine\'s cores)').argParser(positiveInt))
+      .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
+      .addOption(new Option('--redis <url>', 'Redis that serializes index updates of a shared S3 store').env('KBUILD_REDIS_URL'))
+      .option('--json', 'print the results per kernel and case as JSON'),
+  ).action(async (opts: { store: string; kernels?: string; kernel?: string[]; timeout: number; concurrency?: number; signingKey?: string; redis?: string; json?: boolean }) => {
+    const { verifyCommand } = await import('./commands/verify.js');
+    exitCode = await verifyCommand({ ...opts, s3: s3SettingsFrom(opts) });
   });
 
   program

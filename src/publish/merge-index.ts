@@ -1,6 +1,6 @@
 import { kernelBtfFromArtifacts } from '../btf/index-btf.js';
 import { ArtifactIndex, type IndexArtifact, type IndexFailure } from '../loader/index-schema.js';
-import { failureKey, qemuSlot, sortEntries } from '../verify/stage/apply-index.js';
+import { failedEntryExists, failureKey, qemuSlot, sortEntries } from '../verify/stage/apply-index.js';
 
 /** One build target: a failure and an artifact with the same target are about the same build. */
 function targetOf(x: Pick<IndexArtifact | IndexFailure, 'probe' | 'kind' | 'arch' | 'kernel'>): string {
@@ -50,12 +50,4 @@ function carryQemuEntries(old: IndexArtifact | undefined, fresh: IndexArtifact):
   const slots = new Set(fresh.verification.filter((v) => v.method === 'qemu').map(qemuSlot));
   const carried = old.verification.filter((v) => v.method === 'qemu' && !slots.has(qemuSlot(v)));
   return carried.length === 0 ? fresh : { ...fresh, verification: sortEntries([...fresh.verification, ...carried]) };
-}
-
-function failedEntryExists(artifacts: readonly IndexArtifact[], f: IndexFailure): boolean {
-  const artifact = artifacts.find(
-    (a) => a.probe === f.probe && a.kind === f.kind && a.arch === f.arch && (a.kind === 'core' || (a.kernel.distro === f.kernel.distro && a.kernel.release === f.kernel.release)),
-  );
-  const slot = qemuSlot({ kernel: f.kernel, mode: f.mode });
-  return artifact?.verification.some((v) => v.method === 'qemu' && v.result === 'failed' && qemuSlot(v) === slot) === true;
 }

@@ -67,13 +67,26 @@ export interface WriteIndexResult {
  * already in the store, so the index never names an incomplete object.
  */
 export async function writeIndex(store: ArtifactStore, index: ArtifactIndex, options: WriteIndexOptions = {}): Promise<WriteIndexResult> {
+  return updateIndex(store, (stored) => mergeIndex(stored, index), options);
+}
+
+/**
+ * The same, for changes that must be computed from the index as it is when
+ * the lock is held (`kbuild verify` laying its results over the stored
+ * entries): a publish in between is never overwritten with an older copy.
+ */
+export async function updateIndex(
+  store: ArtifactStore,
+  update: (stored: ArtifactIndex | undefined) => ArtifactIndex,
+  options: WriteIndexOptions = {},
+): Promise<WriteIndexResult> {
   const env = options.env ?? process.env;
   const signingKey = options.signingKey ?? (env['KBUILD_SIGNING_KEY'] ? await loadSigningKey(env['KBUILD_SIGNING_KEY']) : undefined);
   const lock = options.lock ?? defaultLock(store, env);
   try {
     return await lock.withLock(async (lease) => {
       const stored = await readStoredIndex(store, signingKey);
-      const merged = mergeIndex(stored, index);
+      const merged = update(stored);
       const bytes = Buffer.from(`${JSON.stringify(merged, null, 2)}\n`);
       lease.assertHeld();
       await store.putBytes(INDEX_KEY, bytes);

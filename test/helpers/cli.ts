@@ -12,9 +12,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the compiled CLI as a user would, in its own process. */
-export async function kbuild(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const result = await execa('node', [CLI, ...args], {
+/**
+ * Runs the compiled CLI as a user would, in its own process. `build` and
+ * `submit` get `--no-verify` unless `verify: true`: QEMU boots cost minutes,
+ * and only the verify tests are about them.
+ */
+export async function kbuild(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; verify?: boolean } = {}): Promise<CliResult> {
+  const noVerify = options.verify !== true && (args[0] === 'build' || args[0] === 'submit') ? ['--no-verify'] : [];
+  const result = await execa('node', [CLI, ...args, ...noVerify], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...options.env },
     reject: false,

@@ -19,6 +19,15 @@ import type { S3Settings } from '../../loader/s3-client.js';
 import { RedisPublishLock } from '../../publish/redis-lock.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { GENERATOR } from '../../version.js';
+import type { LoadedKernelsFile } from '../../config/load-kernels-file.js';
+import { kernelLabel } from '../../kernel/identity.js';
+import type { ArtifactIndex } from '../../loader/index-schema.js';
+import type { Logger } from '../../log.js';
+import { applyVerification } from '../../verify/stage/apply-index.js';
+import { planCases } from '../../verify/stage/plan-cases.js';
+import { probeChecks } from '../../verify/stage/probe-check.js';
+import { verifyReport } from '../../verify/stage/report.js';
+import { outcomesJson, runVerifyStage, type VerifyStageResult } from '../../verify/stage/run-stage.js';
 
 export interface BuildOptions {
   readonly kernels: string;
@@ -30,6 +39,10 @@ export interface BuildOptions {
   readonly signingKey?: string;
   readonly redis?: string;
   readonly s3?: S3Settings;
+  /** Boot each kernel in QEMU and load what was built (default on; `--no-verify`). */
+  readonly verify?: boolean;
+  readonly verifyConcurrency?: number;
+  readonly verifyTimeout?: number;
 }
 
 /** The embedded default: plan, run every job in-process, write the index. Exit 0 only when all built. */
@@ -61,7 +74,10 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
     // Jobs that did not finish keep what the store already holds for them, so the index matches the store.
     const finished = new Set(results.filter((r) => r.status !== 'interrupted').map((r) => r.job));
     const untouched = await storedRecords(store, plan.jobs.filter((job) => !finished.has(job)));
-    await writeIndex(store, indexFromResults(results, GENERATOR, untouched), {
+    let index = indexFromResults(results, GENERATOR, untouched);
+    const verified = opts.verify === false || interrupt.signal.aborted ? undefined : await verifyBuilt(index, loaded, store, log, opts, interrupt.signal);
+    if (verified !== undefined) index = applyVerification(index, verified.outcomes);
+    await writeIndex(store, index, {
       ...(signingKey === undefined ? {} : { signingKey }),
       ...(lock === undefined ? {} : { lock }),
     });
@@ -70,15 +86,53 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
       return 130;
     }
     const summary = summarize(results, Date.now() - started, store.location);
-    if (opts.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else process.stdout.write(humanSummary(summary, results));
-    return summary.failed === 0 ? 0 : 1;
+    if (opts.json === true) {
+      const verify = verified === undefined ? { enabled: false } : { enabled: true, ...verified.summary, kernels: outcomesJson(verified.outcomes) };
+      process.stdout.write(`${JSON.stringify({ ...summary, verify }, null, 2)}\n`);
+    } else {
+      process.stdout.write(humanSummary(summary, results));
+      if (verified !== undefined) process.stdout.write(verifyReport(verified.outcomes, verified.summary));
+    }
+    return summary.failed === 0 && (verified?.summary.failed ?? 0) === 0 ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await executors.close();
     await store.close();
     await lock?.close();
   }
+}
+
+/**
+ * The verify stage: every kernel of the build set boots once and loads its own
+ * object and its arch's CO-RE object (kernel BTF, external BTF). Where this
+ * machine cannot boot a kernel, its entries say not-verifiable, with a warning.
+ */
+async function verifyBuilt(
+  index: ArtifactIndex,
+  loaded: LoadedKernelsFile,
+  store: ArtifactStore,
+  log: Logger,
+  opts: BuildOptions,
+  signal: AbortSignal,
+): Promise<VerifyStageResult | undefined> {
+  const plans = planCases({
+    kernels: loaded.config.kernels.map((k) => ({ distro: k.distro, release: k.release, arch: k.arch, ...(k.version === undefined ? {} : { version: k.version }) })),
+    artifacts: index.artifacts,
+    kernelBtf: index.kernelBtf,
+    checks: probeChecks(loaded.config.probes),
+  });
+  if (plans.length === 0) return undefined;
+  const result = await runVerifyStage(plans, {
+    store,
+    log,
+    mirrors: loaded.config.mirrors ?? {},
+    ...(opts.verifyConcurrency === undefined ? {} : { concurrency: opts.verifyConcurrency }),
+    ...(opts.verifyTimeout === undefined ? {} : { timeoutSeconds: opts.verifyTimeout }),
+    signal,
+  });
+  const reasons = new Set(result.outcomes.filter((o) => o.status === 'not-verifiable' && o.detail !== undefined).map((o) => `${kernelLabel(o.kernel)}: ${o.detail}`));
+  for (const reason of reasons) process.stderr.write(`kbuild: warning: not verified in QEMU: ${reason}\n`);
+  return result;
 }
 
 async function storedRecords(store: ArtifactStore, jobs: readonly BuildJob[]): Promise<IndexArtifact[]> {

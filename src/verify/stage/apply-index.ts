@@ -20,8 +20,9 @@ export function applyVerification(index: ArtifactIndex, outcomes: readonly Kerne
   const artifacts = index.artifacts.map((artifact) => withEntries(artifact, cases.filter((c) => c.artifactPath === artifact.path && c.artifactSha256 === artifact.sha256)));
   const now = cases.filter((c) => c.entry.result === 'failed').map(failureOf);
   const replaced = new Set(now.map(failureKey));
-  const failures = [...index.failures.filter((f) => !replaced.has(failureKey(f))), ...now];
-  return ArtifactIndex.parse({ ...index, artifacts, failures });
+  // A stored verify failure stays only while its artifact still has a failed entry there.
+  const kept = index.failures.filter((f) => !replaced.has(failureKey(f)) && (f.stage !== 'verify' || failedEntryExists(artifacts, f)));
+  return ArtifactIndex.parse({ ...index, artifacts, failures: [...kept, ...now] });
 }
 
 function withEntries(artifact: IndexArtifact, cases: readonly CaseOutcome[]): IndexArtifact {
@@ -55,4 +56,13 @@ function failureOf(c: CaseOutcome): IndexFailure {
 /** A verify failure is about one object kind of one probe, one booted kernel and one mode. */
 export function failureKey(f: Pick<IndexFailure, 'probe' | 'kind' | 'arch' | 'kernel' | 'stage' | 'mode'>): string {
   return JSON.stringify([f.stage ?? 'build', f.probe, f.kind, f.arch, f.kernel.distro, f.kernel.release, f.mode ?? '']);
+}
+
+/** Whether the artifact a verify failure is about still has a failed QEMU entry for that kernel and mode. */
+export function failedEntryExists(artifacts: readonly IndexArtifact[], f: IndexFailure): boolean {
+  const artifact = artifacts.find(
+    (a) => a.probe === f.probe && a.kind === f.kind && a.arch === f.arch && (a.kind === 'core' || (a.kernel.distro === f.kernel.distro && a.kernel.release === f.kernel.release)),
+  );
+  const slot = qemuSlot({ kernel: f.kernel, mode: f.mode });
+  return artifact?.verification.some((v) => v.method === 'qemu' && v.result === 'failed' && qemuSlot(v) === slot) === true;
 }
