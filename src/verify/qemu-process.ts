@@ -28,6 +28,8 @@ export interface BootOptions {
   /** Console bytes kept (the tail; results come before the end anyway). */
   readonly maxConsoleBytes?: number;
   readonly onConsole?: (chunk: string) => void;
+  /** Called with the process group id once QEMU (under timeout(1)) runs. */
+  readonly onStart?: (pid: number) => void;
 }
 
 const live = new Set<number>();
@@ -97,6 +99,7 @@ export async function bootQemu(binary: string, args: readonly string[], options:
   }
   live.add(pid);
   installHandlers();
+  options.onStart?.(pid);
 
   let text = '';
   const append = (chunk: Buffer): void => {

@@ -14,6 +14,7 @@ import { QEMU_SETUPS, qemuArgs, qemuAvailable } from './qemu-command.js';
 import { bootQemu, type BootRun } from './qemu-process.js';
 import type { VerifyCase, VerifyCaseResult, VerifyKernelRequest, VerifyKernelResult } from './types.js';
 import { verifyId } from './verify-id.js';
+import { verifierSummary } from './verifier-log.js';
 
 export { qemuAvailable } from './qemu-command.js';
 export { VERIFY_ENGINE_VERSION, verifyId } from './verify-id.js';
@@ -26,6 +27,8 @@ export interface EngineOptions {
   /** The guest never finishes (tests of the time limit). */
   readonly hangGuest?: boolean;
   readonly onConsole?: (chunk: string) => void;
+  /** The process group id of the QEMU run (tests check it is gone afterwards). */
+  readonly onQemuStart?: (pid: number) => void;
 }
 
 const sha256File = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
@@ -79,10 +82,11 @@ function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootR
   const base = { case: p.verifyCase, verifyId: id, ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }) };
   const cutNote = p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : '';
   if (got !== undefined) {
+    const why = got.result === 'failed' ? verifierSummary(got.log) : undefined;
     return {
       ...base,
       result: got.result,
-      detail: `${got.detail}${cutNote}`,
+      detail: `${got.detail}${why === undefined ? '' : `: ${why}`}${cutNote}`,
       events: got.events,
       ...(got.result === 'failed' && got.log !== '' ? { verifierLog: got.log.slice(0, 64 * 1024) } : {}),
     };
@@ -123,13 +127,15 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
   try {
     const initramfs = join(work, 'initramfs.cpio');
     const cases: InitramfsCase[] = prepared.map((p) => ({ verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }) }));
-    const remaining = Math.max(1000, request.timeoutMs - (performance.now() - started));
-    await buildInitramfs(initramfs, loader.path, cases, { caseTimeoutSeconds: remaining / 1000, ...(options.hangGuest === true ? { hang: true } : {}) });
+    // The limit is the boot's: fetching the image and building the guest loader the first time do not count.
+    const limit = request.timeoutMs;
+    await buildInitramfs(initramfs, loader.path, cases, { caseTimeoutSeconds: limit / 1000, ...(options.hangGuest === true ? { hang: true } : {}) });
     request.signal?.throwIfAborted();
     const boot = await bootQemu(QEMU_SETUPS[arch].binary, qemuArgs(arch, { kernel: image.path, initramfs }), {
-      timeoutMs: remaining,
+      timeoutMs: limit,
       ...(request.signal === undefined ? {} : { signal: request.signal }),
       ...(options.onConsole === undefined ? {} : { onConsole: options.onConsole }),
+      ...(options.onQemuStart === undefined ? {} : { onStart: options.onQemuStart }),
     });
     if (boot.outcome === 'aborted') request.signal?.throwIfAborted();
     const report = parseConsole(boot.console);
