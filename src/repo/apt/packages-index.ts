@@ -52,9 +52,26 @@ const KERNEL_PACKAGE = /^Package: linux-(?:[a-z0-9.+-]+-)?(headers|image)-/;
 
 /** Parses the kernel stanzas of a Packages file; stanzas lacking a usable field are skipped. */
 export function parseKernelStanzas(text: string): PackageStanza[] {
+  return parseStanzas(text, KERNEL_PACKAGE);
+}
+
+/**
+ * Which stanzas of an index are kept: `wanted` is matched against the start
+ * of each stanza ("Package: <name>"); `name` tells the cached copies apart
+ * (empty for the kernel packages every builder reads).
+ */
+export interface StanzaSelection {
+  readonly name: string;
+  readonly wanted: RegExp;
+}
+
+export const KERNEL_SELECTION: StanzaSelection = { name: '', wanted: KERNEL_PACKAGE };
+
+/** Parses the stanzas `wanted` matches; stanzas lacking a usable field are skipped. */
+export function parseStanzas(text: string, wanted: RegExp): PackageStanza[] {
   const out: PackageStanza[] = [];
   for (const block of text.split('\n\n')) {
-    if (!KERNEL_PACKAGE.test(block.trimStart())) continue;
+    if (!wanted.test(block.trimStart())) continue;
     const fields = new Map<string, string>();
     for (const line of block.split('\n')) {
       const match = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
@@ -133,9 +150,10 @@ export function mirrorId(mirror: string): string {
   return createHash('sha256').update(mirror).digest('hex').slice(0, 16);
 }
 
-function cachePath(location: IndexLocation): string {
+function cachePath(location: IndexLocation, selection: StanzaSelection): string {
   const component = location.component === undefined || location.component === 'main' ? '' : `_${location.component}`;
-  return join(location.cacheDir, location.archive, 'indexes', mirrorId(location.mirror), `${location.suite}${component}_${location.debArch}.json`);
+  const selected = selection.name === '' ? '' : `_${selection.name}`;
+  return join(location.cacheDir, location.archive, 'indexes', mirrorId(location.mirror), `${location.suite}${component}_${location.debArch}${selected}.json`);
 }
 
 async function readCached(path: string): Promise<CachedIndex | undefined> {
@@ -220,7 +238,12 @@ async function decompressIndex(compressed: Buffer, file: IndexFile, url: string)
  * it, e.g. a suite moved to Debian's archive of old releases.
  */
 export async function loadKernelIndex(location: IndexLocation, options: IndexLoadOptions): Promise<IndexResult> {
-  const path = cachePath(location);
+  return loadPackageIndex(location, options, KERNEL_SELECTION);
+}
+
+/** The same for any selection of packages (e.g. the libraries of the arm64 guest loader's sysroot). */
+export async function loadPackageIndex(location: IndexLocation, options: IndexLoadOptions, selection: StanzaSelection): Promise<IndexResult> {
+  const path = cachePath(location, selection);
   const cached = options.refresh === true ? undefined : await readCached(path);
   if (usable(cached, options)) return { index: cached };
   const fetched = options.trust.allowUnsigned ? await fetchUnsigned(location, options) : await fetchSigned(location, options);
@@ -234,7 +257,7 @@ export async function loadKernelIndex(location: IndexLocation, options: IndexLoa
     trust,
     signedBy: [...signedBy],
     ...(validUntil === undefined ? {} : { validUntil }),
-    packages: parseKernelStanzas(text),
+    packages: parseStanzas(text, selection.wanted),
   };
   await writeJsonAtomic(path, index);
   return { index };

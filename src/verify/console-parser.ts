@@ -1,0 +1,73 @@
+/**
+ * Reads what the guest loader (images/guest/kbuild-guest.c) printed on the
+ * serial console. Lines are searched, not anchored: the kernel may print on
+ * the same console, and a line it splits is lost, not misread (a result
+ * whose log misses a chunk says so).
+ */
+
+export interface GuestCaseReport {
+  readonly index: number;
+  readonly result: 'ok' | 'failed' | 'not-verifiable';
+  readonly events: number;
+  readonly detail: string;
+  readonly log: string;
+}
+
+export interface GuestReport {
+  readonly release?: string;
+  readonly cases: ReadonlyMap<number, GuestCaseReport>;
+  /** KBUILD-DONE was seen: the loader went through the whole manifest. */
+  readonly done: boolean;
+  readonly notes: readonly string[];
+}
+
+const B64 = '[A-Za-z0-9+/=]*';
+const UNAME = /KBUILD-UNAME (\S{1,128})/;
+const LOG = new RegExp(`KBUILD-LOG (\\d+) (\\d+) (${B64})`);
+const RESULT = new RegExp(`KBUILD-RESULT (\\d+) (ok|failed|not-verifiable) (\\d+) (\\d+) (${B64})`);
+const DONE = /KBUILD-DONE (\d+)/;
+const NOTE = /KBUILD-NOTE (.{0,300})/;
+
+const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
+
+export function parseConsole(text: string): GuestReport {
+  let release: string | undefined;
+  let done = false;
+  const notes: string[] = [];
+  const chunks = new Map<number, Map<number, string>>();
+  const cases = new Map<number, GuestCaseReport>();
+  for (const line of text.split(/\r?\n/)) {
+    let m: RegExpExecArray | null;
+    if ((m = UNAME.exec(line)) !== null) release = m[1];
+    else if ((m = LOG.exec(line)) !== null) {
+      const index = Number(m[1]);
+      const forCase = chunks.get(index) ?? new Map<number, string>();
+      forCase.set(Number(m[2]), decode(m[3] ?? ''));
+      chunks.set(index, forCase);
+    } else if ((m = RESULT.exec(line)) !== null) {
+      const index = Number(m[1]);
+      const expected = Number(m[4]);
+      const got = chunks.get(index) ?? new Map<number, string>();
+      const parts: string[] = [];
+      for (let i = 0; i < expected; i++) parts.push(got.get(i) ?? `\n[kbuild: console lost part ${i} of this log]\n`);
+      cases.set(index, {
+        index,
+        result: m[2] as GuestCaseReport['result'],
+        events: Number(m[3]),
+        detail: decode(m[5] ?? ''),
+        log: parts.join(''),
+      });
+    } else if (DONE.test(line)) done = true;
+    else if ((m = NOTE.exec(line)) !== null) notes.push(m[1] ?? '');
+  }
+  return { ...(release === undefined ? {} : { release }), cases, done, notes };
+}
+
+/** The last `lines` lines of the console without the loader's machine lines (those are parsed). */
+export function consoleTail(text: string, lines = 40): string {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => !/KBUILD-(LOG|RESULT) /.test(line))
+    .slice(-lines)
+    .join('\n');
+}

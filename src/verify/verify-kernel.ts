@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builderFor } from '../../builders/registry.js';
+import type { DistroBuilder, FetchedImage } from '../../builders/types.js';
+import { KernelNotFoundError, KbuildError } from '../errors.js';
+import { consoleTail, parseConsole, type GuestReport } from './console-parser.js';
+import { cutExternalBtf } from './external-btf.js';
+import { guestLoader, type GuestLoader } from './guest-loader.js';
+import { buildInitramfs, type InitramfsCase } from './initramfs.js';
+import { checkCase } from './manifest.js';
+import { QEMU_SETUPS, qemuArgs, qemuAvailable } from './qemu-command.js';
+import { bootQemu, type BootRun } from './qemu-process.js';
+import type { VerifyCase, VerifyCaseResult, VerifyKernelRequest, VerifyKernelResult } from './types.js';
+import { verifyId } from './verify-id.js';
+import { verifierSummary } from './verifier-log.js';
+
+export { qemuAvailable } from './qemu-command.js';
+export { VERIFY_ENGINE_VERSION, verifyId } from './verify-id.js';
+export { guestLoader } from './guest-loader.js';
+
+/** Knobs for tests and benches; production callers pass none. */
+export interface EngineOptions {
+  /** Default: the registered builder of the kernel's distro. */
+  readonly builder?: DistroBuilder;
+  /** The guest never finishes (tests of the time limit). */
+  readonly hangGuest?: boolean;
+  readonly onConsole?: (chunk: string) => void;
+  /** The process group id of the QEMU run (tests check it is gone afterwards). */
+  readonly onQemuStart?: (pid: number) => void;
+}
+
+const sha256File = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
+
+/** Each case with what it needs to load and to be identified. */
+interface Prepared {
+  readonly verifyCase: VerifyCase;
+  readonly btfFile?: string;
+  readonly btfSha256?: string;
+  readonly cutByEngine: boolean;
+}
+
+function everyCase(request: VerifyKernelRequest, result: VerifyCaseResult['result'], detail: string, id: (c: VerifyCase) => string): VerifyCaseResult[] {
+  return request.cases.map((c) => ({ case: c, result, detail, verifyId: id(c) }));
+}
+
+function notVerifiable(request: VerifyKernelRequest, started: number, detail: string): VerifyKernelResult {
+  const id = (c: VerifyCase): string => verifyId({ objectSha256: c.objectSha256, mode: c.mode, imageSha256: '', guestLoaderSha256: '' });
+  return { kernel: request.kernel, outcome: 'not-verifiable', seconds: (performance.now() - started) / 1000, results: everyCase(request, 'not-verifiable', detail, id) };
+}
+
+async function fetchImage(request: VerifyKernelRequest, builder: DistroBuilder): Promise<FetchedImage | string> {
+  if (builder.supportsImages === false) return `the ${builder.distro} builder cannot fetch kernel images (yet)`;
+  try {
+    return await builder.fetchImage(request.kernel, {
+      cacheDir: request.cacheDir,
+      ...(request.mirror === undefined ? {} : { mirror: request.mirror }),
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    });
+  } catch (err) {
+    if (err instanceof KernelNotFoundError || (err instanceof KbuildError && err.code === 'E_NOT_SUPPORTED')) return `no kernel image: ${err.message}`;
+    throw err;
+  }
+}
+
+async function prepare(request: VerifyKernelRequest, image: FetchedImage): Promise<Prepared[]> {
+  const prepared: Prepared[] = [];
+  for (const c of request.cases) {
+    if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false });
+    else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false });
+    else {
+      const cut = await cutExternalBtf(request.cacheDir, image, request.kernel.arch, c.objectFile, c.objectSha256);
+      prepared.push({ verifyCase: c, btfFile: cut.path, btfSha256: cut.sha256, cutByEngine: true });
+    }
+  }
+  return prepared;
+}
+
+function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootRun, id: string, timeoutMs: number): VerifyCaseResult {
+  const got = report.cases.get(index);
+  const base = { case: p.verifyCase, verifyId: id, ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }) };
+  const cutNote = p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : '';
+  if (got !== undefined) {
+    const why = got.result === 'failed' ? verifierSummary(got.log) : undefined;
+    return {
+      ...base,
+      result: got.result,
+      detail: `${got.detail}${why === undefined ? '' : `: ${why}`}${cutNote}`,
+      events: got.events,
+      ...(got.result === 'failed' && got.log !== '' ? { verifierLog: got.log.slice(0, 64 * 1024) } : {}),
+    };
+  }
+  if (boot.outcome === 'timeout') return { ...base, result: 'failed', detail: `timed out: the guest did not report this case within ${timeoutMs / 1000} s` };
+  return { ...base, result: 'not-verifiable', detail: `the guest stopped before reporting this case (QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}; see consoleTail)` };
+}
+
+export async function verifyKernel(request: VerifyKernelRequest, options: EngineOptions = {}): Promise<VerifyKernelResult> {
+  const started = performance.now();
+  request.cases.forEach(checkCase);
+  const { arch } = request.kernel;
+  const available = await qemuAvailable(arch);
+  if (available !== true) return notVerifiable(request, started, available);
+  const builder = options.builder ?? builderFor(request.kernel.distro);
+  if (builder === undefined) return notVerifiable(request, started, `no builder for distro ${request.kernel.distro}`);
+  const image = await fetchImage(request, builder);
+  if (typeof image === 'string') return notVerifiable(request, started, image);
+  request.signal?.throwIfAborted();
+
+  const loader: GuestLoader = await guestLoader(arch, {
+    cacheDir: request.cacheDir,
+    ...(request.mirror === undefined ? {} : { mirror: request.mirror }),
+    ...(request.signal === undefined ? {} : { signal: request.signal }),
+  });
+  const prepared = await prepare(request, image);
+  const ids = prepared.map((p) =>
+    verifyId({
+      objectSha256: p.verifyCase.objectSha256,
+      mode: p.verifyCase.mode,
+      ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }),
+      imageSha256: image.package.sha256,
+      guestLoaderSha256: loader.sha256,
+    }),
+  );
+
+  const work = await mkdtemp(join(tmpdir(), 'kbuild-verify-'));
+  try {
+    const initramfs = join(work, 'initramfs.cpio');
+    const cases: InitramfsCase[] = prepared.map((p) => ({ verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }) }));
+    // The limit is the boot's: fetching the image and building the guest loader the first time do not count.
+    const limit = request.timeoutMs;
+    await buildInitramfs(initramfs, loader.path, cases, { caseTimeoutSeconds: limit / 1000, ...(options.hangGuest === true ? { hang: true } : {}) });
+    request.signal?.throwIfAborted();
+    const boot = await bootQemu(QEMU_SETUPS[arch].binary, qemuArgs(arch, { kernel: image.path, initramfs }), {
+      timeoutMs: limit,
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+      ...(options.onConsole === undefined ? {} : { onConsole: options.onConsole }),
+      ...(options.onQemuStart === undefined ? {} : { onStart: options.onQemuStart }),
+    });
+    if (boot.outcome === 'aborted') request.signal?.throwIfAborted();
+    const report = parseConsole(boot.console);
+    const outcome: VerifyKernelResult['outcome'] = report.done ? 'completed' : boot.outcome === 'timeout' ? 'timeout' : 'boot-failed';
+    const results = prepared.map((p, index) => caseResult(p, index, report, boot, ids[index] ?? '', request.timeoutMs));
+    return {
+      kernel: request.kernel,
+      outcome,
+      ...(report.release === undefined ? {} : { bootedRelease: report.release }),
+      seconds: (performance.now() - started) / 1000,
+      results,
+      consoleTail: consoleTail(boot.console),
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { kbuild, REPO_ROOT } from '../helpers/cli.js';
+import type { Arch, KernelIdentity } from '../../src/kernel/identity.js';
+import type { VerifyMode } from '../../src/loader/index-schema.js';
+import type { VerifyCase } from '../../src/verify/types.js';
+
+/** The real Debian kernels the engine tests boot, one per arch. */
+export const KERNELS: Readonly<Record<Arch, KernelIdentity>> = {
+  x86_64: { distro: 'debian', release: '6.1.0-50-cloud-amd64', arch: 'x86_64' },
+  arm64: { distro: 'debian', release: '6.1.0-50-arm64', arch: 'arm64' },
+};
+
+export const CHECK = { trigger: 'execve', count: 5, counterMap: 'execve_count' } as const;
+
+/**
+ * A probe every verifier rejects but every compiler accepts: it indexes the
+ * counter map's value with a random number it never bounds.
+ */
+const BROKEN_PROBE = `// SPDX-License-Identifier: GPL-2.0
+#ifdef CORE
+#include "vmlinux.h"
+#else
+#include "kbuild_config.h"
+#include <linux/types.h>
+#include <uapi/linux/bpf.h>
+#endif
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} execve_count SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int broken(void *ctx)
+{
+	__u32 zero = 0;
+	__u64 *count = bpf_map_lookup_elem(&execve_count, &zero);
+	if (count) {
+		__u32 i = bpf_get_prandom_u32();
+		count[i] += 1;
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+const KERNELS_YAML = `probes:
+  - name: execve
+    source: probes/execve/execve.bpf.c
+  - name: broken
+    source: probes/broken/broken.bpf.c
+core:
+  btfFrom:
+    x86_64: { distro: debian, release: ${KERNELS.x86_64.release} }
+    arm64: { distro: debian, release: ${KERNELS.arm64.release} }
+kernels:
+  - { distro: debian, release: ${KERNELS.x86_64.release}, arch: x86_64 }
+  - { distro: debian, release: ${KERNELS.arm64.release}, arch: arm64 }
+`;
+
+/**
+ * Builds the shipped execve probe and the broken one for both kernels with
+ * \`kbuild build\`, into \`work\`/out. Once kbuild build verifies by itself,
+ * that is switched off here: these tests drive the engine directly.
+ */
+export async function buildArtifacts(work: string): Promise<string> {
+  await cp(join(REPO_ROOT, 'probes'), join(work, 'probes'), { recursive: true });
+  await mkdir(join(work, 'probes', 'broken'), { recursive: true });
+  await writeFile(join(work, 'probes', 'broken', 'broken.bpf.c'), BROKEN_PROBE);
+  await writeFile(join(work, 'kernels.yaml'), KERNELS_YAML);
+  const help = await kbuild(['build', '--help']);
+  const noVerify = help.stdout.includes('--no-verify') ? ['--no-verify'] : [];
+  const out = join(work, 'out');
+  const result = await kbuild(['build', '--kernels', join(work, 'kernels.yaml'), '--out', out, '--json', ...noVerify], { cwd: work });
+  if (result.exitCode !== 0) throw new Error(`kbuild build failed (${result.exitCode}): ${result.stderr}${result.stdout}`);
+  return out;
+}
+
+/** One case: the non-CO-RE object of the kernel, or the arch's CO-RE object. */
+export async function verifyCase(out: string, probe: string, kernel: KernelIdentity, mode: VerifyMode): Promise<VerifyCase> {
+  const artifactPath = mode === 'non-core' ? `${probe}/${kernel.arch}/${probe}_${kernel.distro}_${kernel.release}.o` : `core/${kernel.arch}/${probe}.o`;
+  const objectFile = join(out, artifactPath);
+  const objectSha256 = createHash('sha256').update(await readFile(objectFile)).digest('hex');
+  return { probe, mode, objectFile, objectSha256, artifactPath, check: CHECK };
+}
+
+/** True while any process of the group (QEMU or its timeout(1) wrapper) exists. */
+export function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
