@@ -98,6 +98,10 @@ async function verifyOne(
   if (available !== true) return notVerifiable(typeof available === 'string' ? available : `no QEMU for ${kernel.arch}`);
 
   const mirror = options.mirrors[kernel.distro];
+  const engineId = await options.engine.engineId(kernel.arch, options.cacheDir, mirror).catch((err: unknown) => {
+    options.log.warn({ kernel, err }, 'guest loader not built before verifying; the verify cache is not used for this kernel');
+    return undefined;
+  });
   const image = await builder
     .fetchImage(kernel, { cacheDir: options.cacheDir, ...(mirror === undefined ? {} : { mirror }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
     .then((fetched) => fetched.package.sha256)
@@ -112,7 +116,7 @@ async function verifyOne(
   const toBoot: PlannedCase[] = [];
   const keys = new Map<string, string>();
   for (const [probe, cases] of byProbe) {
-    const key = image === undefined ? undefined : inputKey({ engine: options.engine.version, kernel, image, cases: cases.map(keyPart) });
+    const key = image === undefined || engineId === undefined ? undefined : inputKey({ engine: engineId, kernel, image, cases: cases.map(keyPart) });
     if (key !== undefined) keys.set(probe, key);
     const record = key === undefined ? undefined : await readVerifyRecord(options.store, kernel, probe);
     const reused = record?.inputKey === key ? fromRecord(cases, record?.entries ?? []) : undefined;
