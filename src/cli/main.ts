@@ -78,14 +78,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
 
   withFarmOptions(program.command('submit'))
-    .description('Enqueue a build set on Redis for `kbuild worker`s; --wait follows it and exits 1 if a build failed')
+    .description('Enqueue a build set (and a QEMU verification per kernel) on Redis for `kbuild worker`s; --wait follows it and exits 1 if a build or verification failed')
     .requiredOption('-k, --kernels <file>', 'kernels file', 'kernels.yaml')
     .option('-s, --store <url>', 'store the workers write to (a shared folder, file:// or s3:// URL)', 'out')
     .option('--wait', 'show progress until the index is published; exit 1 if any build failed')
     .option('--json', 'print a machine-readable summary on stdout')
     .addOption(new Option('--job-timeout <seconds>', 'time limit of one build; its processes are killed past it').argParser(positiveInt).default(1800))
     .addOption(new Option('--attempts <n>', 'attempts for network/archive errors (exponential backoff)').argParser(positiveInt).default(4))
-    .action(async (opts: { kernels: string; store: string; redis?: string; queue?: string; wait?: boolean; json?: boolean; jobTimeout: number; attempts: number }) => {
+    .option('--no-verify', 'do not queue a QEMU verification per kernel')
+    .addOption(new Option('--verify-timeout <seconds>', 'time limit of one kernel\'s boot; QEMU is killed past it').argParser(positiveInt).default(300))
+    .action(async (opts: { kernels: string; store: string; redis?: string; queue?: string; wait?: boolean; json?: boolean; jobTimeout: number; attempts: number; verify: boolean; verifyTimeout: number }) => {
       const { submitCommand } = await import('./commands/submit.js');
       exitCode = await submitCommand(opts);
     });

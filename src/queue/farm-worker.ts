@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { openExecutors, type ExecutorSet } from '../executor/open-executor.js';
 import { jobLabel } from '../job/types.js';
 import type { Logger } from '../log.js';
@@ -8,6 +8,7 @@ import { describeFailure, failureReason, JobTimeoutError, toQueueError } from '.
 import { BUILD, PUBLISH, type BuildJobData, type BuildJobResult, type PublishJobData } from './job-data.js';
 import { parseBuildJobData } from './build-job-data.js';
 import { publishSubmission } from './publish.js';
+import { runVerifyJob, VERIFY, type VerifyJobData } from './verify-job.js';
 import { BULL_PREFIX, farmKey, openRedis, type FarmSettings } from './settings.js';
 import { StoreCache } from './store-cache.js';
 import { anySignal } from '../util/any-signal.js';
@@ -88,6 +89,15 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     settings.queue,
     async (job: Job, token?: string, signal?: AbortSignal) => {
       if (job.name === BUILD) return runBuild(job as Job<BuildJobData>, signal);
+      if (job.name === VERIFY) {
+        try {
+          return await runVerifyJob(job as Job<VerifyJobData>, token, { queue, openStore: stores.open, pollMs: options.publishPollMs, log, worker: name, out });
+        } catch (err) {
+          if (err instanceof DelayedError) throw err;
+          out(`${name}: FAILED verify ${job.id ?? ''}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+          throw toQueueError(err);
+        }
+      }
       if (job.name === PUBLISH) {
         return publishSubmission(job as Job<PublishJobData>, token, {
           queue,

@@ -12,6 +12,8 @@ import { GENERATOR } from '../version.js';
 import type { PublishJobData, PublishJobResult } from './job-data.js';
 import { isPending, jobDetail, jobStates } from './queue-view.js';
 import { loadSubmission, rehydrate, type SubmissionRecord } from './submission.js';
+import { applyVerification } from '../verify/stage/apply-index.js';
+import type { VerifyJobResult } from './verify-job.js';
 
 export interface PublishDeps {
   readonly queue: Queue;
@@ -35,13 +37,18 @@ export interface PublishDeps {
 export async function publishSubmission(job: Job<PublishJobData>, token: string | undefined, deps: PublishDeps): Promise<PublishJobResult> {
   const record = await loadSubmission(deps.redis, deps.queueName, job.data.submission);
   const states = await jobStates(deps.queue, record.jobs.map((j) => j.id));
-  if ([...states.values()].some(isPending)) {
+  const verifyStates = await jobStates(deps.queue, (record.verifyJobs ?? []).map((v) => v.id));
+  if ([...states.values(), ...verifyStates.values()].some(isPending)) {
     await job.moveToDelayed(Date.now() + deps.pollMs, token);
     throw new DelayedError();
   }
   const store = await deps.openStore(record.store);
   const results = await Promise.all(record.jobs.map((submitted, i) => resultOf(record, i, states.get(submitted.id), deps.queue, store)));
-  const index = indexFromResults(results, GENERATOR);
+  // Verify jobs' outcomes become the artifacts' qemu entries (only for the very bytes they loaded).
+  const outcomes = await Promise.all(
+    (record.verifyJobs ?? []).filter((v) => verifyStates.get(v.id) === 'done').map(async (v) => (await deps.queue.getJob(v.id))?.returnvalue as VerifyJobResult | undefined),
+  );
+  const index = applyVerification(indexFromResults(results, GENERATOR), outcomes.filter((o): o is VerifyJobResult => o !== undefined));
   // The one place a farm submission writes its index: merged into the stored one under the farm's
   // Redis lock, so publishers on any machine (and `kbuild build --redis`) never lose each other's entries.
   const lock = new RedisPublishLock(deps.redis, store.location);

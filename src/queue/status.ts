@@ -1,6 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { BuildFailure } from './failure.js';
 import { jobDetail, jobStates, publishState, type FarmJobState, type PublishState } from './queue-view.js';
+import { parseFailureReason } from './failure.js';
+import { outcomeLine } from '../verify/stage/progress.js';
+import type { VerifyJobResult } from './verify-job.js';
 import type { SubmissionRecord } from './submission.js';
 
 export interface JobStatus {
@@ -17,6 +20,8 @@ export interface JobStatus {
   readonly path?: string;
   readonly sha256?: string;
   readonly error?: BuildFailure;
+  /** Verify jobs: what the boot showed ("3 ok, 0 failed, ..."). */
+  readonly summary?: string;
 }
 
 export interface SubmissionStatus {
@@ -63,6 +68,7 @@ export async function submissionStatus(queue: Queue, record: SubmissionRecord, k
       return status;
     }),
   );
+  jobs.push(...(await verifyStatuses(queue, record, known)));
   const counts: Record<FarmJobState, number> = { done: 0, failed: 0, running: 0, retrying: 0, queued: 0, missing: 0 };
   for (const job of jobs) counts[job.state]++;
   const published = await publishState(queue, record.publishJobId);
@@ -78,6 +84,52 @@ export async function submissionStatus(queue: Queue, record: SubmissionRecord, k
     },
     jobs,
   };
+}
+
+/**
+ * Verify jobs as status lists them, beside their kernel's builds: a verify job
+ * that completed with a failed case counts as failed, like a failed build.
+ */
+async function verifyStatuses(queue: Queue, record: SubmissionRecord, known: Map<string, JobStatus>): Promise<JobStatus[]> {
+  const submitted = record.verifyJobs ?? [];
+  const states = await jobStates(queue, submitted.map((v) => v.id));
+  return Promise.all(
+    submitted.map(async (v): Promise<JobStatus> => {
+      const state = states.get(v.id) ?? 'missing';
+      const cached = known.get(v.id);
+      if (cached !== undefined && (state === 'done' || state === 'failed') && (cached.state === state || (state === 'done' && cached.error?.code === 'E_VERIFY_FAILED'))) return cached;
+      const base = { id: v.id, label: v.label, group: v.group };
+      if (state !== 'done' && state !== 'failed' && state !== 'retrying') return { ...base, state, attempts: 0 };
+      const job = await queue.getJob(v.id);
+      const attempts = job?.attemptsMade ?? 0;
+      if (state !== 'done') {
+        const status: JobStatus = { ...base, state, attempts, error: parseFailureReason(job?.failedReason) };
+        if (state === 'failed') known.set(v.id, status);
+        return status;
+      }
+      const result = job?.returnvalue as VerifyJobResult | undefined;
+      const cases = result?.cases ?? [];
+      const failed = cases.filter((c) => c.entry.result === 'failed');
+      const line = result === undefined ? 'no result' : outcomeLine(result).replace(/^\S+\s+\S+\s+/, '');
+      const status: JobStatus =
+        failed.length === 0
+          ? { ...base, state: 'done', attempts, summary: line, ...(result === undefined ? {} : { worker: result.worker }) }
+          : {
+              ...base,
+              state: 'failed',
+              attempts,
+              summary: line,
+              ...(result === undefined ? {} : { worker: result.worker }),
+              error: {
+                code: 'E_VERIFY_FAILED',
+                message: failed.map((c) => `${c.artifactPath} (${c.mode}): ${c.entry.detail ?? 'failed'}`).join('; '),
+                ...(failed[0]?.entry.verifierLog === undefined ? {} : { output: failed[0].entry.verifierLog.split('\n').slice(0, 20).join('\n') }),
+              },
+            };
+      known.set(v.id, status);
+      return status;
+    }),
+  );
 }
 
 export function countsLine(status: SubmissionStatus): string {
@@ -103,7 +155,7 @@ export function renderStatus(status: SubmissionStatus): string {
 }
 
 export function jobLine(job: JobStatus): string {
-  const done = job.outcome === 'skipped' ? 'up to date' : 'built';
+  const done = job.summary ?? (job.outcome === 'skipped' ? 'up to date' : 'built');
   const state = job.state === 'done' ? `${done}${job.reused === true ? ' (earlier)' : ''}` : job.state;
   const where = job.worker === undefined ? '' : ` [${job.worker}]`;
   if (job.error === undefined || job.state !== 'failed') return `${job.label}: ${state}${where}`;

@@ -3,6 +3,7 @@ import { KbuildError } from '../errors.js';
 import type { ProbeBundle } from '../job/probe-bundle.js';
 import { jobArch, jobKernel, jobLabel, type BuildJob } from '../job/types.js';
 import { farmKey } from './settings.js';
+import type { SubmittedVerify } from './verify-job.js';
 
 /** One build of a submission, its probe sources referenced by digest (they are stored once). */
 export interface SubmittedJob {
@@ -21,6 +22,8 @@ export interface SubmissionRecord {
   readonly publishJobId: string;
   readonly probes: Readonly<Record<string, ProbeBundle>>;
   readonly jobs: readonly SubmittedJob[];
+  /** One QEMU verification per kernel, run once its builds are done (absent: submitted with --no-verify). */
+  readonly verifyJobs?: readonly SubmittedVerify[];
 }
 
 export function submittedJob(id: string, job: BuildJob): SubmittedJob {

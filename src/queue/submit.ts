@@ -9,6 +9,9 @@ import { jobStates, publishState } from './queue-view.js';
 import type { ArtifactStore } from '../store/types.js';
 import type { BuildJobResult } from './job-data.js';
 import { farmKey } from './settings.js';
+import type { KernelIdentity } from '../kernel/identity.js';
+import type { ProbeCheckChoice } from '../verify/stage/probe-check.js';
+import { VERIFY, verifyJobsFor } from './verify-job.js';
 import { saveSubmission, submittedJob, type SubmissionRecord } from './submission.js';
 
 export interface SubmitOptions {
@@ -20,6 +23,8 @@ export interface SubmitOptions {
   /** Attempts for retryable failures (network, archive 5xx), with exponential backoff. */
   readonly attempts: number;
   readonly backoffMs: number;
+  /** Boot each kernel in QEMU once its builds are done (a verify job per kernel); absent: no verification. */
+  readonly verify?: { readonly timeoutMs: number; readonly kernels: readonly KernelIdentity[]; readonly checks: Readonly<Record<string, ProbeCheckChoice>> };
 }
 
 export interface SubmitOutcome {
@@ -39,7 +44,11 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
   const toolchain = (await redis.get(farmKey(queue.name, 'toolchain'))) ?? 'unregistered';
   const template = await templateDigest();
   const ids = plan.jobs.map((job) => queueJobId(job, toolchain, template, options.store));
-  const id = submissionId(ids, options.store);
+  const verifies =
+    options.verify === undefined
+      ? []
+      : verifyJobsFor(plan.jobs, ids, options.verify.kernels, { store: options.store, mirrors: plan.mirrors, timeoutMs: options.verify.timeoutMs, checks: options.verify.checks });
+  const id = submissionId([...ids, ...verifies.map((v) => v.id)], options.store);
   const probes: Record<string, ProbeBundle> = {};
   for (const job of plan.jobs) probes[job.probe.digest] = job.probe;
   const record: SubmissionRecord = {
@@ -49,13 +58,16 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
     publishJobId: `p-${id}`,
     probes,
     jobs: plan.jobs.map((job, i) => submittedJob(ids[i]!, job)),
+    ...(options.verify === undefined ? {} : { verifyJobs: verifies.map((v) => v.submitted) }),
   };
 
   const published = await publishState(queue, record.publishJobId);
   const states = await jobStates(queue, ids);
   // A finished job whose object left the store (a wiped folder) is built again, not reused: like a failure, it is removed and re-added.
   for (const gone of await vanished(queue, ids.filter((jobId) => states.get(jobId) === 'done'), options.storeHandle)) states.set(gone, 'failed');
-  const alreadyDone = published.state === 'published' && published.result?.failures === 0 && [...states.values()].every((s) => s === 'done');
+  const verifyStates = await jobStates(queue, verifies.map((v) => v.id));
+  const alreadyDone =
+    published.state === 'published' && published.result?.failures === 0 && [...states.values(), ...verifyStates.values()].every((s) => s === 'done');
   await saveSubmission(redis, queue.name, record);
   if (alreadyDone) return { record, enqueued: 0, publishQueued: false };
 
@@ -79,6 +91,20 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
       },
     })),
   );
+  // A kernel is verified again when it failed as a job or one of its builds runs again (new objects to load).
+  const rebuilt = new Set(fresh.map((f) => f.id));
+  const freshVerifies = verifies.filter((v) => {
+    const state = verifyStates.get(v.id);
+    return state === 'missing' || state === 'failed' || (state === 'done' && v.data.dependsOn.some((dep) => rebuilt.has(dep)));
+  });
+  await Promise.all(freshVerifies.filter((v) => verifyStates.get(v.id) !== 'missing').map((v) => queue.remove(v.id)));
+  await queue.addBulk(
+    freshVerifies.map((v) => ({
+      name: VERIFY,
+      data: v.data,
+      opts: { jobId: v.id, attempts: options.attempts, backoff: { type: 'exponential', delay: options.backoffMs }, removeOnComplete: false, removeOnFail: false },
+    })),
+  );
   // The publish step runs again when earlier results changed (failures retried, new builds).
   const publishQueued = published.state !== 'pending';
   if (published.state === 'published' || published.state === 'failed') await queue.remove(record.publishJobId);
@@ -91,7 +117,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
       removeOnFail: false,
     });
   }
-  return { record, enqueued: fresh.length, publishQueued };
+  return { record, enqueued: fresh.length + freshVerifies.length, publishQueued };
 }
 
 /** Finished jobs whose artifact is missing from the store or has another size. */

@@ -6,6 +6,8 @@ import { openFarm, type FarmClient } from '../../queue/open-farm.js';
 import { farmSettings } from '../../queue/settings.js';
 import { countsLine, jobLine, submissionStatus, type JobStatus, type SubmissionStatus } from '../../queue/status.js';
 import { submitPlan } from '../../queue/submit.js';
+import { probeChecks } from '../../verify/stage/probe-check.js';
+import { DEFAULT_VERIFY_TIMEOUT_S } from '../../verify/stage/run-stage.js';
 import type { SubmissionRecord } from '../../queue/submission.js';
 
 export interface SubmitCommandOptions {
@@ -17,6 +19,9 @@ export interface SubmitCommandOptions {
   readonly json?: boolean;
   readonly jobTimeout: number;
   readonly attempts: number;
+  /** Boot each kernel in QEMU once its builds are done (default on; `--no-verify`). */
+  readonly verify?: boolean;
+  readonly verifyTimeout?: number;
 }
 
 const POLL_MS = 500;
@@ -41,9 +46,20 @@ export async function submitCommand(opts: SubmitCommandOptions): Promise<number>
       timeoutMs: opts.jobTimeout * 1000,
       attempts: opts.attempts,
       backoffMs: Number(process.env['KBUILD_RETRY_DELAY_MS'] ?? 5000),
+      ...(opts.verify === false
+        ? {}
+        : {
+            verify: {
+              timeoutMs: (opts.verifyTimeout ?? DEFAULT_VERIFY_TIMEOUT_S) * 1000,
+              kernels: loaded.config.kernels.map((k) => ({ distro: k.distro, release: k.release, arch: k.arch, ...(k.version === undefined ? {} : { version: k.version }) })),
+              checks: Object.fromEntries(probeChecks(loaded.config.probes)),
+            },
+          }),
     });
-    const head = { submission: outcome.record.id, queue: settings.queue, store: outcome.record.store, total: plan.jobs.length, enqueued: outcome.enqueued };
-    process.stderr.write(`kbuild: submission ${head.submission}: ${head.total} builds, ${head.enqueued} enqueued (the rest already queued or done)\n`);
+    const verifies = outcome.record.verifyJobs?.length ?? 0;
+    const head = { submission: outcome.record.id, queue: settings.queue, store: outcome.record.store, total: plan.jobs.length + verifies, enqueued: outcome.enqueued };
+    const what = verifies === 0 ? `${plan.jobs.length} builds` : `${plan.jobs.length} builds and ${verifies} kernel verifications`;
+    process.stderr.write(`kbuild: submission ${head.submission}: ${what}, ${head.enqueued} enqueued (the rest already queued or done)\n`);
     const workers = await farm.queue.getWorkersCount().catch(() => undefined);
     if (workers === 0) process.stderr.write(`kbuild: note: no worker is connected to queue "${settings.queue}" yet; start one with \`kbuild worker --queue ${settings.queue}\`\n`);
     if (opts.wait !== true) {
