@@ -103,6 +103,8 @@ async function verifyStatuses(queue: Queue, record: SubmissionRecord, known: Map
       const job = await queue.getJob(v.id);
       const attempts = job?.attemptsMade ?? 0;
       if (state !== 'done') {
+        // Delayed without a failure: waiting for its kernel's builds, not retrying.
+        if (state === 'retrying' && (job?.failedReason ?? '') === '') return { ...base, state: 'queued', attempts };
         const status: JobStatus = { ...base, state, attempts, error: parseFailureReason(job?.failedReason) };
         if (state === 'failed') known.set(v.id, status);
         return status;
