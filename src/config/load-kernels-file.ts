@@ -33,7 +33,7 @@ export function parseKernelsFile(text: string, path: string): LoadedKernelsFile 
   }
   const parsed = KernelsFile.safeParse(doc.toJS());
   if (!parsed.success) {
-    const messages = parsed.error.issues.map((issue) => describeIssue(issue, doc, lineCounter, path));
+    const messages = parsed.error.issues.flatMap(unionBranch).map((issue) => describeIssue(issue, doc, lineCounter, path));
     throw new ConfigError(messages.join('\n'), { suggestions: ['Run `kbuild schema` for the format'] });
   }
   const config = parsed.data;
@@ -67,6 +67,19 @@ export function parseKernelsFile(text: string, path: string): LoadedKernelsFile 
   }
   if (errors.length > 0) throw new ConfigError(errors.join('\n'));
   return { path, baseDir, config, warnings };
+}
+
+/**
+ * A value that fits no branch of a union (e.g. `verify: false | {...}`) is
+ * reported through the branch it came closest to (the deepest issue), so the
+ * message names the field and what was wrong instead of "Invalid input".
+ */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const depth = (issues: readonly z.core.$ZodIssue[]): number => Math.max(...issues.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)));
+  const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] ?? [];
+  if (best.length === 0 || depth(best) === 0) return [issue];
+  return best.flatMap((sub) => unionBranch({ ...sub, path: [...issue.path, ...sub.path] } as z.core.$ZodIssue));
 }
 
 function describeIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, path: string): string {

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/errors.js';
+import { parseKernelsFile } from '../../src/config/load-kernels-file.js';
+import { probeCheck, probeChecks } from '../../src/verify/stage/probe-check.js';
+
+const file = (verify: string): string => `probes:
+  - name: exec-snoop
+    source: probes/execve/execve.bpf.c
+${verify}kernels:
+  - { distro: debian, release: 6.1.0-50-amd64, arch: x86_64 }
+`;
+
+function errorOf(text: string): string {
+  try {
+    parseKernelsFile(text, 'k.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.message;
+  }
+  assert.fail('expected the kernels file to be rejected');
+}
+
+describe('probes[].verify', () => {
+  it('defaults to 5 execve and the map <probe>_count', () => {
+    const { config } = parseKernelsFile(file(''), 'k.yaml');
+    assert.deepEqual(probeChecks(config.probes).get('exec-snoop'), { check: { trigger: 'execve', count: 5, counterMap: 'exec_snoop_count' } });
+    assert.deepEqual(probeCheck('unlisted'), { check: { trigger: 'execve', count: 5, counterMap: 'unlisted_count' } });
+  });
+
+  it('takes a check, filling what it leaves out, or false', () => {
+    const { config } = parseKernelsFile(file('    verify: { counterMap: execve_count, count: 3 }\n'), 'k.yaml');
+    assert.deepEqual(probeCheck('exec-snoop', config.probes[0]), { check: { trigger: 'execve', count: 3, counterMap: 'execve_count' } });
+    const off = parseKernelsFile(file('    verify: false\n'), 'k.yaml');
+    assert.match((probeCheck('exec-snoop', off.config.probes[0]) as { notVerifiable: string }).notVerifiable, /verify: false/);
+  });
+
+  it('names file, line and field of a bad check', () => {
+    assert.match(errorOf(file('    verify:\n      counterMap: "x; rm -rf /"\n')), /^k\.yaml:5: probes\[0\]\.verify\.counterMap: a BPF map name \(a C identifier\)/);
+    assert.match(errorOf(file('    verify: { trigger: open }\n')), /^k\.yaml:4: probes\[0\]\.verify\.trigger: /);
+    assert.match(errorOf(file('    verify: { count: 0 }\n')), /^k\.yaml:4: probes\[0\]\.verify\.count: /);
+    assert.match(errorOf(file('    verify: { counter: x }\n')), /^k\.yaml:4: probes\[0\]\.verify: unknown field "counter"/);
+    assert.match(errorOf(file('    verify: true\n')), /^k\.yaml:4: probes\[0\]\.verify: /);
+  });
+});
