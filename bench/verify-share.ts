@@ -42,7 +42,7 @@ try {
   console.log(`build with verify:    ${(verified.ms / 1000).toFixed(1)} s, of which verifying ${(verifyMs / 1000).toFixed(1)} s (${kernelsBooted} kernels booted; ${v.ok ?? 0} ok, ${v.failed ?? 0} failed, ${v.notVerifiable ?? 0} not verifiable)`);
   console.log(`share of the build spent verifying: ${((100 * verifyMs) / verified.ms).toFixed(1)} %`);
   console.log(`with verify / without: ${(verified.ms / plain.ms).toFixed(2)}x`);
-  if (kernelsBooted > 0) console.log(`seconds per verified kernel (with ${v.kernels?.length ?? 0} kernels, default concurrency): ${(verifyMs / 1000 / kernelsBooted).toFixed(1)} s`);
+  if (kernelsBooted > 0) console.log(`verify wall time per booted kernel (booted in parallel up to the cores): ${(verifyMs / 1000 / kernelsBooted).toFixed(1)} s`);
 } finally {
   await rm(work, { recursive: true, force: true });
 }
