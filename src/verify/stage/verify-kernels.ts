@@ -145,6 +145,8 @@ async function verifyOne(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   } catch (err) {
+    // Interrupted (SIGINT/SIGTERM): nothing was learnt about the cases that did not run, so they get no entry.
+    if (options.signal?.aborted === true) return { kernel, status: 'boot-failed', booted: false, seconds: 0, detail: 'interrupted', cases: [...preset, ...cached] };
     options.log.warn({ kernel, err }, 'verify engine error');
     const detail = `verify engine error: ${errorMessage(err)}`;
     return { kernel, status: 'boot-failed', booted: false, seconds: 0, detail, cases: [...preset, ...cached, ...toBoot.map((c) => outcomeOf(c, kernel, { result: 'not-verifiable', detail }))] };
