@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { BuildFailure } from './failure.js';
 import { jobDetail, jobStates, publishState, type FarmJobState, type PublishState } from './queue-view.js';
 import { parseFailureReason } from './failure.js';
-import { outcomeLine } from '../verify/stage/progress.js';
+import { outcomeSummary } from '../verify/stage/progress.js';
 import type { VerifyJobResult } from './verify-job.js';
 import type { SubmissionRecord } from './submission.js';
 
@@ -112,7 +112,7 @@ async function verifyStatuses(queue: Queue, record: SubmissionRecord, known: Map
       const result = job?.returnvalue as VerifyJobResult | undefined;
       const cases = result?.cases ?? [];
       const failed = cases.filter((c) => c.entry.result === 'failed');
-      const line = result === undefined ? 'no result' : outcomeLine(result).replace(/^\S+\s+\S+\s+/, '');
+      const line = result === undefined ? 'no result' : `verified ${outcomeSummary(result)}`;
       const status: JobStatus =
         failed.length === 0
           ? { ...base, state: 'done', attempts, summary: line, ...(result === undefined ? {} : { worker: result.worker }) }

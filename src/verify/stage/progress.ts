@@ -15,6 +15,12 @@ export function createVerifyProgress(stream: NodeJS.WriteStream = process.stderr
 }
 
 export function outcomeLine(o: KernelOutcome): string {
+  const failed = o.cases.some((c) => c.entry.result === 'failed');
+  return `${failed ? 'FAILED ' : 'verify '} ${kernelLabel(o.kernel)} ${outcomeSummary(o)}`;
+}
+
+/** "(booted 4.5s): 3 ok, 0 failed, 0 not verifiable" and why it did not complete. */
+export function outcomeSummary(o: KernelOutcome): string {
   const counts = { ok: 0, failed: 0, 'not-verifiable': 0 };
   for (const c of o.cases) counts[c.entry.result]++;
   const cached = o.cases.filter((c) => c.cached).length;
@@ -22,7 +28,7 @@ export function outcomeLine(o: KernelOutcome): string {
   const parts = [`${counts.ok} ok`, `${counts.failed} failed`, `${counts['not-verifiable']} not verifiable`];
   if (cached > 0 && o.status !== 'cached') parts.push(`${cached} cached`);
   const tail = o.detail === undefined ? '' : `: ${o.detail}`;
-  return `${counts.failed > 0 ? 'FAILED ' : 'verify '} ${kernelLabel(o.kernel)} (${how}): ${parts.join(', ')}${tail}`;
+  return `(${how}): ${parts.join(', ')}${tail}`;
 }
 
 class LineProgress implements VerifyProgress {
