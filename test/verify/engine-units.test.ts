@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ubuntuBuilder } from '../../builders/ubuntu/index.js';
 import { readCpio } from '../../src/archive/cpio.js';
+import { cacheRoot } from '../../src/cache/cache-dir.js';
 import { ConfigError } from '../../src/errors.js';
 import { consoleTail, parseConsole } from '../../src/verify/console-parser.js';
 import { writeCpio } from '../../src/verify/cpio-writer.js';
@@ -120,6 +124,25 @@ describe('verify engine: what cannot be verified is said, without booting', () =
     assert.equal(result.outcome, 'not-verifiable');
     assert.equal(result.results[0]?.result, 'not-verifiable');
     assert.match(result.results[0]?.detail ?? '', /ubuntu builder cannot fetch kernel images/);
+  });
+
+  it('reports not-verifiable when no external BTF can be cut for an object, without booting', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'kbuild-verify-units-'));
+    try {
+      const objectFile = join(work, 'junk.o');
+      await writeFile(objectFile, 'not an ELF object');
+      let booted = false;
+      const result = await verifyKernel(
+        { kernel: { distro: 'debian', release: '6.1.0-50-cloud-amd64', arch: 'x86_64' }, cases: [aCase({ mode: 'core-external-btf', objectFile })], timeoutMs: 60_000, cacheDir: cacheRoot() },
+        { onQemuStart: () => (booted = true) },
+      );
+      assert.equal(booted, false);
+      assert.equal(result.outcome, 'not-verifiable');
+      assert.equal(result.results[0]?.result, 'not-verifiable');
+      assert.match(result.results[0]?.detail ?? '', /no external BTF could be cut from the kernel image: bpftool gen min_core_btf failed/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it('knows when QEMU for an arch is missing', async () => {
