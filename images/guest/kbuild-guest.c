@@ -9,6 +9,7 @@
  * the counter map. Results go to the console as lines the host parses:
  *
  *   KBUILD-UNAME <release>
+ *   KBUILD-START <case>                                  (on the wire before the case runs)
  *   KBUILD-LOG <case> <seq> <length> <base64 chunk>     (libbpf + verifier output)
  *   KBUILD-RESULT <case> <ok|failed|not-verifiable> <events> <log chunks> <length> <base64 detail>
  *   KBUILD-DONE <cases>
@@ -61,6 +62,8 @@ static char log_buf[MAX_LOG + 1];
 static size_t log_len;
 static int log_truncated;
 static char *self_path = "/init";
+
+static void drain_console(void);
 
 /* One write(2) per line, so concurrent kernel messages do not land mid-line. */
 static void emit(const char *fmt, ...)
@@ -383,6 +386,9 @@ int main(int argc, char **argv)
 			   c.trigger, &c.count) == 7) {
 			log_len = 0;
 			log_truncated = 0;
+			/* Drained, so a case that takes the kernel down is still known to have started. */
+			emit("KBUILD-START %d", c.index);
+			drain_console();
 			run_in_child(&c, case_timeout);
 			cases++;
 		}

@@ -16,6 +16,8 @@ export interface GuestCaseReport {
 export interface GuestReport {
   readonly release?: string;
   readonly cases: ReadonlyMap<number, GuestCaseReport>;
+  /** Cases the loader started (a started case without a result took the guest down). */
+  readonly started: ReadonlySet<number>;
   /** KBUILD-DONE was seen: the loader went through the whole manifest. */
   readonly done: boolean;
   readonly notes: readonly string[];
@@ -26,6 +28,7 @@ const UNAME = /KBUILD-UNAME (\S{1,128})/;
 const LOG = new RegExp(`KBUILD-LOG (\\d+) (\\d+) (\\d+) (${B64})`);
 const RESULT = new RegExp(`KBUILD-RESULT (\\d+) (ok|failed|not-verifiable) (\\d+) (\\d+) (\\d+) (${B64})`);
 const DONE = /KBUILD-DONE (\d+)/;
+const START = /KBUILD-START (\d+)/;
 const NOTE = /KBUILD-NOTE (.{0,300})/;
 
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
@@ -39,9 +42,11 @@ export function parseConsole(text: string): GuestReport {
   const notes: string[] = [];
   const chunks = new Map<number, Map<number, string>>();
   const cases = new Map<number, GuestCaseReport>();
+  const started = new Set<number>();
   for (const line of text.split(/\r?\n/)) {
     let m: RegExpExecArray | null;
     if ((m = UNAME.exec(line)) !== null) release = m[1];
+    else if ((m = START.exec(line)) !== null) started.add(Number(m[1]));
     else if ((m = LOG.exec(line)) !== null) {
       const chunk = intact(m[3], m[4]);
       if (chunk === undefined) continue;
@@ -65,7 +70,7 @@ export function parseConsole(text: string): GuestReport {
     } else if (DONE.test(line)) done = true;
     else if ((m = NOTE.exec(line)) !== null) notes.push(m[1] ?? '');
   }
-  return { ...(release === undefined ? {} : { release }), cases, done, notes };
+  return { ...(release === undefined ? {} : { release }), cases, started, done, notes };
 }
 
 /** The last `lines` lines of the console without the loader's machine lines (those are parsed). */

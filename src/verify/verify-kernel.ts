@@ -102,6 +102,9 @@ function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootR
   }
   if (boot.outcome === 'timeout') return { ...base, result: 'failed', detail: `timed out: the guest did not report this case within ${timeoutMs / 1000} s` };
   if (report.done) return { ...base, result: 'not-verifiable', detail: 'the guest ran this case but the console lost its result line' };
+  if (report.started.has(index)) {
+    return { ...base, result: 'failed', detail: `the guest died while running this case (kernel panic or reset; QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}; see consoleTail)` };
+  }
   return { ...base, result: 'not-verifiable', detail: `the guest stopped before reporting this case (QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}; see consoleTail)` };
 }
 

@@ -93,7 +93,9 @@ describe('verify engine: initramfs, manifest and console formats', () => {
     assert.match(report.cases.get(0)?.log ?? '', /console lost part 1/);
     assert.deepEqual({ result: report.cases.get(1)?.result, events: report.cases.get(1)?.events }, { result: 'ok', events: 7 });
     assert.doesNotMatch(consoleTail(text), /KBUILD-LOG/);
-    assert.equal(parseConsole('[ 1.0] Kernel panic - not syncing').done, false);
+    const panicked = parseConsole('KBUILD-START 0\r\n[ 1.0] Kernel panic - not syncing: Fatal exception');
+    assert.equal(panicked.done, false);
+    assert.deepEqual([...panicked.started], [0], 'the case that was running when the kernel died is known');
   });
 
   it('names the verifier\'s complaint in a failed load', () => {
