@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(clang llvm bpftool dwarves libbpf-dev gcc libc6-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring
-  rpm createrepo-c redis-server docker.io debootstrap curl)
+  rpm createrepo-c redis-server docker.io debootstrap curl
+  # kbuild verify: QEMU (TCG) for both arches; the static guest loader links libbpf, libelf, zlib and zstd
+  # (x86_64 from these packages; arm64 is cross-compiled against Debian's arm64 packages, which kbuild fetches itself).
+  qemu-system-x86 qemu-system-arm libelf-dev zlib1g-dev libzstd-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross coreutils)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

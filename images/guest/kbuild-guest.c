@@ -9,12 +9,14 @@
  * the counter map. Results go to the console as lines the host parses:
  *
  *   KBUILD-UNAME <release>
- *   KBUILD-LOG <case> <seq> <base64 chunk>        (libbpf + verifier output)
- *   KBUILD-RESULT <case> <ok|failed|not-verifiable> <events> <log chunks> <base64 detail>
+ *   KBUILD-START <case>                                  (on the wire before the case runs)
+ *   KBUILD-LOG <case> <seq> <length> <base64 chunk>     (libbpf + verifier output)
+ *   KBUILD-RESULT <case> <ok|failed|not-verifiable> <events> <log chunks> <length> <base64 detail>
  *   KBUILD-DONE <cases>
  *
  * Base64 keeps hostile bytes (names, verifier text) out of the line format;
- * short chunks keep a line intact when the kernel prints in between.
+ * short chunks keep most lines intact when the kernel prints in between, and
+ * the length before each base64 field tells a damaged line from a good one.
  * Then it reboots; QEMU runs with -no-reboot, so it exits.
  *
  * The manifest, written by the host (src/verify/manifest.ts), one directive a line:
@@ -36,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -59,6 +62,8 @@ static char log_buf[MAX_LOG + 1];
 static size_t log_len;
 static int log_truncated;
 static char *self_path = "/init";
+
+static void drain_console(void);
 
 /* One write(2) per line, so concurrent kernel messages do not land mid-line. */
 static void emit(const char *fmt, ...)
@@ -139,13 +144,13 @@ static void report(const struct guest_case *c, const char *result, unsigned long
 	for (size_t off = 0; off < log_len; off += CHUNK, chunks++) {
 		size_t n = log_len - off < CHUNK ? log_len - off : CHUNK;
 		base64((const unsigned char *)log_buf + off, n, chunk_b64);
-		emit("KBUILD-LOG %d %d %s", c->index, chunks, chunk_b64);
+		emit("KBUILD-LOG %d %d %zu %s", c->index, chunks, strlen(chunk_b64), chunk_b64);
 	}
 	char detail_b64[1400];
 	char short_detail[1000];
 	snprintf(short_detail, sizeof(short_detail), "%s", detail);
 	base64((const unsigned char *)short_detail, strlen(short_detail), detail_b64);
-	emit("KBUILD-RESULT %d %s %llu %d %s", c->index, result, events, chunks, detail_b64);
+	emit("KBUILD-RESULT %d %s %llu %d %zu %s", c->index, result, events, chunks, strlen(detail_b64), detail_b64);
 }
 
 static int trigger_execve(long count)
@@ -327,8 +332,20 @@ static void setup(void)
 	setrlimit(RLIMIT_MEMLOCK, &unlimited);
 }
 
+/*
+ * write(2) to the console returns once the bytes are in the tty's buffer, not
+ * on the wire; reboot(2) does not wait for them. Drain first, or the last
+ * results never reach the host.
+ */
+static void drain_console(void)
+{
+	while (tcdrain(1) != 0 && errno == EINTR)
+		;
+}
+
 static void finish(void)
 {
+	drain_console();
 	sync();
 	reboot(RB_AUTOBOOT);
 	for (;;)
@@ -359,6 +376,7 @@ int main(int argc, char **argv)
 		memset(&c, 0, sizeof(c));
 		if (strncmp(line, "hang", 4) == 0) {
 			emit("KBUILD-NOTE hanging as the manifest asks");
+			drain_console();
 			for (;;)
 				pause();
 		}
@@ -368,6 +386,9 @@ int main(int argc, char **argv)
 			   c.trigger, &c.count) == 7) {
 			log_len = 0;
 			log_truncated = 0;
+			/* Drained, so a case that takes the kernel down is still known to have started. */
+			emit("KBUILD-START %d", c.index);
+			drain_console();
 			run_in_child(&c, case_timeout);
 			cases++;
 		}

@@ -16,6 +16,8 @@ export interface GuestCaseReport {
 export interface GuestReport {
   readonly release?: string;
   readonly cases: ReadonlyMap<number, GuestCaseReport>;
+  /** Cases the loader started (a started case without a result took the guest down). */
+  readonly started: ReadonlySet<number>;
   /** KBUILD-DONE was seen: the loader went through the whole manifest. */
   readonly done: boolean;
   readonly notes: readonly string[];
@@ -23,12 +25,16 @@ export interface GuestReport {
 
 const B64 = '[A-Za-z0-9+/=]*';
 const UNAME = /KBUILD-UNAME (\S{1,128})/;
-const LOG = new RegExp(`KBUILD-LOG (\\d+) (\\d+) (${B64})`);
-const RESULT = new RegExp(`KBUILD-RESULT (\\d+) (ok|failed|not-verifiable) (\\d+) (\\d+) (${B64})`);
+const LOG = new RegExp(`KBUILD-LOG (\\d+) (\\d+) (\\d+) (${B64})`);
+const RESULT = new RegExp(`KBUILD-RESULT (\\d+) (ok|failed|not-verifiable) (\\d+) (\\d+) (\\d+) (${B64})`);
 const DONE = /KBUILD-DONE (\d+)/;
+const START = /KBUILD-START (\d+)/;
 const NOTE = /KBUILD-NOTE (.{0,300})/;
 
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
+const detailOf = (b64: string | undefined): string => (b64 === undefined ? '[kbuild: the console damaged this result line]' : decode(b64));
+/** The base64 field when it has the length the guest announced (a line the kernel cut into has not). */
+const intact = (length: string | undefined, b64: string | undefined): string | undefined => (b64 !== undefined && b64.length === Number(length) ? b64 : undefined);
 
 export function parseConsole(text: string): GuestReport {
   let release: string | undefined;
@@ -36,13 +42,17 @@ export function parseConsole(text: string): GuestReport {
   const notes: string[] = [];
   const chunks = new Map<number, Map<number, string>>();
   const cases = new Map<number, GuestCaseReport>();
+  const started = new Set<number>();
   for (const line of text.split(/\r?\n/)) {
     let m: RegExpExecArray | null;
     if ((m = UNAME.exec(line)) !== null) release = m[1];
+    else if ((m = START.exec(line)) !== null) started.add(Number(m[1]));
     else if ((m = LOG.exec(line)) !== null) {
+      const chunk = intact(m[3], m[4]);
+      if (chunk === undefined) continue;
       const index = Number(m[1]);
       const forCase = chunks.get(index) ?? new Map<number, string>();
-      forCase.set(Number(m[2]), decode(m[3] ?? ''));
+      forCase.set(Number(m[2]), decode(chunk));
       chunks.set(index, forCase);
     } else if ((m = RESULT.exec(line)) !== null) {
       const index = Number(m[1]);
@@ -54,13 +64,13 @@ export function parseConsole(text: string): GuestReport {
         index,
         result: m[2] as GuestCaseReport['result'],
         events: Number(m[3]),
-        detail: decode(m[5] ?? ''),
+        detail: detailOf(intact(m[5], m[6])),
         log: parts.join(''),
       });
     } else if (DONE.test(line)) done = true;
     else if ((m = NOTE.exec(line)) !== null) notes.push(m[1] ?? '');
   }
-  return { ...(release === undefined ? {} : { release }), cases, done, notes };
+  return { ...(release === undefined ? {} : { release }), cases, started, done, notes };
 }
 
 /** The last `lines` lines of the console without the loader's machine lines (those are parsed). */

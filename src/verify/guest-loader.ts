@@ -84,7 +84,25 @@ async function arm64Toolchain(options: SysrootOptions): Promise<Toolchain> {
   return { compiler, flags: sysroot.flags, identity: [version, ...sysroot.identity] };
 }
 
-export async function guestLoader(arch: Arch, options: SysrootOptions): Promise<GuestLoader> {
+const built = new Map<string, Promise<GuestLoader>>();
+
+/**
+ * The guest loader of an arch, built when its cache entry is missing. Memoized
+ * per process: parallel boots ask for it once each and hash the libraries once.
+ */
+export function guestLoader(arch: Arch, options: SysrootOptions): Promise<GuestLoader> {
+  const key = `${arch}\n${options.cacheDir}\n${options.mirror ?? ''}`;
+  let pending = built.get(key);
+  if (pending === undefined) {
+    pending = buildGuestLoader(arch, options);
+    // A failure is not remembered: the next boot tries again (e.g. after a network error).
+    pending.catch(() => built.delete(key));
+    built.set(key, pending);
+  }
+  return pending;
+}
+
+async function buildGuestLoader(arch: Arch, options: SysrootOptions): Promise<GuestLoader> {
   const source = await guestSource();
   const toolchain = arch === 'x86_64' ? await hostToolchain() : await arm64Toolchain(options);
   const key = sha256([arch, sha256(source.bytes), ...toolchain.identity].join('\n'));

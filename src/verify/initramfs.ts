@@ -10,6 +10,8 @@ import type { VerifyCase } from './types.js';
  */
 
 export interface InitramfsCase {
+  /** How the guest names the case in its results. */
+  readonly index: number;
   readonly verifyCase: VerifyCase;
   /** core-external-btf: the BTF file to hand to libbpf (given or cut by the engine). */
   readonly btfFile?: string;
@@ -25,7 +27,8 @@ export async function buildInitramfs(out: string, guestLoader: string, cases: re
     { kind: 'file', name: 'init', data: await readFile(guestLoader), mode: 0o755 },
   ];
   const manifest: ManifestCase[] = [];
-  for (const [index, c] of cases.entries()) {
+  for (const c of cases) {
+    const { index } = c;
     const object = `/cases/${index}.o`;
     members.push({ kind: 'file', name: object, data: await readFile(c.verifyCase.objectFile) });
     let btf: string | undefined;

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { KbuildError } from '../errors.js';
+import { liveMembers, waitGroupGone } from './process-group.js';
 
 /**
  * Runs QEMU in a process group of its own and makes sure the group is gone
@@ -135,8 +136,11 @@ export async function bootQemu(binary: string, args: readonly string[], options:
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
-    // Whatever is left of the group (there should be nothing) goes too.
+    // Whatever is left of the group (there should be nothing) goes too, and is waited for.
     killGroup(pid);
+    if (!(await waitGroupGone(pid, 5000))) {
+      throw new KbuildError('E_QEMU', `QEMU process group ${pid} survived SIGKILL: ${(await liveMembers(pid)).join(', ')}`);
+    }
     live.delete(pid);
     if (live.size === 0) removeHandlers();
   }

@@ -39,6 +39,8 @@ interface Prepared {
   readonly btfFile?: string;
   readonly btfSha256?: string;
   readonly cutByEngine: boolean;
+  /** Why the case cannot be loaded at all (it stays out of the guest). */
+  readonly skip?: string;
 }
 
 function everyCase(request: VerifyKernelRequest, result: VerifyCaseResult['result'], detail: string, id: (c: VerifyCase) => string): VerifyCaseResult[] {
@@ -70,16 +72,23 @@ async function prepare(request: VerifyKernelRequest, image: FetchedImage): Promi
     if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false });
     else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false });
     else {
-      const cut = await cutExternalBtf(request.cacheDir, image, request.kernel.arch, c.objectFile, c.objectSha256);
-      prepared.push({ verifyCase: c, btfFile: cut.path, btfSha256: cut.sha256, cutByEngine: true });
+      try {
+        const cut = await cutExternalBtf(request.cacheDir, image, request.kernel.arch, c.objectFile, c.objectSha256);
+        prepared.push({ verifyCase: c, btfFile: cut.path, btfSha256: cut.sha256, cutByEngine: true });
+      } catch (err) {
+        // No BTF in the image, or bpftool refuses the object: nothing to hand to libbpf.
+        if (!(err instanceof KbuildError) || err.retryable) throw err;
+        prepared.push({ verifyCase: c, cutByEngine: true, skip: `no external BTF could be cut from the kernel image: ${err.message}` });
+      }
     }
   }
   return prepared;
 }
 
 function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootRun, id: string, timeoutMs: number): VerifyCaseResult {
-  const got = report.cases.get(index);
   const base = { case: p.verifyCase, verifyId: id, ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }) };
+  if (p.skip !== undefined) return { ...base, result: 'not-verifiable', detail: p.skip };
+  const got = report.cases.get(index);
   const cutNote = p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : '';
   if (got !== undefined) {
     const why = got.result === 'failed' ? verifierSummary(got.log) : undefined;
@@ -92,6 +101,10 @@ function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootR
     };
   }
   if (boot.outcome === 'timeout') return { ...base, result: 'failed', detail: `timed out: the guest did not report this case within ${timeoutMs / 1000} s` };
+  if (report.done) return { ...base, result: 'not-verifiable', detail: 'the guest ran this case but the console lost its result line' };
+  if (report.started.has(index)) {
+    return { ...base, result: 'failed', detail: `the guest died while running this case (kernel panic or reset; QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}; see consoleTail)` };
+  }
   return { ...base, result: 'not-verifiable', detail: `the guest stopped before reporting this case (QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}; see consoleTail)` };
 }
 
@@ -123,10 +136,18 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
     }),
   );
 
+  if (prepared.length > 0 && prepared.every((p) => p.skip !== undefined)) {
+    // Nothing left to load: no boot.
+    const results = prepared.map((p, index) => ({ case: p.verifyCase, verifyId: ids[index] ?? '', result: 'not-verifiable' as const, detail: p.skip ?? '' }));
+    return { kernel: request.kernel, outcome: 'not-verifiable', seconds: (performance.now() - started) / 1000, results };
+  }
+
   const work = await mkdtemp(join(tmpdir(), 'kbuild-verify-'));
   try {
     const initramfs = join(work, 'initramfs.cpio');
-    const cases: InitramfsCase[] = prepared.map((p) => ({ verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }) }));
+    const cases: InitramfsCase[] = prepared.flatMap((p, index) =>
+      p.skip !== undefined ? [] : [{ index, verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }) }],
+    );
     // The limit is the boot's: fetching the image and building the guest loader the first time do not count.
     const limit = request.timeoutMs;
     await buildInitramfs(initramfs, loader.path, cases, { caseTimeoutSeconds: limit / 1000, ...(options.hangGuest === true ? { hang: true } : {}) });

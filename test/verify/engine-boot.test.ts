@@ -9,7 +9,7 @@ import type { VerifyMode } from '../../src/loader/index-schema.js';
 import { liveBoots } from '../../src/verify/qemu-process.js';
 import type { VerifyKernelResult } from '../../src/verify/types.js';
 import { verifyKernel } from '../../src/verify/verify-kernel.js';
-import { buildArtifacts, CHECK, groupExists, KERNELS, verifyCase } from './engine-fixtures.js';
+import { buildArtifacts, CHECK, groupRuns, KERNELS, verifyCase } from './engine-fixtures.js';
 
 const MODES: readonly VerifyMode[] = ['non-core', 'core-kernel-btf', 'core-external-btf'];
 
@@ -67,9 +67,9 @@ describe('verify engine: real Debian kernels in QEMU (slow)', { timeout: 20 * 60
     assertExecveOk(await boot('arm64', false), 'arm64');
   });
 
-  it('leaves no QEMU behind', () => {
+  it('leaves no QEMU behind', async () => {
     assert.equal(groups.length, 2);
     assert.deepEqual(liveBoots(), []);
-    for (const pgid of groups) assert.equal(groupExists(pgid), false, `process group ${pgid} is gone`);
+    for (const pgid of groups) assert.equal(await groupRuns(pgid), false, `process group ${pgid} is gone`);
   });
 });

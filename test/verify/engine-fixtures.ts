@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
 import type { Arch, KernelIdentity } from '../../src/kernel/identity.js';
 import type { VerifyMode } from '../../src/loader/index-schema.js';
+import { liveMembers } from '../../src/verify/process-group.js';
 import type { VerifyCase } from '../../src/verify/types.js';
 
 /** The real Debian kernels the engine tests boot, one per arch. */
@@ -90,12 +91,7 @@ export async function verifyCase(out: string, probe: string, kernel: KernelIdent
   return { probe, mode, objectFile, objectSha256, artifactPath, check: CHECK };
 }
 
-/** True while any process of the group (QEMU or its timeout(1) wrapper) exists. */
-export function groupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** True while any process of the group (QEMU or its timeout(1) wrapper) runs. */
+export async function groupRuns(pgid: number): Promise<boolean> {
+  return (await liveMembers(pgid)).length > 0;
 }
