@@ -19,6 +19,7 @@ import type { S3Settings } from '../../loader/s3-client.js';
 import { RedisPublishLock } from '../../publish/redis-lock.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { GENERATOR } from '../../version.js';
+import { reportAfterPublish, writeReportBesideIndex } from '../../report/write-report.js';
 
 export interface BuildOptions {
   readonly kernels: string;
@@ -61,10 +62,11 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
     // Jobs that did not finish keep what the store already holds for them, so the index matches the store.
     const finished = new Set(results.filter((r) => r.status !== 'interrupted').map((r) => r.job));
     const untouched = await storedRecords(store, plan.jobs.filter((job) => !finished.has(job)));
-    await writeIndex(store, indexFromResults(results, GENERATOR, untouched), {
+    const written = await writeIndex(store, indexFromResults(results, GENERATOR, untouched), {
       ...(signingKey === undefined ? {} : { signingKey }),
       ...(lock === undefined ? {} : { lock }),
     });
+    await reportAfterPublish(() => writeReportBesideIndex(store, written.index, { trust: signingKey === undefined ? { signed: false } : { signed: true, keyId: signingKey.keyId } }));
     if (interrupt.signal.aborted) {
       process.stderr.write(`kbuild: interrupted after ${finished.size} of ${plan.jobs.length} jobs; index.json lists what the store holds\n`);
       return 130;
