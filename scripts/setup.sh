@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(clang llvm bpftool dwarves libbpf-dev gcc libc6-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring
-  rpm createrepo-c redis-server docker.io debootstrap curl)
+  rpm createrepo-c redis-server docker.io debootstrap curl
+  chromium) # chromium: the report's browser test (playwright-core drives Debian's build; it downloads none)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -129,7 +129,7 @@ function coreRows(index: ArtifactIndex) {
         size: formatBytes(a.size),
         btfFrom: `${a.kernel.distro} ${a.kernel.release}`,
         toolchain: a.toolchain,
-        qemu: qemu.length === 0 ? 'not run' : `${qemu.filter((v) => v.result === 'ok').length} ok, ${qemu.filter((v) => v.result === 'failed').length} failed of ${qemu.length}`,
+        qemu: qemu.length === 0 ? 'not run' : (['ok', 'failed', 'not-verifiable'] as const).map((r) => `${qemu.filter((v) => v.result === r).length} ${r.replace('-', ' ')}`).join(', '),
         href: '',
       };
     });
