@@ -75,6 +75,7 @@ export async function renderReport(index: ArtifactIndex, options: ReportOptions 
       message: clip(f.message, MAX_FAILURE_TEXT),
     })),
     modes: Object.entries(MODE_LABELS).map(([mode, label]) => ({ mode, label })),
+    dataId: REPORT_DATA_ID,
     data: scriptSafeJson({ summary, source: options.source ?? null, generatedAt: index.generatedAt, generator: index.generator }),
     script,
     scriptHash,

@@ -54,6 +54,14 @@ describe('renderReport', () => {
     assert.equal(html.match(/<tr class="kernel"/g)?.length, s.kernels);
   });
 
+  it('renders an empty index (nothing built yet) with zero counts', async () => {
+    const empty = { ...fixtureIndex(), artifacts: [], failures: [], kernelBtf: [] };
+    const html = await renderReport(empty);
+    assert.match(html, /data-summary="kernels">0</);
+    assert.match(html, /No failures\./);
+    assert.equal(html.match(/<tr class="kernel"/g), null);
+  });
+
   it('clips a huge failure log on the page', async () => {
     const index = fixtureIndex();
     const failure = index.failures[0];

@@ -39,7 +39,7 @@ export async function reportCommand(opts: ReportCommandOptions): Promise<number>
     if (opts.json === true) process.stdout.write(`${JSON.stringify({ index: where, out, trust, summary }, null, 2)}\n`);
     else {
       process.stderr.write(`${trust.signed ? `index signed by key ${trust.keyId}` : 'index NOT signed (--allow-unsigned)'}\n`);
-      process.stdout.write(`${out}: ${summary.kernels} kernels, ${summary.artifacts} artifacts, ${summary.failures} failures\n`);
+      process.stdout.write(`${out}: ${summary.kernels} kernels, ${summary.artifacts} artifacts, ${summary.failures} failure${summary.failures === 1 ? '' : 's'}\n`);
     }
     return 0;
   } finally {
