@@ -8,7 +8,8 @@ PACKAGES=(clang llvm bpftool dwarves libbpf-dev gcc libc6-dev dpkg-dev binutils 
   rpm createrepo-c redis-server docker.io debootstrap curl
   # kbuild verify: QEMU (TCG) for both arches; the static guest loader links libbpf, libelf, zlib and zstd
   # (x86_64 from these packages; arm64 is cross-compiled against Debian's arm64 packages, which kbuild fetches itself).
-  qemu-system-x86 qemu-system-arm libelf-dev zlib1g-dev libzstd-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross coreutils)
+  qemu-system-x86 qemu-system-arm libelf-dev zlib1g-dev libzstd-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross coreutils
+  chromium) # chromium: the report's browser test (playwright-core drives Debian's build; it downloads none)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -77,6 +77,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = await fetchCommand(opts);
   });
 
+  withS3Options(
+    program.command('report')
+      .description('Write the build matrix of an index (kernels × probes, BTF, QEMU results, failures) as one self-contained HTML page')
+      .requiredOption('-i, --index <url>', 'index.json: a path, file://, http(s):// or s3:// URL')
+      .requiredOption('-o, --out <file>', 'the HTML file to write')
+      .option('--public-key <file>', 'ed25519 public key (kbuild keygen) the index must be signed with')
+      .option('--allow-unsigned', 'accept an index without a signature')
+      .option('--json', 'print the summary counts as JSON'),
+  ).action(async (opts: { index: string; out: string }) => {
+    const { reportCommand } = await import('./commands/report.js');
+    exitCode = await reportCommand(opts);
+  });
+
   withFarmOptions(program.command('submit'))
     .description('Enqueue a build set (and a QEMU verification per kernel) on Redis for `kbuild worker`s; --wait follows it and exits 1 if a build or verification failed')
     .requiredOption('-k, --kernels <file>', 'kernels file', 'kernels.yaml')

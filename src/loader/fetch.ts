@@ -100,7 +100,8 @@ export async function fetchArtifact(options: Omit<FetchOptions, 'probes'> & { re
   return { ...fetched, object: fetched.object };
 }
 
-async function readVerifiedIndex(source: IndexSource, indexKey: string, options: FetchOptions): Promise<{ index: ArtifactIndex; trust: IndexTrustResult }> {
+/** The index as `fetch` trusts it: signature checked (or --allow-unsigned) before a byte is parsed; also what `kbuild report` reads. */
+export async function readVerifiedIndex(source: IndexSource, indexKey: string, options: Pick<FetchOptions, 'publicKey' | 'allowUnsigned'>): Promise<{ index: ArtifactIndex; trust: IndexTrustResult }> {
   const where = `${source.location}/${indexKey}`;
   const given = options.publicKey;
   const publicKey = typeof given === 'string' || Buffer.isBuffer(given) ? publicKeyFromPem(given, 'the public key') : given;

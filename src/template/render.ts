@@ -6,10 +6,11 @@ import Handlebars from 'handlebars';
 import { ConfigError } from '../errors.js';
 
 /**
- * The project's one handlebars wrapper. Templates render C and shell, not
- * HTML, so escaping is off (noEscape); instead every value is validated
- * before it reaches a template, and strict mode turns a missing field into an
- * error rather than an empty string in a generated header.
+ * The project's one handlebars wrapper. Templates that render C and shell
+ * (renderTemplate) keep escaping off (noEscape); instead every value is
+ * validated before it reaches a template. HTML templates (renderHtmlTemplate)
+ * escape every `{{value}}`. Strict mode turns a missing field into an error
+ * rather than an empty string in either.
  */
 
 const TEMPLATE_NAME = /^[a-z0-9][a-z0-9-]*(\.[a-z0-9]+)*$/;
@@ -17,7 +18,9 @@ export const DEFINE_NAME = /^[A-Z_][A-Z0-9_]*$/;
 export const DEFINE_VALUE = /^(-?[0-9]+|[A-Za-z_][A-Za-z0-9_]*)$/;
 
 const handlebars = Handlebars.create();
+type CompileOptions = { noEscape: boolean; strict: true };
 const compiled = new Map<string, Promise<Handlebars.TemplateDelegate>>();
+const compiledHtml = new Map<string, Promise<Handlebars.TemplateDelegate>>();
 
 /** templates/ beside package.json, found by walking up so src/ (tsx) and dist/src/ (built) both work. */
 export function templatesDir(): string {
@@ -38,14 +41,27 @@ export async function templateText(name: string): Promise<string> {
 
 export async function renderTemplate(name: string, context: Record<string, unknown>): Promise<string> {
   assertSafeStrings(context, name);
-  let template = compiled.get(name);
+  return (await compile(compiled, name, { noEscape: true, strict: true }))(context);
+}
+
+/**
+ * An HTML page: every `{{value}}` is HTML-escaped (text and quoted attributes
+ * alike), so strings from an index cannot open a tag. Only values the caller
+ * made safe itself (e.g. JSON escaped for a script element) may use `{{{ }}}`.
+ */
+export async function renderHtmlTemplate(name: string, context: Record<string, unknown>): Promise<string> {
+  return (await compile(compiledHtml, name, { noEscape: false, strict: true }))(context);
+}
+
+function compile(cache: Map<string, Promise<Handlebars.TemplateDelegate>>, name: string, options: CompileOptions): Promise<Handlebars.TemplateDelegate> {
+  let template = cache.get(name);
   if (template === undefined) {
-    template = templateText(name).then((text) => handlebars.compile(text, { noEscape: true, strict: true }));
-    compiled.set(name, template);
+    template = templateText(name).then((text) => handlebars.compile(text, options));
+    cache.set(name, template);
     // A failed load must not poison the cache for the next caller.
-    template.catch(() => compiled.delete(name));
+    template.catch(() => cache.delete(name));
   }
-  return (await template)(context);
+  return template;
 }
 
 /** Throws a ConfigError unless `name` is a C macro name and `value` an integer or a C identifier. */

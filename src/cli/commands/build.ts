@@ -28,6 +28,7 @@ import { planCases } from '../../verify/stage/plan-cases.js';
 import { probeChecks } from '../../verify/stage/probe-check.js';
 import { verifyReport } from '../../verify/stage/report.js';
 import { outcomesJson, runVerifyStage, type VerifyStageResult } from '../../verify/stage/run-stage.js';
+import { reportAfterPublish, writeReportBesideIndex } from '../../report/write-report.js';
 
 export interface BuildOptions {
   readonly kernels: string;
@@ -77,10 +78,11 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
     let index = indexFromResults(results, GENERATOR, untouched);
     const verified = opts.verify === false || interrupt.signal.aborted ? undefined : await verifyBuilt(index, loaded, store, log, opts, interrupt.signal);
     if (verified !== undefined) index = applyVerification(index, verified.outcomes);
-    await writeIndex(store, index, {
+    const written = await writeIndex(store, index, {
       ...(signingKey === undefined ? {} : { signingKey }),
       ...(lock === undefined ? {} : { lock }),
     });
+    await reportAfterPublish(() => writeReportBesideIndex(store, written.index, { trust: signingKey === undefined ? { signed: false } : { signed: true, keyId: signingKey.keyId } }));
     if (interrupt.signal.aborted) {
       process.stderr.write(`kbuild: interrupted after ${finished.size} of ${plan.jobs.length} jobs; index.json lists what the store holds\n`);
       return 130;

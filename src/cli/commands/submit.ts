@@ -9,6 +9,7 @@ import { submitPlan } from '../../queue/submit.js';
 import { probeChecks } from '../../verify/stage/probe-check.js';
 import { DEFAULT_VERIFY_TIMEOUT_S } from '../../verify/stage/run-stage.js';
 import type { SubmissionRecord } from '../../queue/submission.js';
+import { reportAfterPublish, writeReportOfStoredIndex } from '../../report/write-report.js';
 
 export interface SubmitCommandOptions {
   readonly kernels: string;
@@ -67,6 +68,7 @@ export async function submitCommand(opts: SubmitCommandOptions): Promise<number>
       return 0;
     }
     const status = await follow(farm, outcome.record);
+    if (status.publish.state === 'published') await reportAfterPublish(() => writeReportOfStoredIndex(storeHandle));
     const failed = status.counts.failed + (status.publish.state === 'failed' ? 1 : 0);
     if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...head, ...status }, null, 2)}\n`);
     else process.stdout.write(`${head.submission}: ${countsLine(status)}${status.publish.index === undefined ? '' : `\nindex: ${status.publish.index}`}\n`);
