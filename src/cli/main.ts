@@ -95,6 +95,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await statusCommand(id, opts);
     });
 
+  withFarmOptions(program.command('dashboard'), { manyQueues: true })
+    .description("Serve bull-board over the farm's queues (loopback only unless --host; read-only unless --allow-actions) until SIGINT/SIGTERM")
+    .option('--host <address>', 'address to listen on; anything but loopback exposes a dashboard without authentication', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free port)', '3000')
+    .option('--base-path <path>', 'URL path the dashboard is served under', '/')
+    .option('--allow-actions', 'let the page retry, clean, promote and remove jobs')
+    .option('--json', 'print {"url", "host", "port", ...} as one JSON line once listening')
+    .action(async (opts: { redis?: string; queue?: string[]; host: string; port: string; basePath: string; allowActions?: boolean; json?: boolean }) => {
+      const { dashboardCommand } = await import('./commands/dashboard.js');
+      exitCode = await dashboardCommand(opts);
+    });
+
   withHostOptions(program.command('pick')
     .description('Pick the artifact for this host (or the host described by flags) from an index')
     .requiredOption('-i, --index <path>', 'index.json of a build')

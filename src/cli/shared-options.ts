@@ -23,9 +23,9 @@ export function withHostOptions(command: Command): Command {
     .option('--prefer-core', 'take the CO-RE object (with an external BTF when the kernel has none) over an exact per-kernel one');
 }
 
-/** `--redis` and `--queue` of the farm's commands (`submit`, `worker`, `status`), declared once. */
-export function withFarmOptions(command: Command): Command {
+/** `--redis` and `--queue` of the farm's commands (`submit`, `worker`, `status`, `dashboard`), declared once; `manyQueues`: `--queue <name...>`. */
+export function withFarmOptions(command: Command, options: { manyQueues?: boolean } = {}): Command {
   return command
     .option('--redis <url>', 'Redis URL (default: $KBUILD_REDIS_URL or redis://127.0.0.1:6379)')
-    .option('--queue <name>', 'queue name (default: $KBUILD_QUEUE or kbuild)');
+    .option(options.manyQueues === true ? '--queue <name...>' : '--queue <name>', `queue name${options.manyQueues === true ? 's' : ''} (default: $KBUILD_QUEUE or kbuild)`);
 }
