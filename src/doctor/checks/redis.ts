@@ -1,5 +1,6 @@
+import { Redis } from 'ioredis';
 import { errorMessage } from '../../errors.js';
-import { DEFAULT_REDIS_URL, openRedis, redactUrl } from '../../queue/settings.js';
+import { DEFAULT_REDIS_URL, redactUrl } from '../../queue/settings.js';
 import { compareVersions } from '../tool-version.js';
 import type { DoctorCheck } from '../types.js';
 
@@ -16,11 +17,18 @@ export const redis: DoctorCheck = {
     if (url === undefined) return { status: 'skipped', detail: 'no --redis or KBUILD_REDIS_URL given (only submit, worker, status and dashboard need Redis)' };
     const where = redactUrl(url);
     const fix = `start Redis (apt-get install redis-server) or pass the farm's --redis URL / KBUILD_REDIS_URL`;
-    let client;
+    // One attempt, no reconnects, and the socket's own error kept: "ECONNREFUSED" says more than "Connection is closed".
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
+    let socketError: string | undefined;
+    client.on('error', (err: Error) => (socketError ??= err.message));
     try {
-      client = await openRedis(url);
+      await client.connect();
+      await client.ping();
     } catch (err) {
-      return { status: 'problem', detail: errorMessage(err), fix };
+      client.disconnect();
+      const why = socketError ?? errorMessage(err);
+      const what = /Protocol error/.test(why) ? `something answered at ${where}, but not Redis (${why})` : `cannot reach Redis at ${where}: ${why}`;
+      return { status: 'problem', detail: what, fix };
     }
     try {
       const info = await client.info('server');
