@@ -24,6 +24,7 @@ export async function doctorCommand(opts: DoctorCommandOptions): Promise<number>
   // The same URL rules as the farm's own commands, so a bad URL is a usage error here too.
   const redisUrl = redisFlag === undefined ? undefined : farmSettings({ redis: redisFlag }).redisUrl;
   const dockerConfigured = opts.kernels === undefined ? false : await asksForDocker(opts.kernels);
+  if (process.stderr.isTTY && opts.json !== true) process.stderr.write(`kbuild doctor: running ${CHECKS.length} checks (each at most ${opts.timeout} s)\n`);
   const results = await runChecks(CHECKS, {
     purposes: new Set(purposes),
     ...(redisUrl === undefined ? {} : { redisUrl }),
