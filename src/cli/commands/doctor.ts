@@ -20,7 +20,7 @@ export interface DoctorCommandOptions {
 /** Exit 0: everything required for the given uses is present; 1: something required is missing; 2: bad flags. */
 export async function doctorCommand(opts: DoctorCommandOptions): Promise<number> {
   const purposes = [...new Set(opts.for)];
-  const redisFlag = opts.redis ?? nonEmpty(process.env['KBUILD_REDIS_URL']);
+  const redisFlag = nonEmpty(opts.redis) ?? nonEmpty(process.env['KBUILD_REDIS_URL']);
   // The same URL rules as the farm's own commands, so a bad URL is a usage error here too.
   const redisUrl = redisFlag === undefined ? undefined : farmSettings({ redis: redisFlag }).redisUrl;
   const dockerConfigured = opts.kernels === undefined ? false : await asksForDocker(opts.kernels);
