@@ -130,6 +130,34 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await statusCommand(id, opts);
     });
 
+  withFarmOptions(program.command('dashboard'), { manyQueues: true })
+    .description("Serve bull-board over the farm's queues (loopback only unless --host; read-only unless --allow-actions) until SIGINT/SIGTERM")
+    .option('--host <address>', 'address to listen on; anything but loopback exposes a dashboard without authentication', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free port)', '3000')
+    .option('--base-path <path>', 'URL path the dashboard is served under', '/')
+    .option('--allow-actions', 'let the page retry, clean, promote and remove jobs')
+    .option('--json', 'print {"url", "host", "port", ...} as one JSON line once listening')
+    .action(async (opts: { redis?: string; queue?: string[]; host: string; port: string; basePath: string; allowActions?: boolean; json?: boolean }) => {
+      const { dashboardCommand } = await import('./commands/dashboard.js');
+      exitCode = await dashboardCommand(opts);
+    });
+
+  withS3Options(
+    program
+      .command('doctor')
+      .description('Check the toolchain and services for what you will run; print what is missing and how to fix it (exit 1 if something required is)')
+      .addOption(new Option('--for <use...>', 'what this machine will do: build (local builds), farm (submit/worker), verify (QEMU), docker (executor), load (BPF on this host)')
+        .choices(['build', 'farm', 'verify', 'docker', 'load']).default(['build']))
+      .addOption(new Option('--redis <url>', 'Redis to reach (required with --for farm; default there: redis://127.0.0.1:6379)').env('KBUILD_REDIS_URL'))
+      .option('-s, --store <url>', 'store to check: a folder must be writable, an s3:// bucket must answer with these credentials')
+      .option('-k, --kernels <file>', 'kernels file; the Docker engine is required when it asks for the docker executor')
+      .addOption(new Option('--timeout <seconds>', 'time limit of each check').argParser(positiveInt).default(20))
+      .option('--json', 'print every check as JSON'),
+  ).action(async (opts: { for: ('build' | 'farm' | 'verify' | 'docker' | 'load')[]; redis?: string; store?: string; kernels?: string; timeout: number; json?: boolean }) => {
+    const { doctorCommand } = await import('./commands/doctor.js');
+    exitCode = await doctorCommand({ ...opts, s3: s3SettingsFrom(opts) });
+  });
+
   withHostOptions(program.command('pick')
     .description('Pick the artifact for this host (or the host described by flags) from an index')
     .requiredOption('-i, --index <path>', 'index.json of a build')

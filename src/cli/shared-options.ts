@@ -24,9 +24,9 @@ export function withHostOptions(command: Command): Command {
     .option('--require-verified', 'choose only artifacts the index lists as verified in QEMU on this kernel (in the mode they would run in)');
 }
 
-/** `--redis` and `--queue` of the farm's commands (`submit`, `worker`, `status`), declared once. */
-export function withFarmOptions(command: Command): Command {
+/** `--redis` and `--queue` of the farm's commands (`submit`, `worker`, `status`, `dashboard`), declared once; `manyQueues`: `--queue <name...>`. */
+export function withFarmOptions(command: Command, options: { manyQueues?: boolean } = {}): Command {
   return command
     .option('--redis <url>', 'Redis URL (default: $KBUILD_REDIS_URL or redis://127.0.0.1:6379)')
-    .option('--queue <name>', 'queue name (default: $KBUILD_QUEUE or kbuild)');
+    .option(options.manyQueues === true ? '--queue <name...>' : '--queue <name>', `queue name${options.manyQueues === true ? 's' : ''} (default: $KBUILD_QUEUE or kbuild)`);
 }
