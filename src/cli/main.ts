@@ -175,7 +175,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('schema')
     .description('Print the JSON Schema of kernels.yaml (for editors), or of index.json')
     .addOption(new Option('--of <what>', 'which schema').choices(['kernels', 'index']).default('kernels'))
-    .action(async (opts: { of: 'kernels' | 'index' }) => {
+    .addOption(new Option('--format <format>', 'JSON Schema, or the kernels.yaml field reference as Markdown').choices(['json', 'markdown']).default('json'))
+    .action(async (opts: { of: 'kernels' | 'index'; format: 'json' | 'markdown' }) => {
       const { schemaCommand } = await import('./commands/schema.js');
       exitCode = schemaCommand(opts);
     });
