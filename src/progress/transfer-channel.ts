@@ -36,7 +36,10 @@ export function onTransfer(listener: (event: TransferEvent) => void): () => void
 
 /** A short name for a URL or key: its last path segment. */
 export function transferName(target: string): string {
-  const path = target.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  let path = target.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  // apt's by-hash indexes are named by their hash: show the folder they index instead.
+  const byHash = /^(.*?)([^/]+\/[^/]+)\/by-hash\/[A-Za-z0-9]+\/([0-9a-f]{8})[0-9a-f]*$/.exec(path);
+  if (byHash !== null) path = `${byHash[1] ?? ''}${(byHash[2] ?? '').replace('/', '-')} index (${byHash[3] ?? ''}…)`;
   const last = path.slice(path.lastIndexOf('/') + 1);
   let name = last;
   try {

@@ -41,6 +41,10 @@ describe('transfer progress', () => {
     assert.equal(lines.length, 7);
   });
 
+  it('names apt by-hash indexes after the folder they index', () => {
+    assert.equal(transferName('http://h/debian/dists/bullseye/main/binary-amd64/by-hash/SHA256/1c3405444297ead864711c18e64bce4810db63b48340a2f9d81182d9f235ad71'), 'main-binary-amd64 index (1c340544…)');
+  });
+
   it('strips control characters from names that come from mirrors', () => {
     assert.equal(transferName('http://h/a/evil%1b%5b2Jname.deb'), 'evil?[2Jname.deb');
   });
