@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { startCommandProgress } from './command-progress.js';
+import { BarReporter, LineReporter } from './reporters.js';
 import { publishTransfer, transferName } from './transfer-channel.js';
 import { TransferLines } from './transfer-lines.js';
 
@@ -72,5 +73,28 @@ describe('transfer progress', () => {
     progress.close();
     big('start', 0);
     assert.match(stream.text(), /^kbuild: download linux-image-6\.1-dbg\.deb \(280\.0 MiB\)\nkbuild: downloaded linux-image-6\.1-dbg\.deb \(280\.0 MiB in [0-9.]+s\)\n$/);
+  });
+
+  it('a build on a terminal shows the running download in its job bar; on a pipe big downloads and uploads get lines', async () => {
+    const tty = fakeStream(true);
+    const bar = new BarReporter(tty);
+    bar.start(3);
+    big('start', 0);
+    big('data', 70 * MiB);
+    await new Promise((r) => setTimeout(r, 250));
+    bar.finish([]);
+    assert.match(tty.text(), /0\/3 jobs \| download linux-image-6\.1-dbg\.deb 70\.0 MiB of 280\.0 MiB/);
+
+    const pipe = fakeStream(false);
+    const lines = new LineReporter(pipe);
+    lines.start(3);
+    publishTransfer({ direction: 'download', phase: 'start', target: 'http://h/small.deb', bytes: 0, total: 1000 });
+    publishTransfer({ direction: 'download', phase: 'end', target: 'http://h/small.deb', bytes: 1000, total: 1000 });
+    publishTransfer({ direction: 'upload', phase: 'start', target: 's3://b/p/core/x86_64/execve.o', bytes: 0, total: 2048 });
+    publishTransfer({ direction: 'upload', phase: 'end', target: 's3://b/p/core/x86_64/execve.o', bytes: 2048, total: 2048 });
+    big('start', 0);
+    lines.finish([]);
+    big('end', 280 * MiB);
+    assert.match(pipe.text(), /^kbuild: 3 jobs\nkbuild: stored s3:\/\/b\/p\/core\/x86_64\/execve\.o \(2\.0 KiB in [0-9.]+s\)\nkbuild: download linux-image-6\.1-dbg\.deb \(280\.0 MiB\)\n$/);
   });
 });
