@@ -82,7 +82,7 @@ describe('transfer progress', () => {
     big('start', 0);
     big('data', 70 * MiB);
     await new Promise((r) => setTimeout(r, 250));
-    bar.finish([]);
+    bar.finish();
     assert.match(tty.text(), /0\/3 jobs \| download linux-image-6\.1-dbg\.deb 70\.0 MiB of 280\.0 MiB/);
 
     const pipe = fakeStream(false);
@@ -93,7 +93,7 @@ describe('transfer progress', () => {
     publishTransfer({ direction: 'upload', phase: 'start', target: 's3://b/p/core/x86_64/execve.o', bytes: 0, total: 2048 });
     publishTransfer({ direction: 'upload', phase: 'end', target: 's3://b/p/core/x86_64/execve.o', bytes: 2048, total: 2048 });
     big('start', 0);
-    lines.finish([]);
+    lines.finish();
     big('end', 280 * MiB);
     assert.match(pipe.text(), /^kbuild: 3 jobs\nkbuild: stored s3:\/\/b\/p\/core\/x86_64\/execve\.o \(2\.0 KiB in [0-9.]+s\)\nkbuild: download linux-image-6\.1-dbg\.deb \(280\.0 MiB\)\n$/);
   });
