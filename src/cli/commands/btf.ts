@@ -65,15 +65,18 @@ export async function btfGenerateCommand(opts: {
   if (bad !== undefined) throw new ConfigError(`--sources: unknown source "${bad}", expected ${BTF_SOURCES.join(', ')}`);
   const builder = builderOf(kernel.distro);
   // The dbg source downloads a ~280 MB to 1 GB package: its byte progress shows while pahole waits.
-  const full = await withProgress((note) => {
-    note(`full BTF of ${kernel.distro} ${kernel.release} ${kernel.arch} from the first of: ${sources.join(', ')}`);
-    return obtainFullBtf(kernel, {
+  const full = await withProgress(async (note) => {
+    note(`full BTF of ${kernel.distro} ${kernel.release} ${kernel.arch} from the first of: ${sources.join(', ')}${sources.includes('dbg') ? ' (dbg: download, then pahole -J for a minute or two)' : ''}`);
+    const started = Date.now();
+    const result = await obtainFullBtf(kernel, {
       builder,
       context: { cacheDir: cacheRoot() },
       sources: sources as BtfSourceName[],
       ...(opts.archive === undefined ? {} : { archive: opts.archive }),
       ...(opts.distroVersion === undefined ? {} : { distroVersion: opts.distroVersion }),
     });
+    note(`full BTF from ${result.source} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return result;
   });
   await copyFile(full.path, opts.out);
   const { path: _cached, ...summary } = full;
