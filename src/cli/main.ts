@@ -177,7 +177,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--release <release>', 'kernel release whose image package to fetch')
     .addOption(new Option('--arch <arch>', 'arch of the image').choices(['x86_64', 'arm64']).makeOptionMandatory())
     .requiredOption('-o, --out <file>', 'where to write the raw BTF')
-    .action(async (opts: { image?: string; distro?: string; release?: string; arch?: string; out: string }) => {
+    .option('--json', 'print the output path, size and image as JSON')
+    .action(async (opts: { image?: string; distro?: string; release?: string; arch?: string; out: string; json?: boolean }) => {
       const { btfExtractCommand } = await import('./commands/btf.js');
       exitCode = await btfExtractCommand(opts);
     });
@@ -227,7 +228,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--arch <arch...>', 'arches to crawl').choices(['x86_64', 'arm64']).default(['x86_64']))
     .addOption(new Option('--latest <n>', 'keep the newest N kernels per arch').argParser(positiveInt))
     .option('--mirror <url>', "archive base URL (default: the distro's configured or public mirror)")
-    .action(async (distro: string, opts: { releaseFilter?: string; arch: ('x86_64' | 'arm64')[]; latest?: number; mirror?: string }) => {
+    .option('--json', 'print the kernels as JSON (with package versions and sources)')
+    .action(async (distro: string, opts: { releaseFilter?: string; arch: ('x86_64' | 'arm64')[]; latest?: number; mirror?: string; json?: boolean }) => {
       const { crawlCommand } = await import('./commands/crawl.js');
       exitCode = await crawlCommand({ distro, ...opts });
     });
@@ -236,7 +238,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('schema')
     .description('Print the JSON Schema of kernels.yaml (for editors), or of index.json')
     .addOption(new Option('--of <what>', 'which schema').choices(['kernels', 'index']).default('kernels'))
-    .action(async (opts: { of: 'kernels' | 'index' }) => {
+    .addOption(new Option('--format <format>', 'JSON Schema, or the kernels.yaml field reference as Markdown').choices(['json', 'markdown']).default('json'))
+    .action(async (opts: { of: 'kernels' | 'index'; format: 'json' | 'markdown' }) => {
       const { schemaCommand } = await import('./commands/schema.js');
       exitCode = schemaCommand(opts);
     });

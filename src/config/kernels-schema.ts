@@ -71,7 +71,7 @@ export const ProbeVerify = z.union([
 ]);
 
 export const Probe = z.strictObject({
-  name: ProbeName,
+  name: ProbeName.describe('Probe name: part of every artifact\'s file name (<probe>/<arch>/<probe>_<distro>_<release>.o)'),
   source: z
     .string()
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*\.c$/, 'a relative path to a .c file')
@@ -80,7 +80,7 @@ export const Probe = z.strictObject({
   verify: ProbeVerify.optional().describe(
     'How a QEMU boot checks that the probe works (default: trigger execve 5 times, counter map <probe>_count); false: not checked',
   ),
-});
+}).describe('One eBPF program source, built for every kernel and once per arch as CO-RE');
 
 /** `true`/`false` as the kernels file says, `auto` from the kernel's own configuration. */
 export const KernelBtf = z.union([z.boolean(), z.literal('auto')]);
@@ -109,9 +109,9 @@ export const BtfSettings = z.strictObject({
 export const ExecutorKind = z.enum(['local', 'docker']);
 
 export const KernelEntry = z.strictObject({
-  distro: DistroName,
+  distro: DistroName.describe('Distro whose archive has the kernel\'s headers and image (a builder under builders/)'),
   release: KernelRelease.describe('As `uname -r` prints it'),
-  arch: z.enum(ARCHES),
+  arch: z.enum(ARCHES).describe('CPU architecture; arm64 is cross-compiled on x86_64'),
   version: KernelVersion.optional().describe('As driverkit\'s kernelversion / `uname -v`'),
   btf: KernelBtf.default('auto').describe(
     'Whether the kernel exposes /sys/kernel/btf/vmlinux: false = CO-RE needs an external (minimized) BTF, auto = read CONFIG_DEBUG_INFO_BTF from its .config',
@@ -122,13 +122,18 @@ export const KernelEntry = z.strictObject({
     .optional()
     .describe('Distro version for BTFHub-style archive paths (<distro>/<version>/<arch>/<release>.btf.tar.xz)'),
   executor: ExecutorKind.optional().describe('Build this kernel locally or in its distro\'s builder image (default: executors.<distro>, else local)'),
-});
+}).describe('One target kernel: gets a non-CO-RE object per probe and is a candidate for the CO-RE object');
 
-export const KernelRef = z.strictObject({ distro: DistroName, release: KernelRelease });
+export const KernelRef = z
+  .strictObject({
+    distro: DistroName.describe('Distro of a kernel listed under kernels'),
+    release: KernelRelease.describe('Release of a kernel listed under kernels, as `uname -r` prints it'),
+  })
+  .describe('A kernel of the kernels list, by distro and release');
 
 export const KernelsFile = z.strictObject({
-  probes: z.array(Probe).min(1, 'at least one probe'),
-  kernels: z.array(KernelEntry).min(1, 'at least one kernel'),
+  probes: z.array(Probe).min(1, 'at least one probe').describe('The eBPF programs to build (at least one)'),
+  kernels: z.array(KernelEntry).min(1, 'at least one kernel').describe('The kernels to build for (at least one)'),
   core: z
     .strictObject({
       btfFrom: z
@@ -136,7 +141,8 @@ export const KernelsFile = z.strictObject({
         .optional()
         .describe('Kernel whose BTF generates vmlinux.h per arch (default: the first kernel of that arch)'),
     })
-    .optional(),
+    .optional()
+    .describe('How the CO-RE object of each arch is built'),
   btf: BtfSettings.optional().describe('External BTF for kernels that lack their own (btf: false)'),
   executors: z
     .partialRecord(DistroName, ExecutorKind)

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChecksumError, KbuildError, NetworkError, errorMessage } from '../errors.js';
+import { publishTransfer } from '../progress/transfer-channel.js';
 import { writeAtomically } from '../util/atomic-file.js';
 
 /**
@@ -114,6 +115,24 @@ function describe(err: unknown): string {
   return `${errorMessage(err)}${cause}`;
 }
 
+/** The body's length: what the caller expects, else the server's Content-Length. */
+function bodyLength(response: Response, expected: number | undefined): number | undefined {
+  if (expected !== undefined) return expected;
+  const header = Number(response.headers.get('content-length') ?? '');
+  return Number.isSafeInteger(header) && header >= 0 && response.headers.get('content-encoding') === null ? header : undefined;
+}
+
+/** Publishes one download's progress (see src/progress/transfer-channel.ts); `end`/`error` once. */
+function downloadProgress(url: string, total: number | undefined) {
+  const base = { direction: 'download', target: url, ...(total === undefined ? {} : { total }) } as const;
+  publishTransfer({ ...base, phase: 'start', bytes: 0 });
+  return {
+    data: (bytes: number) => publishTransfer({ ...base, phase: 'data', bytes }),
+    end: (bytes: number) => publishTransfer({ ...base, phase: 'end', bytes }),
+    error: (bytes: number) => publishTransfer({ ...base, phase: 'error', bytes }),
+  };
+}
+
 async function get(url: string, options: HttpOptions, signal: AbortSignal): Promise<Response> {
   const fetchImpl: FetchLike = options.fetch ?? globalThis.fetch;
   const response = await fetchImpl(url, { signal, redirect: 'follow' });
@@ -140,18 +159,26 @@ export async function fetchBuffer(url: string, options: HttpOptions = {}, limits
     touch();
     const chunks: Uint8Array[] = [];
     let bytes = 0;
-    if (response.body !== null) {
-      for await (const chunk of response.body) {
-        bytes += chunk.length;
-        // Leaving the loop cancels the stream, so the rest of an oversized body is never read.
-        if (bytes > cap) throw new ChecksumError(`${url}: expected at most ${cap} bytes, received more`);
-        chunks.push(chunk);
-        touch();
+    const progress = downloadProgress(url, bodyLength(response, limits.expected?.size));
+    try {
+      if (response.body !== null) {
+        for await (const chunk of response.body) {
+          bytes += chunk.length;
+          // Leaving the loop cancels the stream, so the rest of an oversized body is never read.
+          if (bytes > cap) throw new ChecksumError(`${url}: expected at most ${cap} bytes, received more`);
+          chunks.push(chunk);
+          progress.data(bytes);
+          touch();
+        }
       }
+      const body = Buffer.concat(chunks);
+      if (limits.expected !== undefined) checkContent(url, body, limits.expected);
+      progress.end(bytes);
+      return body;
+    } catch (err) {
+      progress.error(bytes);
+      throw err;
     }
-    const body = Buffer.concat(chunks);
-    if (limits.expected !== undefined) checkContent(url, body, limits.expected);
-    return body;
   });
 }
 
@@ -186,25 +213,33 @@ export async function downloadToFile(
       touch();
       const hash = createHash('sha256');
       let bytes = 0;
-      const file = await open(tmp, 'w');
+      const progress = downloadProgress(url, bodyLength(response, expected.size));
       try {
-        if (response.body !== null) {
-          for await (const chunk of response.body) {
-            touch();
-            bytes += chunk.length;
-            if (expected.size !== undefined && bytes > expected.size) {
-              throw new ChecksumError(`${url}: expected ${expected.size} bytes, received more`);
+        const file = await open(tmp, 'w');
+        try {
+          if (response.body !== null) {
+            for await (const chunk of response.body) {
+              touch();
+              bytes += chunk.length;
+              if (expected.size !== undefined && bytes > expected.size) {
+                throw new ChecksumError(`${url}: expected ${expected.size} bytes, received more`);
+              }
+              hash.update(chunk);
+              await file.write(chunk);
+              progress.data(bytes);
             }
-            hash.update(chunk);
-            await file.write(chunk);
           }
+          // Flushed before the rename so a crash cannot leave a named-by-hash file with holes.
+          await file.datasync();
+        } finally {
+          await file.close();
         }
-        // Flushed before the rename so a crash cannot leave a named-by-hash file with holes.
-        await file.datasync();
-      } finally {
-        await file.close();
+        checkReceived(url, expected, bytes, () => hash.digest('hex'));
+        progress.end(bytes);
+      } catch (err) {
+        progress.error(bytes);
+        throw err;
       }
-      checkReceived(url, expected, bytes, () => hash.digest('hex'));
     }),
   );
 }

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { KbuildError } from '../errors.js';
+import { publishTransfer } from '../progress/transfer-channel.js';
 import { fetchBuffer, isNotFound, type HttpOptions } from '../http/client.js';
 import { createS3Client, isS3NotFound, objectKey, parseS3Url, resolveS3Settings, S3UrlError, type S3Settings } from './s3-client.js';
 
@@ -123,7 +124,11 @@ function s3Source(client: S3Client, where: { bucket: string; prefix: string }): 
         await out.Body?.transformToWebStream().cancel().catch(() => undefined);
         throw new SizeLimitError(`${location}/${key}`, maxBytes);
       }
-      return Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+      const progress = { direction: 'download', target: `${location}/${key}`, ...(out.ContentLength === undefined ? {} : { total: out.ContentLength }) } as const;
+      publishTransfer({ ...progress, phase: 'start', bytes: 0 });
+      const bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+      publishTransfer({ ...progress, phase: 'end', bytes: bytes.length });
+      return bytes;
     },
     close: async () => client.destroy(),
   };

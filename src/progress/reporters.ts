@@ -1,6 +1,8 @@
 import cliProgress from 'cli-progress';
 import { jobLabel } from '../job/types.js';
 import type { JobResult } from '../runner/run-jobs.js';
+import { formatBytes, onTransfer, printable, transferName, type TransferEvent } from './transfer-channel.js';
+import { TransferLines } from './transfer-lines.js';
 import type { ProgressReporter } from './types.js';
 
 export function createReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
@@ -14,26 +16,36 @@ function resultLine(result: JobResult): string {
   return `${result.status === 'built' ? 'built  ' : 'skipped'} ${jobLabel(result.job)} (${secs}s)`;
 }
 
-/** Without a terminal: one plain line per finished job, for CI logs. */
+/** Without a terminal: one plain line per finished job, for CI logs; big downloads and S3 uploads as they go. */
 export class LineReporter implements ProgressReporter {
   private finished = 0;
   private total = 0;
+  private stopTransfers: (() => void) | undefined;
   constructor(private readonly stream: NodeJS.WritableStream) {}
   start(total: number): void {
     this.total = total;
     this.stream.write(`kbuild: ${total} jobs\n`);
+    const lines = new TransferLines((line) => this.stream.write(`kbuild: ${line}\n`));
+    this.stopTransfers = onTransfer((event) => {
+      // A finished small download says nothing a CI log needs; the job line follows.
+      if (event.direction === 'download' && (event.total ?? 0) < 1 << 20 && event.total !== undefined) return;
+      lines.handle(event);
+    });
   }
   stage(): void {}
   done(result: JobResult): void {
     this.finished++;
     this.stream.write(`[${this.finished}/${this.total}] ${resultLine(result)}\n`);
   }
-  finish(): void {}
+  finish(): void {
+    this.stopTransfers?.();
+  }
 }
 
 /** On a terminal: one bar, the stage of the latest job, failures printed above it. */
 export class BarReporter implements ProgressReporter {
   private readonly bar: cliProgress.SingleBar;
+  private stopTransfers: (() => void) | undefined;
   constructor(private readonly stream: NodeJS.WriteStream) {
     this.bar = new cliProgress.SingleBar(
       { stream, format: ' {bar} {value}/{total} jobs | {current}', hideCursor: true, clearOnComplete: true },
@@ -42,6 +54,14 @@ export class BarReporter implements ProgressReporter {
   }
   start(total: number): void {
     this.bar.start(total, 0, { current: '' });
+    this.stopTransfers = onTransfer((event) => this.transfer(event));
+  }
+  /** The running download or upload shows in the bar's text: "download linux-image-…-dbg 120.0 MiB of 280.0 MiB". */
+  private transfer(event: TransferEvent): void {
+    if (event.phase === 'end' || event.phase === 'error') return;
+    const name = event.direction === 'upload' ? printable(event.target) : transferName(event.target);
+    const size = event.total === undefined ? formatBytes(event.bytes) : `${formatBytes(event.bytes)} of ${formatBytes(event.total)}`;
+    this.bar.update({ current: `${event.direction} ${name} ${size}` });
   }
   stage(job: Parameters<ProgressReporter['stage']>[0], stage: string): void {
     this.bar.update({ current: `${stage} ${jobLabel(job)}` });
@@ -52,6 +72,7 @@ export class BarReporter implements ProgressReporter {
     this.bar.increment(1, { current: resultLine(result) });
   }
   finish(): void {
+    this.stopTransfers?.();
     this.bar.stop();
   }
 }

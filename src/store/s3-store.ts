@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { KbuildError, errorMessage } from '../errors.js';
+import { publishTransfer } from '../progress/transfer-channel.js';
 import { createS3Client, isS3NotFound, objectKey, type S3Location, type S3Settings } from '../loader/s3-client.js';
 import { assertSafeKey } from './keys.js';
 import type { ArtifactStore, StoreObjectInfo } from './types.js';
@@ -36,9 +37,18 @@ export class S3Store implements ArtifactStore {
 
   async putBytes(key: string, bytes: Uint8Array): Promise<void> {
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    await this.call('PUT', key, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.where.bucket, Key: this.key(key), Body: bytes, ContentLength: bytes.length })),
-    );
+    // One PUT per object (artifacts are small): progress is a start and an end per object, not bytes.
+    const progress = { direction: 'upload', target: `${this.location}/${key}`, total: bytes.length } as const;
+    publishTransfer({ ...progress, phase: 'start', bytes: 0 });
+    try {
+      await this.call('PUT', key, () =>
+        this.client.send(new PutObjectCommand({ Bucket: this.where.bucket, Key: this.key(key), Body: bytes, ContentLength: bytes.length })),
+      );
+    } catch (err) {
+      publishTransfer({ ...progress, phase: 'error', bytes: 0 });
+      throw err;
+    }
+    publishTransfer({ ...progress, phase: 'end', bytes: bytes.length });
   }
 
   async get(key: string): Promise<Buffer | undefined> {

@@ -19,12 +19,20 @@ after(() => rm(dir, { recursive: true, force: true }));
 describe('kbuild btf', () => {
   it('extracts, generates (image source) and minimizes with a relocation check', TIMEOUT, async () => {
     const extracted = join(dir, 'extracted.btf');
-    let result = await kbuild(['btf', 'extract', '--release', release, '--arch', 'x86_64', '-o', extracted]);
+    let result = await kbuild(['btf', 'extract', '--release', release, '--arch', 'x86_64', '-o', extracted, '--json']);
     assert.equal(result.exitCode, 0, result.stderr);
+    const extract = JSON.parse(result.stdout) as { out: string; size: number; image: string };
+    assert.equal(extract.out, extracted);
+    assert.ok(extract.size > 1 << 20, `${extract.size} bytes of BTF`);
+    // Progress on stderr, as plain lines on a pipe.
+    assert.match(result.stderr, new RegExp(`^kbuild: fetching the debian ${release.replace(/\./g, '\\.')} x86_64 kernel image$`, 'm'));
+    assert.match(result.stderr, /^kbuild: extracting BTF from \//m);
     const generated = join(dir, 'generated.btf');
     result = await kbuild(['btf', 'generate', '--release', release, '--arch', 'x86_64', '--sources', 'image', '-o', generated, '--json']);
     assert.equal(result.exitCode, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as { source: string; sha256: string; package: { name: string } };
+    assert.match(result.stderr, /^kbuild: full BTF of debian .* from the first of: image$/m);
+    assert.match(result.stderr, /^kbuild: full BTF from image in [0-9.]+s$/m);
     assert.equal(summary.source, 'image');
     assert.ok((await readFile(extracted)).equals(await readFile(generated)));
 

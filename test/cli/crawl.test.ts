@@ -49,6 +49,20 @@ describe('kbuild crawl', { timeout: 10 * 60_000 }, () => {
     assert.match(none.stderr, /no fedora kernels found/);
   });
 
+  it('--json prints the kernels with package versions and sources; progress lines go to stderr', async () => {
+    const env = { KBUILD_CACHE_DIR: join(work, 'cache-json') };
+    const result = await kbuild(['crawl', 'fedora', '--mirror', `${mirror.url}/fedora`, '--json'], { env });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const doc = JSON.parse(result.stdout) as { distro: string; arches: string[]; kernels: { release: string; packageVersion: string; source: string }[] };
+    assert.equal(doc.distro, 'fedora');
+    assert.deepEqual(doc.arches, ['x86_64']);
+    assert.deepEqual(doc.kernels.map((k) => `${k.release} ${k.packageVersion}`), ['6.11.4-301.fc41.x86_64 6.11.4-301.fc41', '6.11.4-300.fc41.x86_64 6.11.4-300.fc41']);
+    assert.ok(doc.kernels.every((k) => k.source.startsWith(`${mirror.url}/fedora/`)));
+    assert.match(result.stderr, /^kbuild: crawling fedora x86_64 at http:\/\/127\.0\.0\.1:\d+\/mirror\/fedora$/m);
+    assert.match(result.stderr, /^kbuild: downloaded repomd\.xml \(/m);
+    assert.match(result.stderr, /^kbuild: fedora x86_64: 2 kernels$/m);
+  });
+
   it('lists real Debian kernels from the host mirror (network)', async () => {
     const result = await kbuild(['crawl', 'debian', '--latest', '2', '--release-filter', 'cloud-amd64$']);
     assert.equal(result.exitCode, 0, result.stderr);

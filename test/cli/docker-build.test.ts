@@ -60,6 +60,8 @@ describe('Docker executor end to end: bootstrap image, real kernels, local vs do
     assert.equal(result.exitCode, 0, result.stderr);
     const [report] = JSON.parse(result.stdout) as ImagesReport[];
     assert.ok(report !== undefined);
+    // Progress on a pipe: every step as a `[distro] line` on stderr, and one line when the image is done.
+    assert.match(result.stderr, new RegExp(`^\\[debian\\] ${report.ref.replace(/[/.]/g, '\\$&')} (built|up to date) \\([0-9.]+s\\)$`, 'm'));
     return report;
   };
 

@@ -66,6 +66,8 @@ describe('build into a real S3 bucket (Ceph RGW), fetch back over S3 and HTTP (s
     const first = await kbuild(args, { env });
     assert.equal(first.exitCode, 0, first.stderr + first.stdout);
     assert.equal((JSON.parse(first.stdout) as { built: number }).built, 3);
+    // Each S3 PUT of an artifact is a progress line on stderr (never in --json's stdout).
+    assert.match(first.stderr, /^kbuild: stored s3:\/\/.*\/core\/x86_64\/execve\.o \(/m);
     const index = ArtifactIndex.parse(JSON.parse((await s3Get('index.json')).toString('utf8')));
     assert.deepEqual(index.artifacts.map((a) => a.path).sort(), [
       'core/x86_64/execve.o',
@@ -85,6 +87,7 @@ describe('build into a real S3 bucket (Ceph RGW), fetch back over S3 and HTTP (s
     const picked = objectOf(first.stdout);
     assert.equal(picked?.choice?.mode, 'core');
     assert.equal(picked?.object?.downloaded, true);
+    assert.match(first.stderr, /^kbuild: downloaded execve\.o \(/m);
     const loaded = await loadIntoHostKernel(picked.object.path);
     assert.ok(loaded.ok, loaded.output);
     const again = objectOf((await fetchJson(store, 'cache')).stdout);

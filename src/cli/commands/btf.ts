@@ -8,6 +8,7 @@ import { checkMinimized, minimizeBtf } from '../../btf/minimize.js';
 import { BTF_SOURCES, type BtfSourceName } from '../../btf/source-names.js';
 import { ARCHES, type Arch, type KernelIdentity } from '../../kernel/identity.js';
 import { releaseProblem } from '../../kernel/release.js';
+import { startCommandProgress } from '../../progress/command-progress.js';
 
 /** `kbuild btf …`: the external-BTF steps alone, for users who only want BTFs. */
 
@@ -26,17 +27,32 @@ function builderOf(distro: string) {
   return builder;
 }
 
-export async function btfExtractCommand(opts: { image?: string; distro?: string; release?: string; arch?: string; out: string }): Promise<number> {
+/** Runs `work` with download progress on stderr (bars on a terminal, lines otherwise). */
+async function withProgress<T>(work: (note: (line: string) => void) => Promise<T>): Promise<T> {
+  const progress = startCommandProgress();
+  try {
+    return await work((line) => progress.note(line));
+  } finally {
+    progress.close();
+  }
+}
+
+export async function btfExtractCommand(opts: { image?: string; distro?: string; release?: string; arch?: string; out: string; json?: boolean }): Promise<number> {
   let image = opts.image;
   const arch = opts.arch as Arch;
   if (!ARCHES.includes(arch)) throw new ConfigError(`--arch: expected one of ${ARCHES.join(', ')}`);
-  if (image === undefined) {
-    const kernel = kernelOf(opts);
-    image = (await builderOf(kernel.distro).fetchImage(kernel, { cacheDir: cacheRoot() })).path;
-  }
-  const btf = await extractBtfFromImage(image, arch);
+  const btf = await withProgress(async (note) => {
+    if (image === undefined) {
+      const kernel = kernelOf(opts);
+      note(`fetching the ${kernel.distro} ${kernel.release} ${kernel.arch} kernel image`);
+      image = (await builderOf(kernel.distro).fetchImage(kernel, { cacheDir: cacheRoot() })).path;
+    }
+    note(`extracting BTF from ${image}`);
+    return extractBtfFromImage(image, arch);
+  });
   await writeFile(opts.out, btf);
-  process.stdout.write(`${opts.out}: ${btf.length} bytes of BTF from ${image}\n`);
+  if (opts.json === true) process.stdout.write(`${JSON.stringify({ out: opts.out, size: btf.length, image }, null, 2)}\n`);
+  else process.stdout.write(`${opts.out}: ${btf.length} bytes of BTF from ${image}\n`);
   return 0;
 }
 
@@ -47,12 +63,20 @@ export async function btfGenerateCommand(opts: {
   const sources = (opts.sources ?? BTF_SOURCES.join(',')).split(',').map((s) => s.trim());
   const bad = sources.find((s) => !(BTF_SOURCES as readonly string[]).includes(s));
   if (bad !== undefined) throw new ConfigError(`--sources: unknown source "${bad}", expected ${BTF_SOURCES.join(', ')}`);
-  const full = await obtainFullBtf(kernel, {
-    builder: builderOf(kernel.distro),
-    context: { cacheDir: cacheRoot() },
-    sources: sources as BtfSourceName[],
-    ...(opts.archive === undefined ? {} : { archive: opts.archive }),
-    ...(opts.distroVersion === undefined ? {} : { distroVersion: opts.distroVersion }),
+  const builder = builderOf(kernel.distro);
+  // The dbg source downloads a ~280 MB to 1 GB package: its byte progress shows while pahole waits.
+  const full = await withProgress(async (note) => {
+    note(`full BTF of ${kernel.distro} ${kernel.release} ${kernel.arch} from the first of: ${sources.join(', ')}${sources.includes('dbg') ? ' (dbg: download, then pahole -J for a minute or two)' : ''}`);
+    const started = Date.now();
+    const result = await obtainFullBtf(kernel, {
+      builder,
+      context: { cacheDir: cacheRoot() },
+      sources: sources as BtfSourceName[],
+      ...(opts.archive === undefined ? {} : { archive: opts.archive }),
+      ...(opts.distroVersion === undefined ? {} : { distroVersion: opts.distroVersion }),
+    });
+    note(`full BTF from ${result.source} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return result;
   });
   await copyFile(full.path, opts.out);
   const { path: _cached, ...summary } = full;
@@ -66,8 +90,12 @@ export async function btfGenerateCommand(opts: {
 
 export async function btfMinimizeCommand(objects: readonly string[], opts: { btf: string; out: string; json?: boolean }): Promise<number> {
   if (objects.length === 0) throw new ConfigError('name at least one CO-RE object');
-  await minimizeBtf(opts.btf, objects, opts.out);
-  const check = await checkMinimized(opts.btf, opts.out, objects);
+  const check = await withProgress(async (note) => {
+    note(`minimizing ${opts.btf} for ${objects.length} object${objects.length === 1 ? '' : 's'}`);
+    await minimizeBtf(opts.btf, objects, opts.out);
+    note('checking CO-RE relocations against the full and the minimized BTF');
+    return checkMinimized(opts.btf, opts.out, objects);
+  });
   if (opts.json === true) process.stdout.write(`${JSON.stringify({ out: opts.out, relocationCheck: check }, null, 2)}\n`);
   else {
     process.stdout.write(`${opts.out}: minimized; relocation check ${check.result} (${check.relocations} relocations)\n`);

@@ -3,6 +3,8 @@ import { KbuildError } from '../../errors.js';
 import { fetchArtifacts, type FetchedFile } from '../../loader/fetch.js';
 import { hostOverrides } from '../shared-options.js';
 import { describePick } from '../../loader/pick.js';
+import { formatBytes } from '../../progress/transfer-channel.js';
+import { startCommandProgress } from '../../progress/command-progress.js';
 import { s3SettingsFrom } from '../s3-options.js';
 
 export interface FetchCommandOptions extends Record<string, unknown> {
@@ -23,6 +25,9 @@ export async function fetchCommand(opts: FetchCommandOptions): Promise<number> {
           throw new KbuildError('E_PUBLIC_KEY', `${String(opts.publicKey)}: cannot read the public key (${err.code ?? err.message})`, { exitCode: 2 });
         });
   const host = hostOverrides(opts);
+  // Downloads show as bars on a terminal, lines otherwise; always on stderr, never in --json's stdout.
+  const progress = startCommandProgress();
+  progress.note(`reading ${opts.index}`);
   const result = await fetchArtifacts({
     index: opts.index,
     dest: opts.dest,
@@ -33,7 +38,12 @@ export async function fetchCommand(opts: FetchCommandOptions): Promise<number> {
     ...(opts['preferCore'] === true ? { preferCore: true } : {}),
     ...(opts['requireVerified'] === true ? { requireVerified: true } : {}),
     s3: s3SettingsFrom(opts),
-  });
+  }).finally(() => progress.close());
+  for (const p of result.probes) {
+    for (const [what, f] of [['object', p.object], ['btf', p.btf]] as const) {
+      if (f !== undefined) process.stderr.write(`kbuild: ${p.pick.probe} ${what} ${f.key}: ${f.downloaded ? `downloaded and verified (${formatBytes(f.size)})` : 'verified in the cache'}\n`);
+    }
+  }
   const file = (f: FetchedFile | undefined) => (f === undefined ? undefined : { path: f.path, key: f.key, size: f.size, sha256: f.sha256, downloaded: f.downloaded });
   if (opts.json === true) {
     const probes = result.probes.map((p) => {

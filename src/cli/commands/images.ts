@@ -2,6 +2,7 @@ import { cacheRoot } from '../../cache/cache-dir.js';
 import { connectDocker } from '../../executor/docker-engine.js';
 import { buildBuilderImage } from '../../images/builder-image.js';
 import { IMAGE_SPECS, imageSpec } from '../../images/specs.js';
+import { startStepProgress } from '../../progress/step-progress.js';
 
 export interface ImagesBuildOptions {
   readonly distro?: string;
@@ -13,10 +14,18 @@ export async function imagesBuildCommand(opts: ImagesBuildOptions): Promise<numb
   const distros = opts.distro === undefined ? Object.keys(IMAGE_SPECS) : [imageSpec(opts.distro).distro];
   const docker = await connectDocker();
   const reports = [];
-  for (const distro of distros) {
-    const started = Date.now();
-    const report = await buildBuilderImage(docker, distro, cacheRoot(), (line) => process.stderr.write(`[${distro}] ${line}\n`));
-    reports.push({ distro, ...report, durationMs: Date.now() - started });
+  // docker build output: the latest line on a bar on a terminal, every line on stderr otherwise.
+  const progress = startStepProgress(distros.length, 'images');
+  try {
+    for (const distro of distros) {
+      const started = Date.now();
+      const report = await buildBuilderImage(docker, distro, cacheRoot(), (line) => progress.line(distro, line));
+      const durationMs = Date.now() - started;
+      progress.done(distro, `${report.ref} ${report.built ? 'built' : 'up to date'} (${(durationMs / 1000).toFixed(1)}s)`);
+      reports.push({ distro, ...report, durationMs });
+    }
+  } finally {
+    progress.close();
   }
   if (opts.json === true) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
   else for (const r of reports) process.stdout.write(`${r.distro}: ${r.ref} (${r.built ? 'built' : 'up to date'}, base ${r.base} ${r.baseHow})\n`);
