@@ -21,6 +21,16 @@ export interface WorkerCommandOptions {
 export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
   const settings = farmSettings(opts);
   const signingKey = opts.signingKey === undefined ? undefined : await loadSigningKey(opts.signingKey);
+  // Listen before the worker starts: it may take a job (and be signalled) before startFarmWorker returns.
+  let stopSignal = '';
+  const stopped = new Promise<void>((resolveStop) => {
+    const stop = (signal: string): void => {
+      stopSignal = signal;
+      resolveStop();
+    };
+    // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles.
+    process.on('SIGTERM', () => stop('SIGTERM')).on('SIGINT', () => stop('SIGINT'));
+  });
   const worker = await startFarmWorker({
     ...(signingKey === undefined ? {} : { signingKey }),
     settings,
@@ -32,14 +42,8 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     out: (line) => process.stderr.write(`${line}\n`),
   });
   process.stderr.write(`kbuild worker ${worker.name}: queue ${settings.queue}, concurrency ${opts.concurrency}\n`);
-  await new Promise<void>((resolveStop) => {
-    const stop = (signal: string): void => {
-      process.stderr.write(`kbuild worker ${worker.name}: ${signal}, finishing running builds\n`);
-      resolveStop();
-    };
-    // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles.
-    process.on('SIGTERM', () => stop('SIGTERM')).on('SIGINT', () => stop('SIGINT'));
-  });
+  await stopped;
+  process.stderr.write(`kbuild worker ${worker.name}: ${stopSignal}, finishing running builds\n`);
   await worker.close();
   process.stderr.write(`kbuild worker ${worker.name}: stopped\n`);
   return 0;
