@@ -1,4 +1,4 @@
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -32,4 +32,46 @@ export async function writeBreakingProbe(work: string): Promise<void> {
     join(work, 'probes/breaks/execve.bpf.c'),
     `${source}\n#if defined(KBUILD_LINUX_VERSION_CODE) && KBUILD_LINUX_VERSION_CODE >= 0x060c00\nint kbuild_breaks_here = undeclared_on_612;\n#endif\n`,
   );
+}
+
+/**
+ * A probe every verifier rejects but every compiler accepts: it indexes the
+ * counter map's value with a random number it never bounds.
+ */
+const BROKEN_PROBE = `// SPDX-License-Identifier: GPL-2.0
+#ifdef CORE
+#include "vmlinux.h"
+#else
+#include "kbuild_config.h"
+#include <linux/types.h>
+#include <uapi/linux/bpf.h>
+#endif
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} execve_count SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int broken(void *ctx)
+{
+	__u32 zero = 0;
+	__u64 *count = bpf_map_lookup_elem(&execve_count, &zero);
+	if (count) {
+		__u32 i = bpf_get_prandom_u32();
+		count[i] += 1;
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+/** `work`/probes/broken/broken.bpf.c: BROKEN_PROBE, for the QEMU verify tests (engine and stage). */
+export async function writeBrokenProbe(work: string): Promise<void> {
+  await mkdir(join(work, 'probes', 'broken'), { recursive: true });
+  await writeFile(join(work, 'probes', 'broken', 'broken.bpf.c'), BROKEN_PROBE);
 }

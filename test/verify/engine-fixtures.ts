@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
+import { writeBrokenProbe } from '../helpers/kernel-sets.js';
 import type { Arch, KernelIdentity } from '../../src/kernel/identity.js';
 import type { VerifyMode } from '../../src/loader/index-schema.js';
 import { liveMembers } from '../../src/verify/process-group.js';
@@ -14,42 +15,6 @@ export const KERNELS: Readonly<Record<Arch, KernelIdentity>> = {
 };
 
 export const CHECK = { trigger: 'execve', count: 5, counterMap: 'execve_count' } as const;
-
-/**
- * A probe every verifier rejects but every compiler accepts: it indexes the
- * counter map's value with a random number it never bounds.
- */
-const BROKEN_PROBE = `// SPDX-License-Identifier: GPL-2.0
-#ifdef CORE
-#include "vmlinux.h"
-#else
-#include "kbuild_config.h"
-#include <linux/types.h>
-#include <uapi/linux/bpf.h>
-#endif
-#include <bpf/bpf_helpers.h>
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} execve_count SEC(".maps");
-
-SEC("tracepoint/syscalls/sys_enter_execve")
-int broken(void *ctx)
-{
-	__u32 zero = 0;
-	__u64 *count = bpf_map_lookup_elem(&execve_count, &zero);
-	if (count) {
-		__u32 i = bpf_get_prandom_u32();
-		count[i] += 1;
-	}
-	return 0;
-}
-
-char LICENSE[] SEC("license") = "GPL";
-`;
 
 const KERNELS_YAML = `probes:
   - name: execve
@@ -67,18 +32,15 @@ kernels:
 
 /**
  * Builds the shipped execve probe and the broken one for both kernels with
- * \`kbuild build\`, into \`work\`/out. Once kbuild build verifies by itself,
- * that is switched off here: these tests drive the engine directly.
+ * \`kbuild build\`, into \`work\`/out, without its verify stage (the test helper
+ * passes --no-verify): these tests drive the engine directly.
  */
 export async function buildArtifacts(work: string): Promise<string> {
   await cp(join(REPO_ROOT, 'probes'), join(work, 'probes'), { recursive: true });
-  await mkdir(join(work, 'probes', 'broken'), { recursive: true });
-  await writeFile(join(work, 'probes', 'broken', 'broken.bpf.c'), BROKEN_PROBE);
+  await writeBrokenProbe(work);
   await writeFile(join(work, 'kernels.yaml'), KERNELS_YAML);
-  const help = await kbuild(['build', '--help']);
-  const noVerify = help.stdout.includes('--no-verify') ? ['--no-verify'] : [];
   const out = join(work, 'out');
-  const result = await kbuild(['build', '--kernels', join(work, 'kernels.yaml'), '--out', out, '--json', ...noVerify], { cwd: work });
+  const result = await kbuild(['build', '--kernels', join(work, 'kernels.yaml'), '--out', out, '--json'], { cwd: work });
   if (result.exitCode !== 0) throw new Error(`kbuild build failed (${result.exitCode}): ${result.stderr}${result.stdout}`);
   return out;
 }
