@@ -19,7 +19,9 @@ import { cacheRoot } from '../src/cache/cache-dir.js';
 import { loadKernelsFile } from '../src/config/load-kernels-file.js';
 import { LocalExecutor } from '../src/executor/local.js';
 import { compileCore } from '../src/job/compile.js';
-import { planBuild } from '../src/job/plan.js';
+import { planBuild, publishBundles } from '../src/job/plan.js';
+import { prepareProject } from '../src/job/project.js';
+import { FsStore } from '../src/store/fs-store.js';
 import type { Arch } from '../src/kernel/identity.js';
 
 const file = process.argv[2] ?? 'kernels.yaml';
@@ -27,6 +29,9 @@ const loaded = await loadKernelsFile(file);
 const plan = await planBuild(loaded);
 const dir = await mkdtemp(join(tmpdir(), 'kbuild-bench-btf-'));
 const cacheDir = cacheRoot();
+// The sources bundles go to a scratch store, as `kbuild build` puts them in its own.
+const store = new FsStore(join(dir, 'store'));
+await publishBundles(plan, store, cacheDir);
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 
 function builder(distro: string): DistroBuilder {
@@ -50,12 +55,11 @@ try {
     if (job.kind !== 'core') continue;
     const image = await builder(job.btfKernel.distro).fetchImage(job.btfKernel, { cacheDir });
     const work = join(dir, `${job.probe.name}-${job.arch}`);
-    await mkdir(join(work, 'probe'), { recursive: true });
-    for (const [name, text] of Object.entries(job.probe.files)) await writeFile(join(work, 'probe', name), text);
+    const probeDir = await prepareProject(job.probe, join(work, 'probe'), { cacheDir, store });
     const output = join(work, 'core.o');
     await compileCore(new LocalExecutor(), {
-      probeDir: join(work, 'probe'),
-      entry: job.probe.entry,
+      probeDir,
+      sources: job.probe.sources,
       arch: job.arch,
       workDir: join(work, 'w'),
       output,

@@ -3,6 +3,9 @@ import { ARCHES } from '../kernel/identity.js';
 import { releaseProblem } from '../kernel/release.js';
 import { knownDistros } from './known-distros.js';
 import { BTF_SOURCES } from '../btf/source-names.js';
+import { Probe } from './probe-schema.js';
+
+export { DefineValue, Probe, ProbeName, ProbeVerify, Tweak } from './probe-schema.js';
 
 /**
  * The kernels.yaml format. Every object is strict so a misspelt field is an
@@ -10,13 +13,6 @@ import { BTF_SOURCES } from '../btf/source-names.js';
  * object keys are validated as tightly as the artifacts they name.
  */
 
-export const ProbeName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a probe name: lowercase letters, digits and "-" (no "_", it separates name parts)')
-  .refine((name) => !RESERVED_PROBE_NAMES.has(name), { message: 'is a reserved folder name (core, btf, index)' });
-const RESERVED_PROBE_NAMES = new Set(['core', 'btf', 'index']);
-
-/** Only distros with a registered builder: the JSON Schema lists them for editors too. */
 export const DistroName = z.enum(knownDistros() as [string, ...string[]], {
   error: (issue) => `unknown distro ${JSON.stringify(issue.input)}, expected one of: ${knownDistros().join(', ')}`,
 });
@@ -32,55 +28,6 @@ export const KernelRelease = z.string().superRefine((release, ctx) => {
 export const KernelVersion = z
   .string()
   .regex(/^[A-Za-z0-9#][A-Za-z0-9 #._:+~()-]{0,127}$/, 'a kernel version such as "1" or "#1 SMP Debian 6.1.176-1"');
-
-export const DefineValue = z.union([
-  z.number().int(),
-  z.string().regex(/^(-?[0-9]+|[A-Za-z_][A-Za-z0-9_]*)$/, 'an integer or a C identifier'),
-]);
-
-export const Tweak = z.strictObject({
-  when: z
-    .string()
-    .regex(/^(<|<=|>|>=|==)\s*[0-9]+\.[0-9]+(\.[0-9]+)?$/, 'a kernel version condition such as ">=5.8" or "<5.5"')
-    .optional()
-    .describe('Apply only to kernels whose version matches'),
-  defines: z
-    .record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an upper-case C macro name'), DefineValue)
-    .describe('Extra #define NAME VALUE lines in the per-kernel build configuration'),
-});
-
-/**
- * How `kbuild verify` proves a probe works inside a booted kernel: after
- * attaching, the guest triggers the event `count` times and reads
- * `counterMap` (an array or hash map, key 0 → counter), which must reach
- * `count`. `false`: the probe cannot be checked this way (reported
- * not-verifiable). Absent: trigger execve 5 times, map `<probe>_count`
- * ("-" becomes "_").
- */
-export const ProbeVerify = z.union([
-  z.literal(false),
-  z.strictObject({
-    trigger: z.literal('execve').default('execve').describe('What the guest does after attaching: execve runs short-lived programs'),
-    count: z.number().int().min(1).max(1000).default(5).describe('How many times to trigger'),
-    counterMap: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a BPF map name (a C identifier)')
-      .optional()
-      .describe('Map whose key 0 counts the events (default: <probe>_count, "-" as "_")'),
-  }),
-]);
-
-export const Probe = z.strictObject({
-  name: ProbeName.describe('Probe name: part of every artifact\'s file name (<probe>/<arch>/<probe>_<distro>_<release>.o)'),
-  source: z
-    .string()
-    .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*\.c$/, 'a relative path to a .c file')
-    .describe('Path of the probe source, relative to the kernels file'),
-  tweaks: z.array(Tweak).default([]).describe('Probe-specific build tweaks by kernel version'),
-  verify: ProbeVerify.optional().describe(
-    'How a QEMU boot checks that the probe works (default: trigger execve 5 times, counter map <probe>_count); false: not checked',
-  ),
-}).describe('One eBPF program source, built for every kernel and once per arch as CO-RE');
 
 /** `true`/`false` as the kernels file says, `auto` from the kernel's own configuration. */
 export const KernelBtf = z.union([z.boolean(), z.literal('auto')]);
@@ -154,10 +101,7 @@ export const KernelsFile = z.strictObject({
     .describe('Archive base URL per distro (default: from the host configuration)'),
 });
 
-export type Probe = z.infer<typeof Probe>;
-export type ProbeVerify = z.infer<typeof ProbeVerify>;
 export type KernelEntry = z.infer<typeof KernelEntry>;
 export type KernelsFile = z.infer<typeof KernelsFile>;
-export type Tweak = z.infer<typeof Tweak>;
 export type BtfSettings = z.infer<typeof BtfSettings>;
 export type ExecutorKind = z.infer<typeof ExecutorKind>;

@@ -10,6 +10,8 @@ export interface LoadedKernelsFile {
   readonly baseDir: string;
   readonly config: KernelsFile;
   readonly warnings: readonly string[];
+  /** "file:line: field" of a field of this file, for errors found after parsing (probe roots, sources). */
+  readonly locate: (field: readonly (string | number)[]) => string;
 }
 
 /** Shape → normalize → cross-field rules; every error names file, line and field. */
@@ -53,10 +55,13 @@ export function parseKernelsFile(text: string, path: string): LoadedKernelsFile 
   config.probes.forEach((probe, i) => {
     if (seenProbes.has(probe.name)) errors.push(`${at(['probes', i, 'name'])}: duplicate probe name "${probe.name}"`);
     seenProbes.add(probe.name);
-    const source = resolve(baseDir, probe.source);
-    const rel = relative(baseDir, source);
-    if (rel.startsWith('..') || isAbsolute(rel)) {
-      errors.push(`${at(['probes', i, 'source'])}: "${probe.source}" leaves the kernels file's folder; expected a path inside ${baseDir}`);
+    for (const field of ['source', 'root'] as const) {
+      const value = probe[field];
+      if (value === undefined) continue;
+      const rel = relative(baseDir, resolve(baseDir, value));
+      if (rel.startsWith('..') || isAbsolute(rel)) {
+        errors.push(`${at(['probes', i, field])}: "${value}" leaves the kernels file's folder; expected a path inside ${baseDir}`);
+      }
     }
   });
   for (const arch of new Set(config.kernels.map((k) => k.arch))) {
@@ -66,7 +71,7 @@ export function parseKernelsFile(text: string, path: string): LoadedKernelsFile 
     }
   }
   if (errors.length > 0) throw new ConfigError(errors.join('\n'));
-  return { path, baseDir, config, warnings };
+  return { path, baseDir, config, warnings, locate: (field) => at([...field]) };
 }
 
 /**

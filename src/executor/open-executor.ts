@@ -29,7 +29,7 @@ export interface ExecutorSetOptions {
 }
 
 export function executorKindFor(job: BuildJob, override?: ExecutorKind): ExecutorKind {
-  return override ?? job.executor ?? 'local';
+  return override ?? (job.kind === 'btf' ? job.request.coreExecutor : job.executor) ?? 'local';
 }
 
 export function openExecutors(options: ExecutorSetOptions): ExecutorSet {

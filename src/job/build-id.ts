@@ -4,8 +4,9 @@ import type { BuildJob } from './types.js';
 /**
  * Bump when the build recipe changes in a way that changes objects (flags,
  * template, layout): every build id changes with it, so nothing stale is reused.
+ * 2: project bundles, per-probe flags, -Werror=implicit-function-declaration, external BTF as its own job.
  */
-export const BUILD_RECIPE_VERSION = 1;
+export const BUILD_RECIPE_VERSION = 2;
 
 /** Content address of one build: same inputs, same id, and the build is skipped. */
 export function buildId(job: BuildJob, toolchain: string, templateDigest: string): string {
@@ -18,9 +19,9 @@ export function buildId(job: BuildJob, toolchain: string, templateDigest: string
     arch: job.kind === 'core' ? job.arch : job.kernel.arch,
     kernel: { distro: kernel.distro, release: kernel.release, arch: kernel.arch, version: kernel.version ?? null },
     toolchain,
-    template: job.kind === 'core' ? null : templateDigest,
-    // Only when present, so ids of jobs without external BTF stay as they were.
-    ...(job.kind === 'non-core' && job.externalBtf !== undefined ? { externalBtf: job.externalBtf } : {}),
+    // The per-kernel configuration header reaches non-CO-RE objects only.
+    template: job.kind === 'non-core' ? templateDigest : null,
+    ...(job.kind === 'btf' ? { request: job.request } : {}),
   };
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
 }

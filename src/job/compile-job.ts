@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuilderContext, DistroBuilder, PackageRef } from '../../builders/types.js';
 import { imageBtfEntry } from '../btf/image-btf.js';
@@ -7,15 +8,19 @@ import type { Executor } from '../executor/types.js';
 import type { IndexBuildConfig, IndexSourcePackage } from '../loader/index-schema.js';
 import { templateText } from '../template/render.js';
 import { buildConfig, renderKbuildConfig } from './build-config.js';
-import { compileCore, compileNonCore } from './compile.js';
+import { compileCore, compileNonCore, type CompileResult, type ProbeCompileOptions } from './compile.js';
+import { libbpfHeadersFor } from './libbpf-choice.js';
+import { defineArgs, type ProbeSpec } from './probe-spec.js';
 import type { JobStage } from './processor.js';
+import { compileKbuildProbe } from './kbuild-job.js';
 import type { CoreJob, NonCoreJob } from './types.js';
+import { uapiHeaders } from './uapi-headers.js';
 
 export interface CompileContext {
   readonly builder: DistroBuilder;
   readonly context: BuilderContext;
   readonly executor: Executor;
-  /** The probe's sources, written out from the job. */
+  /** The job's own (writable) copy of the probe's project. */
   readonly probeDir: string;
   readonly scratch: string;
   readonly outFile: string;
@@ -30,6 +35,8 @@ export interface BuiltObject {
   readonly buildConfig?: IndexBuildConfig;
   /** Non-CO-RE: whether the kernel's .config enables CONFIG_DEBUG_INFO_BTF (undefined: no .config). */
   readonly kernelHasBtf?: boolean;
+  /** What the compiler printed on success (warnings), kept in the build record and the index. */
+  readonly warnings: string;
 }
 
 const CONFIG_TEMPLATE = 'kbuild-config.h';
@@ -41,21 +48,35 @@ export function templateDigest(): Promise<string> {
   return digest;
 }
 
+/** kernels.yaml's per-probe settings as compiler options for one build kind. */
+function probeOptions(probe: ProbeSpec, probeDir: string, kind: 'non-core' | 'core'): ProbeCompileOptions {
+  return {
+    includes: probe.includes.map((dir) => join(probeDir, dir)),
+    defines: defineArgs(probe.defines),
+    cflags: probe.cflags[kind],
+    mcpu: probe.mcpu,
+  };
+}
+
 export async function buildNonCoreObject(job: NonCoreJob, c: CompileContext): Promise<BuiltObject> {
   c.stage('fetch');
+  if (job.probe.kbuild !== undefined) return compileKbuildProbe(job, c);
   const headers = await c.builder.fetchHeaders(job.kernel, c.context);
+  const libbpf = await libbpfHeadersFor(job.probe, c.probeDir, job.kernel.arch, c.context);
   c.stage('compile');
   const config = buildConfig(job.kernel.release, headers.trees.versionCode, job.probe.tweaks);
-  await compileNonCore(
+  const result = await compileNonCore(
     c.executor,
     {
       probeDir: c.probeDir,
-      entry: job.probe.entry,
+      sources: job.probe.sources,
+      options: probeOptions(job.probe, c.probeDir, 'non-core'),
       arch: job.kernel.arch,
       workDir: join(c.scratch, 'work'),
       output: c.outFile,
       headers: headers.trees,
       configHeader: await renderKbuildConfig(config),
+      ...(libbpf.dir === undefined ? {} : { libbpfIncludeDir: libbpf.dir }),
     },
     c.signal,
   );
@@ -63,36 +84,56 @@ export async function buildNonCoreObject(job: NonCoreJob, c: CompileContext): Pr
   return {
     ...(kernelHasBtf === undefined ? {} : { kernelHasBtf }),
     downloaded: !headers.fromCache,
-    sources: headers.packages.map(sourcePackage),
+    sources: [...headers.packages.map(sourcePackage), ...libbpf.packages.map(sourcePackage)],
     buildConfig: {
       linuxVersionCode: config.versionCode,
       maxPathComponents: config.maxPathComponents,
       defines: Object.fromEntries(config.defines.map((d) => [d.name, d.value])),
     },
+    warnings: warningsOf(result),
   };
 }
 
 export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<BuiltObject> {
   c.stage('fetch');
-  const image = await c.builder.fetchImage(job.btfKernel, c.context);
-  // vmlinux.h is cached per kernel image: many probes, one extraction.
-  const vmlinuxDir = await imageBtfEntry(c.context.cacheDir, image, job.arch);
+  // A project that brings its own vmlinux.h for this arch needs no kernel image.
+  const own = job.probe.vmlinux[job.arch];
+  const image = own === undefined ? await c.builder.fetchImage(job.btfKernel, c.context) : undefined;
+  const vmlinuxDir = image === undefined ? await ownVmlinux(c, own!) : await imageBtfEntry(c.context.cacheDir, image, job.arch);
+  const libbpf = await libbpfHeadersFor(job.probe, c.probeDir, job.arch, c.context);
+  const uapi = job.probe.uapi ? await uapiHeaders(job.arch, c.context) : undefined;
   c.stage('compile');
-  await compileCore(
+  const result = await compileCore(
     c.executor,
     {
       probeDir: c.probeDir,
-      entry: job.probe.entry,
+      sources: job.probe.sources,
+      options: probeOptions(job.probe, c.probeDir, 'core'),
       arch: job.arch,
       workDir: join(c.scratch, 'work'),
       output: c.outFile,
       vmlinuxDir,
+      ...(uapi === undefined ? {} : { uapiDirs: uapi.dirs }),
+      ...(libbpf.dir === undefined ? {} : { libbpfIncludeDir: libbpf.dir }),
     },
     c.signal,
   );
-  return { downloaded: !image.fromCache, sources: [sourcePackage(image.package)] };
+  const packages = [...(image === undefined ? [] : [image.package]), ...libbpf.packages, ...(uapi === undefined ? [] : [uapi.package])];
+  return { downloaded: image?.fromCache === false, sources: packages.map(sourcePackage), warnings: warningsOf(result) };
 }
 
-function sourcePackage(ref: PackageRef): IndexSourcePackage {
+/** The project's own vmlinux.h for this arch, alone in a folder (its name in the project may differ). */
+async function ownVmlinux(c: CompileContext, own: string): Promise<string> {
+  const dir = join(c.scratch, 'vmlinux');
+  await mkdir(dir, { recursive: true });
+  await copyFile(join(c.probeDir, own), join(dir, 'vmlinux.h'));
+  return dir;
+}
+
+function warningsOf(result: CompileResult): string {
+  return result.warnings.slice(0, 16384);
+}
+
+export function sourcePackage(ref: PackageRef): IndexSourcePackage {
   return { name: ref.name, version: ref.version, sha256: ref.sha256 };
 }

@@ -17,10 +17,14 @@ import { CONFIG_HEADER_NAME } from './build-config.js';
  */
 
 export interface CompileInputBase {
-  /** Folder holding the probe's sources; read only. */
+  /** Folder holding the probe's sources (its root); read only. */
   readonly probeDir: string;
-  /** The main source file, relative to probeDir (e.g. "execve.bpf.c"). */
-  readonly entry: string;
+  /** The source file, relative to probeDir (e.g. "execve.bpf.c"); or `sources`. */
+  readonly entry?: string;
+  /** Several sources, each compiled, then linked into one object with `bpftool gen object`. */
+  readonly sources?: readonly string[];
+  /** The probe's own settings (kernels.yaml): include folders (absolute), -D arguments, extra flags, ISA. */
+  readonly options?: ProbeCompileOptions;
   readonly arch: Arch;
   /** Private, writable folder for intermediate files (libbpf include link, IR). */
   readonly workDir: string;
@@ -29,6 +33,13 @@ export interface CompileInputBase {
   /** libbpf's installed headers (bpf_helpers.h, ...). */
   readonly libbpfIncludeDir?: string;
   readonly timeoutMs?: number;
+}
+
+export interface ProbeCompileOptions {
+  readonly includes?: readonly string[];
+  readonly defines?: readonly string[];
+  readonly cflags?: readonly string[];
+  readonly mcpu?: 'v1' | 'v2' | 'v3' | 'v4';
 }
 
 export interface NonCoreCompileInput extends CompileInputBase {
@@ -40,6 +51,8 @@ export interface NonCoreCompileInput extends CompileInputBase {
 export interface CoreCompileInput extends CompileInputBase {
   /** Folder holding vmlinux.h for `arch`. */
   readonly vmlinuxDir: string;
+  /** UAPI headers (linux/, asm/, asm-generic/), searched after everything else. */
+  readonly uapiDirs?: readonly string[];
 }
 
 export interface CompileResult {
@@ -52,8 +65,6 @@ export interface CompileResult {
 /** Layout of the work folder, shared by the step builders and the preparation. */
 const LIBBPF_DIR = 'libbpf'; // holds only a `bpf` link: libbpf without the rest of /usr/include
 const CONFIG_DIR = 'config';
-const STAGE1 = 'stage1.ll';
-const STAGE2 = 'stage2.ll';
 const OBJECT = 'probe.o';
 const DEFAULT_LIBBPF = '/usr/include/bpf';
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -85,6 +96,37 @@ function prefixMaps(input: CompileInputBase, trees: Record<string, string>): str
   return Object.entries(maps).map(([name, dir]) => `-ffile-prefix-map=${dir}=/kbuild/${name}`);
 }
 
+/** Calls to undeclared helpers (a libbpf too old for the program) become errors, not a broken object. */
+const STRICT_WARNINGS = ['-Werror=implicit-function-declaration'];
+
+function sourcesOf(input: CompileInputBase): readonly string[] {
+  const list = input.sources ?? (input.entry === undefined ? [] : [input.entry]);
+  if (list.length === 0) throw new KbuildError('E_CONFIG', 'nothing to compile: no source given');
+  return list;
+}
+
+/** The probe's include folders (both "..." and <...>), defines and flags, in that order. */
+function probeArgs(input: CompileInputBase): string[] {
+  const o = input.options ?? {};
+  return [...(o.includes ?? []).map((dir) => `-I${dir}`), ...(o.defines ?? []), ...STRICT_WARNINGS, ...(o.cflags ?? [])];
+}
+
+function mcpu(input: CompileInputBase): string {
+  return `-mcpu=${input.options?.mcpu ?? 'v1'}`;
+}
+
+/** One object per source, named by position; linked into OBJECT when there are several, else it is OBJECT. */
+function objectName(i: number, count: number): string {
+  return count === 1 ? OBJECT : `part-${i}.o`;
+}
+
+/** `bpftool gen object` links BPF objects (maps, programs, BTF) as libbpf's linker does; one source needs no link. */
+function linkSteps(input: CompileInputBase, count: number): BuildStep[] {
+  if (count === 1) return [];
+  const parts = Array.from({ length: count }, (_, i) => objectName(i, count));
+  return [step(['bpftool', 'gen', 'object', OBJECT, ...parts], input.workDir, input, [])];
+}
+
 /**
  * DWARF is three quarters of an object built against vmlinux.h and no loader
  * reads it; .BTF and .BTF.ext (what libbpf needs) are not debug sections and stay.
@@ -108,34 +150,49 @@ export function nonCoreSteps(input: NonCoreCompileInput, clangInclude: string): 
   const { flavour, common } = input.headers;
   const work = input.workDir;
   const readOnly = [input.probeDir, flavour, common, input.libbpfIncludeDir ?? DEFAULT_LIBBPF];
-  const clang = [
-    'clang', '-S', '-emit-llvm', '-O2', '-Xclang', '-disable-llvm-passes', '-g',
-    '-target', clangHostTriple(input.arch),
-    '-D__KERNEL__', '-D__BPF_TRACING__', `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`,
-    '-nostdinc', '-isystem', clangInclude,
-    ...treeIncludes(flavour, input.arch), ...treeIncludes(common, input.arch),
-    '-include', 'linux/kconfig.h', '-include', 'linux/compiler_types.h',
-    `-I${join(work, CONFIG_DIR)}`, '-idirafter', join(work, LIBBPF_DIR),
-    '-fno-asynchronous-unwind-tables', ...KERNEL_HEADER_WARNINGS,
-    ...prefixMaps(input, { flavour, common }),
-    input.entry, '-o', join(work, STAGE1),
-  ];
-  const opt = ['opt', '-O2', '-mtriple=bpf-pc-linux', '-S', STAGE1, '-o', STAGE2];
-  const llc = ['llc', '-march=bpf', '-mcpu=v1', '-filetype=obj', STAGE2, '-o', OBJECT];
-  return [step(clang, input.probeDir, input, readOnly), step(opt, work, input, []), step(llc, work, input, []), stripStep(input)];
+  const sources = sourcesOf(input);
+  const perSource = sources.flatMap((source, i) => {
+    const stage1 = join(work, `stage1-${i}.ll`);
+    const stage2 = `stage2-${i}.ll`;
+    const clang = [
+      'clang', '-S', '-emit-llvm', '-O2', '-Xclang', '-disable-llvm-passes', '-g',
+      '-target', clangHostTriple(input.arch),
+      '-D__KERNEL__', '-D__BPF_TRACING__', `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`,
+      '-nostdinc', '-isystem', clangInclude,
+      ...probeArgs(input),
+      ...treeIncludes(flavour, input.arch), ...treeIncludes(common, input.arch),
+      '-include', 'linux/kconfig.h', '-include', 'linux/compiler_types.h',
+      `-I${join(work, CONFIG_DIR)}`, '-idirafter', join(work, LIBBPF_DIR),
+      '-fno-asynchronous-unwind-tables', ...KERNEL_HEADER_WARNINGS,
+      ...prefixMaps(input, { flavour, common }),
+      source, '-o', stage1,
+    ];
+    const opt = ['opt', '-O2', '-mtriple=bpf-pc-linux', '-S', stage1, '-o', stage2];
+    const llc = ['llc', '-march=bpf', mcpu(input), '-filetype=obj', stage2, '-o', objectName(i, sources.length)];
+    return [step(clang, input.probeDir, input, readOnly), step(opt, work, input, []), step(llc, work, input, [])];
+  });
+  return [...perSource, ...linkSteps(input, sources.length), stripStep(input)];
 }
 
-/** One clang call: vmlinux.h is arch-specific but has no arch inline asm. */
+/** One clang call per source: vmlinux.h is arch-specific but has no arch inline asm. */
 export function coreSteps(input: CoreCompileInput, clangInclude: string): BuildStep[] {
-  const clang = [
-    'clang', '-target', 'bpf', '-mcpu=v1', '-O2', '-g',
-    `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`, '-DCORE',
-    '-nostdinc', '-isystem', clangInclude,
-    `-I${input.vmlinuxDir}`, '-idirafter', join(input.workDir, LIBBPF_DIR),
-    ...prefixMaps(input, { vmlinux: input.vmlinuxDir }),
-    '-c', input.entry, '-o', join(input.workDir, OBJECT),
-  ];
-  return [step(clang, input.probeDir, input, [input.probeDir, input.vmlinuxDir, input.libbpfIncludeDir ?? DEFAULT_LIBBPF]), stripStep(input)];
+  const sources = sourcesOf(input);
+  const uapi = input.uapiDirs ?? [];
+  const readOnly = [input.probeDir, input.vmlinuxDir, input.libbpfIncludeDir ?? DEFAULT_LIBBPF, ...uapi];
+  const perSource = sources.map((source, i) => {
+    const clang = [
+      'clang', '-target', 'bpf', mcpu(input), '-O2', '-g',
+      `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`, '-DCORE',
+      '-nostdinc', '-isystem', clangInclude,
+      ...probeArgs(input),
+      `-I${input.vmlinuxDir}`, '-idirafter', join(input.workDir, LIBBPF_DIR),
+      ...uapi.flatMap((dir) => ['-idirafter', dir]),
+      ...prefixMaps(input, { vmlinux: input.vmlinuxDir, ...Object.fromEntries(uapi.map((dir, i) => [`uapi${i}`, dir])) }),
+      '-c', source, '-o', join(input.workDir, objectName(i, sources.length)),
+    ];
+    return step(clang, input.probeDir, input, readOnly);
+  });
+  return [...perSource, ...linkSteps(input, sources.length), stripStep(input)];
 }
 
 export async function compileNonCore(executor: Executor, input: NonCoreCompileInput, signal?: AbortSignal): Promise<CompileResult> {
@@ -182,7 +239,9 @@ function toCompileError(err: unknown, s: BuildStep, input: CompileInputBase): un
   const tool = s.argv[0] ?? 'compiler';
   const why = err.timedOut ? 'timed out' : 'failed';
   const output = err.stderr.trim() === '' ? err.stdout : err.stderr;
-  return new CompileError(`${tool} ${why} compiling ${input.entry} for ${input.arch}`, output, {
+  const what = s.argv.find((a) => /\.c$/.test(a)) ?? sourcesOf(input).join(', ');
+  const doing = tool === 'bpftool' ? 'linking' : 'compiling';
+  return new CompileError(`${tool} ${why} ${doing} ${doing === 'linking' ? `${sourcesOf(input).length} objects` : what} for ${input.arch}`, output, {
     cause: err,
     retryable: err.timedOut,
   });

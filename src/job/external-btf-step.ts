@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BuilderContext, DistroBuilder } from '../../builders/types.js';
+import type { DistroBuilder } from '../../builders/types.js';
 import { storeBtfBlob } from '../btf/btf-store.js';
 import { obtainFullBtf } from '../btf/full-btf.js';
 import { checkMinimized, minimizeBtf } from '../btf/minimize.js';
@@ -12,30 +12,47 @@ import type { ArtifactStore } from '../store/types.js';
 import { buildId, sha256Hex } from './build-id.js';
 import { readIntactRecord } from './build-record.js';
 import { buildCoreObject, templateDigest } from './compile-job.js';
-import type { JobStage } from './processor.js';
-import type { BuildJob, CoreJob, ExternalBtfRequest, NonCoreJob } from './types.js';
+import type { BtfJob, CoreJob } from './types.js';
+import type { JobWorkspace } from './processor.js';
+import { kernelConfigHasBtf } from '../btf/kernel-config.js';
+import type { ExternalBtfRecord } from '../btf/btf-record.js';
 
-export interface ExternalBtfDeps {
-  readonly store: ArtifactStore;
-  /** The processor's executor choice: the CO-RE copy is compiled where the CO-RE job compiles. */
-  readonly executorFor: (job: BuildJob) => Promise<Executor>;
-  readonly builderFor: (distro: string) => DistroBuilder | undefined;
-  readonly context: BuilderContext;
-  readonly probeDir: string;
-  readonly scratch: string;
-  readonly stage: (stage: JobStage) => void;
-  readonly signal: AbortSignal | undefined;
+export interface BtfJobResult {
+  readonly record: ExternalBtfRecord;
+  readonly downloaded: boolean;
 }
 
 /**
- * For a kernel without its own BTF: its full BTF (first source that has it),
- * the arch's CO-RE object compiled here from the same inputs as the CO-RE job
- * (same build id, same bytes), the BTF cut to what that object relocates
- * against, libbpf's relocations checked against the full BTF, and the blob
- * stored content-addressed. A failed minimization or check stores the full
- * BTF instead, so the loader still has something and the index says why.
+ * One kernel without BTF of its own, one probe's CO-RE object: its full BTF
+ * (first source that has it), the arch's CO-RE object compiled here from the
+ * same inputs as the CO-RE job (same build id, same bytes), the BTF cut to
+ * what that object relocates against, libbpf's relocations checked against
+ * the full BTF, and the blob stored content-addressed. A failed minimization
+ * or check stores the full BTF instead, so the loader still has something and
+ * the index says why. With `btf: auto`, a kernel whose .config enables
+ * CONFIG_DEBUG_INFO_BTF needs nothing, and the record says so.
  */
-export async function makeExternalBtf(job: NonCoreJob, request: ExternalBtfRequest, deps: ExternalBtfDeps): Promise<{ btf: IndexExternalBtf; downloaded: boolean }> {
+export async function processBtfJob(job: BtfJob, id: string, w: JobWorkspace, deps: { store: ArtifactStore; builderFor: (distro: string) => DistroBuilder | undefined }): Promise<BtfJobResult> {
+  const request = job.request;
+  const base = { buildId: id, probe: job.probe.name, kernel: { ...job.kernel } };
+  let downloaded = false;
+  if (request.when === 'auto') {
+    w.stage('fetch');
+    const headers = await w.builder.fetchHeaders(job.kernel, w.context);
+    downloaded = !headers.fromCache;
+    if ((await kernelConfigHasBtf(headers.trees.flavour)) !== false) return { record: base, downloaded };
+  }
+  const made = await makeExternalBtf(job, { ...deps, ...w });
+  return { record: { ...base, externalBtf: made.btf }, downloaded: downloaded || made.downloaded };
+}
+
+interface ExternalBtfDeps extends JobWorkspace {
+  readonly store: ArtifactStore;
+  readonly builderFor: (distro: string) => DistroBuilder | undefined;
+}
+
+async function makeExternalBtf(job: BtfJob, deps: ExternalBtfDeps): Promise<{ btf: IndexExternalBtf; downloaded: boolean }> {
+  const request = job.request;
   const builder = deps.builderFor(job.kernel.distro);
   const coreBuilder = deps.builderFor(request.coreBtfKernel.distro);
   if (builder === undefined || coreBuilder === undefined) {

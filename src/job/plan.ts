@@ -1,18 +1,26 @@
-import { resolve } from 'node:path';
 import { builderFor } from '../../builders/registry.js';
 import type { ExecutorKind } from '../config/kernels-schema.js';
 import type { LoadedKernelsFile } from '../config/load-kernels-file.js';
 import type { Arch, KernelIdentity } from '../kernel/identity.js';
-import { loadProbeBundle } from './probe-bundle.js';
+import type { ArtifactStore } from '../store/types.js';
 import { BTF_SOURCES } from '../btf/source-names.js';
+import { cacheBundle, storeBundle } from './bundle/bundle.js';
+import { loadProbe } from './bundle/load-probe.js';
+import type { ProbeSpec } from './probe-spec.js';
 import type { BuildJob, ExternalBtfRequest } from './types.js';
 
 export interface BuildPlan {
   readonly jobs: readonly BuildJob[];
   readonly mirrors: Readonly<Record<string, string>>;
+  /** Each probe's sources bundle, by sha256: put in the store (and cache) before any job runs. */
+  readonly bundles: ReadonlyMap<string, Buffer>;
 }
 
-/** kernels.yaml → one non-CO-RE job per kernel × probe, one CO-RE job per arch × probe. */
+/**
+ * kernels.yaml → per probe: a non-CO-RE job per kernel and a CO-RE job per
+ * arch (as its `builds` says), and for a CO-RE probe an external-BTF job per
+ * kernel that may lack BTF (btf: false, or auto).
+ */
 export async function planBuild(loaded: LoadedKernelsFile): Promise<BuildPlan> {
   const { config, baseDir } = loaded;
   const kernels: KernelIdentity[] = config.kernels.map((k) => ({
@@ -36,16 +44,36 @@ export async function planBuild(loaded: LoadedKernelsFile): Promise<BuildPlan> {
   );
   const kernelTargets = kernels.map((kernel, i) => {
     const core = coreTargets.get(kernel.arch)!;
-    const externalBtf = externalBtfRequest(loaded, i, core.btfKernel, core.executor);
-    return { kernel, ...executorOf(kernel), ...(externalBtf === undefined ? {} : { externalBtf }) };
+    return { kernel, ...executorOf(kernel), externalBtf: externalBtfRequest(loaded, i, core.btfKernel, core.executor) };
   });
   const jobs: BuildJob[] = [];
-  for (const probe of config.probes) {
-    const bundle = await loadProbeBundle(probe.name, resolve(baseDir, probe.source), probe.tweaks);
-    for (const [arch, core] of coreTargets) jobs.push({ kind: 'core', probe: bundle, arch, ...core });
-    for (const target of kernelTargets) jobs.push({ kind: 'non-core', probe: bundle, ...target });
+  const bundles = new Map<string, Buffer>();
+  for (const [i, probe] of config.probes.entries()) {
+    const { spec, tar } = await loadProbe(probe, i, baseDir, loaded.locate);
+    bundles.set(spec.bundle.sha256, tar);
+    const builds = new Set(spec.builds);
+    if (builds.has('core')) for (const [arch, core] of coreTargets) jobs.push({ kind: 'core', probe: spec, arch, ...core });
+    for (const { kernel, executor, externalBtf } of kernelTargets) {
+      if (builds.has('non-core')) jobs.push({ kind: 'non-core', probe: spec, kernel, ...(executor === undefined ? {} : { executor }) });
+      if (builds.has('core') && externalBtf !== undefined) jobs.push({ kind: 'btf', probe: spec, kernel, request: externalBtf });
+    }
   }
-  return { jobs, mirrors: config.mirrors ?? {} };
+  return { jobs, mirrors: config.mirrors ?? {}, bundles };
+}
+
+/** The probes of a plan, once each (jobs share their spec). */
+export function planProbes(jobs: readonly BuildJob[]): ProbeSpec[] {
+  return [...new Map(jobs.map((j) => [j.probe.digest, j.probe])).values()];
+}
+
+/** Uploads the plan's bundles (content-addressed: an unchanged project uploads nothing) and keeps them in the local cache. */
+export async function publishBundles(plan: BuildPlan, store: ArtifactStore, cacheDir: string): Promise<void> {
+  for (const probe of planProbes(plan.jobs)) {
+    const tar = plan.bundles.get(probe.bundle.sha256);
+    if (tar === undefined) continue;
+    await storeBundle(store, tar, probe.bundle);
+    await cacheBundle(cacheDir, tar, probe.bundle);
+  }
 }
 
 function btfKernelFor(arch: Arch, loaded: LoadedKernelsFile, kernels: readonly KernelIdentity[]): KernelIdentity {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuilderContext, DistroBuilder } from '../../builders/types.js';
@@ -12,9 +12,10 @@ import { buildId, sha256Hex } from './build-id.js';
 import { buildCoreObject, buildNonCoreObject, templateDigest } from './compile-job.js';
 import { readIntactRecord } from './build-record.js';
 import { storedBytesMatch } from '../store/stored-bytes.js';
-import { externalBtfIntact } from '../btf/btf-store.js';
-import { makeExternalBtf } from './external-btf-step.js';
-import { jobArch, jobKernel, jobLabel, type BuildJob } from './types.js';
+import { btfRecordKey, readIntactBtfRecord, type ExternalBtfRecord } from '../btf/btf-record.js';
+import { processBtfJob } from './external-btf-step.js';
+import { prepareProject } from './project.js';
+import { jobArch, jobKernel, jobLabel, type BuildJob, type CoreJob, type NonCoreJob } from './types.js';
 
 export interface ProcessorDeps {
   readonly store: ArtifactStore;
@@ -36,14 +37,28 @@ export type JobStage = 'check' | 'fetch' | 'compile' | 'store';
 
 export interface JobOutcome {
   readonly status: 'built' | 'skipped';
-  readonly artifact: IndexArtifact;
+  /** The object a non-CO-RE or CO-RE job built (or found built). */
+  readonly artifact?: IndexArtifact;
+  /** What an external-BTF job made (or found made); its `externalBtf` is absent when the kernel needs none. */
+  readonly externalBtf?: ExternalBtfRecord;
   /** Whether anything was downloaded (header packages, kernel images). */
   readonly downloaded: boolean;
 }
 
+/** Everything a job's build step gets: where its project copy is, what to compile with. */
+export interface JobWorkspace {
+  readonly builder: DistroBuilder;
+  readonly context: BuilderContext;
+  readonly executorFor: (job: BuildJob) => Promise<Executor>;
+  readonly probeDir: string;
+  readonly scratch: string;
+  readonly stage: (stage: JobStage) => void;
+  readonly signal: AbortSignal | undefined;
+}
+
 /**
  * The one job processor: the in-process runner and queue workers both call
- * it. It skips a job whose artifact is already stored with the same build id,
+ * it. It skips a job whose result is already stored with the same build id,
  * and stores the object before its build record, so a record always names a
  * complete artifact.
  */
@@ -54,11 +69,10 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
   const executor = await executorFor(job);
   const toolchain = await executor.toolchainId();
   const id = buildId(job, toolchain, await templateDigest());
-  const key = artifactKey(job);
-  const existing = await readIntactRecord(deps.store, key);
-  if (existing?.buildId === id && (await externalBtfIntact(deps.store, existing))) {
-    deps.log.debug({ job: jobLabel(job), key }, 'artifact up to date');
-    return { status: 'skipped', artifact: existing, downloaded: false };
+  const done = await storedOutcome(job, id, deps.store);
+  if (done !== undefined) {
+    deps.log.debug({ job: jobLabel(job) }, 'up to date');
+    return done;
   }
 
   const builder = deps.builderFor(jobKernel(job).distro);
@@ -73,55 +87,70 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
 
   const scratch = await mkdtemp(join(tmpdir(), 'kbuild-job-'));
   try {
-    const probeDir = join(scratch, 'probe');
-    await mkdir(probeDir);
-    for (const [name, text] of Object.entries(job.probe.files)) await writeFile(join(probeDir, name), text);
-    const outFile = join(scratch, 'out', 'probe.o');
-    await mkdir(join(scratch, 'out'));
-    const built =
-      job.kind === 'core'
-        ? await buildCoreObject(job, { builder, context, executor, probeDir, scratch, outFile, stage, signal })
-        : await buildNonCoreObject(job, { builder, context, executor, probeDir, scratch, outFile, stage, signal });
-
-    let externalBtf: IndexArtifact['externalBtf'];
-    let downloaded = built.downloaded;
-    if (job.kind === 'non-core' && job.externalBtf !== undefined && (job.externalBtf.when === 'always' || built.kernelHasBtf === false)) {
-      const made = await makeExternalBtf(job, job.externalBtf, {
-        store: deps.store, executorFor, builderFor: deps.builderFor, context, probeDir, scratch, stage, signal,
-      });
-      externalBtf = made.btf;
-      downloaded ||= made.downloaded;
+    const probeDir = await prepareProject(job.probe, join(scratch, 'project'), { cacheDir: deps.cacheDir, store: deps.store });
+    const workspace: JobWorkspace = { builder, context, executorFor, probeDir, scratch, stage, signal };
+    if (job.kind === 'btf') {
+      const record = await processBtfJob(job, id, workspace, deps);
+      stage('store');
+      await deps.store.putBytes(btfRecordKey(job.probe.name, job.kernel), Buffer.from(`${JSON.stringify(record.record, null, 2)}\n`));
+      return { status: 'built', externalBtf: record.record, downloaded: record.downloaded };
     }
-
-    stage('store');
-    const packageVersion = built.sources[0]?.version;
-    const bytes = await readFile(outFile);
-    const artifact: IndexArtifact = {
-      path: key,
-      probe: job.probe.name,
-      kind: job.kind,
-      arch: jobArch(job),
-      kernel: { ...jobKernel(job), ...(packageVersion === undefined ? {} : { packageVersion }) },
-      size: bytes.length,
-      sha256: sha256Hex(bytes),
-      buildId: id,
-      toolchain,
-      verification: [],
-      sources: [...built.sources],
-      ...(built.buildConfig === undefined ? {} : { buildConfig: built.buildConfig }),
-      ...(externalBtf === undefined ? {} : { externalBtf }),
-    };
-    await deps.store.putFile(key, outFile);
-    const verification = await verifyStored(deps.store, artifact);
-    const record: IndexArtifact = { ...artifact, verification: [verification] };
-    await deps.store.putBytes(recordKey(key), Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
-    return { status: 'built', artifact: record, downloaded };
+    return await buildObject(job, id, toolchain, executor, workspace, deps.store);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
-export function artifactKey(job: BuildJob): string {
+async function storedOutcome(job: BuildJob, id: string, store: ArtifactStore): Promise<JobOutcome | undefined> {
+  const stored = await storedResult(job, store);
+  const storedId = stored?.artifact?.buildId ?? stored?.externalBtf?.buildId;
+  return stored !== undefined && storedId === id ? { status: 'skipped', ...stored, downloaded: false } : undefined;
+}
+
+/** What the store holds for a job (any build id), intact: its object's record, or its external-BTF record. */
+export async function storedResult(job: BuildJob, store: ArtifactStore): Promise<Pick<JobOutcome, 'artifact' | 'externalBtf'> | undefined> {
+  if (job.kind === 'btf') {
+    const record = await readIntactBtfRecord(store, btfRecordKey(job.probe.name, job.kernel));
+    return record === undefined ? undefined : { externalBtf: record };
+  }
+  const record = await readIntactRecord(store, artifactKey(job));
+  return record === undefined ? undefined : { artifact: record };
+}
+
+async function buildObject(job: NonCoreJob | CoreJob, id: string, toolchain: string, executor: Executor, w: JobWorkspace, store: ArtifactStore): Promise<JobOutcome> {
+  const outFile = join(w.scratch, 'out', 'probe.o');
+  await mkdir(join(w.scratch, 'out'));
+  const c = { builder: w.builder, context: w.context, executor, probeDir: w.probeDir, scratch: w.scratch, outFile, stage: w.stage, signal: w.signal };
+  const built = job.kind === 'core' ? await buildCoreObject(job, c) : await buildNonCoreObject(job, c);
+
+  w.stage('store');
+  const key = artifactKey(job);
+  const packageVersion = job.kind === 'non-core' ? built.sources[0]?.version : undefined;
+  const bytes = await readFile(outFile);
+  const artifact: IndexArtifact = {
+    path: key,
+    probe: job.probe.name,
+    kind: job.kind,
+    arch: jobArch(job),
+    kernel: { ...jobKernel(job), ...(packageVersion === undefined ? {} : { packageVersion }) },
+    size: bytes.length,
+    sha256: sha256Hex(bytes),
+    buildId: id,
+    toolchain,
+    verification: [],
+    sources: [...built.sources],
+    ...(built.buildConfig === undefined ? {} : { buildConfig: built.buildConfig }),
+    ...(built.warnings.trim() === '' ? {} : { warnings: built.warnings }),
+  };
+  await store.putFile(key, outFile);
+  const verification = await verifyStored(store, artifact);
+  const record: IndexArtifact = { ...artifact, verification: [verification] };
+  await store.putBytes(recordKey(key), Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
+  return { status: 'built', artifact: record, downloaded: built.downloaded };
+}
+
+/** Where a non-CO-RE or CO-RE job's object lives in the store (external-BTF jobs: btfRecordKey). */
+export function artifactKey(job: NonCoreJob | CoreJob): string {
   if (job.kind === 'core') return coreKey(job.probe.name, job.arch);
   return nonCoreKey(job.probe.name, job.kernel.arch, job.kernel.distro, job.kernel.release);
 }

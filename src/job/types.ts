@@ -1,13 +1,13 @@
 import type { ExecutorKind } from '../config/kernels-schema.js';
 import type { Arch, KernelIdentity } from '../kernel/identity.js';
 import type { BtfSourceName } from '../btf/source-names.js';
-import type { ProbeBundle } from './probe-bundle.js';
+import type { ProbeSpec } from './probe-spec.js';
 
 /**
- * Asks a per-kernel job to also make the external BTF its kernel needs for
- * the probe's CO-RE object. Everything the step needs is in the job (no
- * dependency on the CO-RE job): it compiles the arch's CO-RE object itself,
- * from the same inputs, so its bytes equal the stored CO-RE artifact's.
+ * What an external-BTF job needs besides its kernel. Everything is in the job
+ * (no dependency on the CO-RE job's outcome): it compiles the arch's CO-RE
+ * object itself, from the same inputs, so its bytes equal the stored CO-RE
+ * artifact's, and cuts the kernel's BTF down to what that object relocates.
  */
 export interface ExternalBtfRequest {
   /** `always`: kernels.yaml says btf: false; `auto`: only when the kernel's .config lacks CONFIG_DEBUG_INFO_BTF. */
@@ -24,9 +24,8 @@ export interface ExternalBtfRequest {
 /** A per-kernel (non-CO-RE) build of one probe. */
 export interface NonCoreJob {
   readonly kind: 'non-core';
-  readonly probe: ProbeBundle;
+  readonly probe: ProbeSpec;
   readonly kernel: KernelIdentity;
-  readonly externalBtf?: ExternalBtfRequest;
   /** Chosen in kernels.yaml (the kernel's entry, else its distro's default); absent: the worker's default. */
   readonly executor?: ExecutorKind;
 }
@@ -34,14 +33,26 @@ export interface NonCoreJob {
 /** One CO-RE build per probe and arch, against the BTF of `btfKernel`. */
 export interface CoreJob {
   readonly kind: 'core';
-  readonly probe: ProbeBundle;
+  readonly probe: ProbeSpec;
   readonly arch: Arch;
   readonly btfKernel: KernelIdentity;
   /** As for NonCoreJob, taken from the BTF kernel's entry. */
   readonly executor?: ExecutorKind;
 }
 
-export type BuildJob = NonCoreJob | CoreJob;
+/**
+ * The external BTF one kernel without BTF needs for one probe's CO-RE object:
+ * its own job, so it exists for CO-RE-only probes and its failure fails
+ * nothing else.
+ */
+export interface BtfJob {
+  readonly kind: 'btf';
+  readonly probe: ProbeSpec;
+  readonly kernel: KernelIdentity;
+  readonly request: ExternalBtfRequest;
+}
+
+export type BuildJob = NonCoreJob | CoreJob | BtfJob;
 
 export function jobArch(job: BuildJob): Arch {
   return job.kind === 'core' ? job.arch : job.kernel.arch;
@@ -53,5 +64,6 @@ export function jobKernel(job: BuildJob): KernelIdentity {
 
 export function jobLabel(job: BuildJob): string {
   if (job.kind === 'core') return `${job.probe.name} CO-RE ${job.arch}`;
-  return `${job.probe.name} ${job.kernel.distro} ${job.kernel.release} ${job.kernel.arch}`;
+  const kernel = `${job.kernel.distro} ${job.kernel.release} ${job.kernel.arch}`;
+  return job.kind === 'btf' ? `${job.probe.name} external BTF ${kernel}` : `${job.probe.name} ${kernel}`;
 }

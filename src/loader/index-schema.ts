@@ -128,13 +128,18 @@ export const IndexArtifact = z.strictObject({
   buildConfig: IndexBuildConfig.optional(),
   /** Non-CO-RE records of kernels without BTF: the external BTF this job made (gathered into `kernelBtf`). */
   externalBtf: IndexExternalBtf.optional(),
+  /** What the compiler printed although the build succeeded (warnings), cut at 16 KiB. */
+  warnings: z.string().max(16384).optional(),
 });
 
 export const IndexFailure = z.strictObject({
   probe: z.string(),
   kind: z.enum(['non-core', 'core']),
-  /** Absent: the build failed. `verify`: it built, but did not load or work in `kernel` (booted in QEMU) in `mode`. */
-  stage: z.enum(['build', 'verify']).optional(),
+  /**
+   * Absent: the build failed. `verify`: it built, but did not load or work in `kernel` (booted in QEMU) in `mode`.
+   * `external-btf` (kind core): the external BTF that `kernel` (without BTF) needs for the CO-RE object could not be made.
+   */
+  stage: z.enum(['build', 'verify', 'external-btf']).optional(),
   mode: VerifyMode.optional(),
   arch: IndexArch,
   kernel: IndexKernel,

@@ -1,10 +1,16 @@
 import { kernelBtfFromArtifacts } from '../btf/index-btf.js';
+import { mergeKernelBtf } from '../btf/btf-record.js';
 import { ArtifactIndex, type IndexArtifact, type IndexFailure } from '../loader/index-schema.js';
 import { failedEntryExists, failureKey, qemuSlot, sortEntries } from '../verify/stage/apply-index.js';
 
 /** One build target: a failure and an artifact with the same target are about the same build. */
-function targetOf(x: Pick<IndexArtifact | IndexFailure, 'probe' | 'kind' | 'arch' | 'kernel'>): string {
-  return JSON.stringify([x.probe, x.kind, x.arch, x.kernel.distro, x.kernel.release]);
+function targetOf(x: Pick<IndexArtifact | IndexFailure, 'probe' | 'kind' | 'arch' | 'kernel'> & { stage?: IndexFailure['stage'] }): string {
+  return JSON.stringify([x.probe, x.kind, x.arch, x.kernel.distro, x.kernel.release, x.stage === 'external-btf' ? 'btf' : '']);
+}
+
+/** The targets an incoming index settles through its external BTF (a kernel's BTF made for a CO-RE object). */
+function btfTargets(index: ArtifactIndex): string[] {
+  return index.kernelBtf.flatMap((k) => k.objects.map((o) => targetOf({ probe: o.probe, kind: 'core', arch: k.kernel.arch, kernel: k.kernel, stage: 'external-btf' })));
 }
 
 function isVerifyFailure(f: IndexFailure): boolean {
@@ -29,7 +35,7 @@ export function mergeIndex(stored: ArtifactIndex | undefined, incoming: Artifact
   for (const artifact of incoming.artifacts) artifacts.set(artifact.path, carryQemuEntries(before.get(artifact.path), artifact));
   const merged = [...artifacts.values()].sort((a, b) => a.path.localeCompare(b.path));
 
-  const settled = new Set([...incoming.artifacts, ...incoming.failures.filter((f) => !isVerifyFailure(f))].map(targetOf));
+  const settled = new Set([...[...incoming.artifacts, ...incoming.failures.filter((f) => !isVerifyFailure(f))].map(targetOf), ...btfTargets(incoming)]);
   const buildFailures = [...stored.failures.filter((f) => !isVerifyFailure(f) && !settled.has(targetOf(f))), ...incoming.failures.filter((f) => !isVerifyFailure(f))];
   const verifyFailures = new Map<string, IndexFailure>();
   for (const f of [...stored.failures, ...incoming.failures].filter(isVerifyFailure)) verifyFailures.set(failureKey(f), f);
@@ -39,8 +45,8 @@ export function mergeIndex(stored: ArtifactIndex | undefined, incoming: Artifact
     ...incoming,
     artifacts: merged,
     failures,
-    // Derived from the artifacts' records, so other build sets' external BTFs stay listed.
-    kernelBtf: kernelBtfFromArtifacts(merged),
+    // Other build sets' external BTFs stay listed; old indexes kept them in the per-kernel artifacts' records.
+    kernelBtf: mergeKernelBtf(mergeKernelBtf(kernelBtfFromArtifacts(merged), stored.kernelBtf), incoming.kernelBtf),
   });
 }
 

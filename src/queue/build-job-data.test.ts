@@ -14,8 +14,8 @@ describe('build job data from the queue', async () => {
 
   it('accepts every job the planner makes', () => {
     for (const job of plan.jobs) assert.equal(parseBuildJobData(data(job)).job, job);
-    // The shipped kernels.yaml asks one kernel for external BTF: that request travels through the queue.
-    assert.ok(plan.jobs.some((j) => j.kind === 'non-core' && j.externalBtf !== undefined));
+    // The shipped kernels.yaml asks one kernel for external BTF: that request travels through the queue as its own job.
+    assert.ok(plan.jobs.some((j) => j.kind === 'btf' && j.request.when === 'always'));
   });
 
   it('refuses names that would escape the store or the scratch folder', () => {
@@ -23,19 +23,23 @@ describe('build job data from the queue', async () => {
     const bad = [
       data({ ...job, kernel: { ...(job as { kernel: object }).kernel, release: '../../etc' } }),
       data({ ...job, probe: { ...job.probe, name: '../x' } }),
-      data({ ...job, probe: { ...job.probe, files: { ...job.probe.files, '../evil.h': '' } } }),
+      data({ ...job, probe: { ...job.probe, sources: ['../evil.c'] } }),
+      data({ ...job, probe: { ...job.probe, includes: ['/etc'] } }),
+      data({ ...job, probe: { ...job.probe, cflags: { core: [], 'non-core': ['-fplugin=/tmp/x.so'] } } }),
+      data({ ...job, probe: { ...job.probe, bundle: { ...job.probe.bundle, sha256: 'x' } } }),
       data(job, 'relative/out'),
       { ...data(job), mirrors: { debian: 'file:///etc' } },
       data({ ...job, executor: 'ssh' }),
       data({ ...job, unexpected: true }),
-      data({ ...job, externalBtf: { when: 'always', coreBtfKernel: (job as { kernel: object }).kernel, sources: ['archive'], archive: 'relative/../etc' } }),
+      data({ kind: 'btf', probe: job.probe, kernel: (job as { kernel: object }).kernel, request: { when: 'always', coreBtfKernel: (job as { kernel: object }).kernel, sources: ['archive'], archive: 'relative/../etc' } }),
     ];
     for (const input of bad) assert.throws(() => parseBuildJobData(input), /E_BAD_JOB|malformed build job/);
   });
 
-  it('refuses sources that do not match the digest the build id is made of', () => {
+  it('refuses settings or a bundle that do not match the digest the build id is made of', () => {
     const job = plan.jobs[0]!;
-    const files = { ...job.probe.files, [job.probe.entry]: `${job.probe.files[job.probe.entry] ?? ''}\n// changed\n` };
-    assert.throws(() => parseBuildJobData(data({ ...job, probe: { ...job.probe, files } })), /do not match their digest/);
+    const other = { ...job.probe.bundle, sha256: 'a'.repeat(64) };
+    assert.throws(() => parseBuildJobData(data({ ...job, probe: { ...job.probe, bundle: other } })), /do not match their digest/);
+    assert.throws(() => parseBuildJobData(data({ ...job, probe: { ...job.probe, mcpu: 'v3' } })), /do not match their digest/);
   });
 });

@@ -2,15 +2,11 @@ import { builderFor } from '../../builders/registry.js';
 import { cacheRoot } from '../cache/cache-dir.js';
 import type { ExecutorSet } from '../executor/open-executor.js';
 import type { Logger } from '../log.js';
-import { processJob, type JobStage } from '../job/processor.js';
-import type { IndexArtifact } from '../loader/index-schema.js';
+import { processJob, type JobOutcome, type JobStage } from '../job/processor.js';
 import type { ArtifactStore } from '../store/types.js';
 import type { BuildJobData } from './job-data.js';
 
-export interface BuildOutcome {
-  readonly status: 'built' | 'skipped';
-  readonly artifact: IndexArtifact;
-}
+export type BuildOutcome = Omit<JobOutcome, 'downloaded'>;
 
 /** What a worker does with one build job; the benchmark injects a trivial one through the same worker. */
 export type BuildStep = (data: BuildJobData, signal: AbortSignal, onStage: (stage: JobStage) => void) => Promise<BuildOutcome>;
@@ -40,6 +36,7 @@ export function processorStep(deps: BuildStepDeps): BuildStep {
       },
       signal,
     );
-    return { status: outcome.status, artifact: outcome.artifact };
+    const { downloaded: _unused, ...rest } = outcome;
+    return rest;
   };
 }

@@ -1,5 +1,6 @@
 import type { IndexArtifact } from '../loader/index-schema.js';
 import type { BuildJob } from '../job/types.js';
+import type { ExternalBtfRecord } from '../btf/btf-record.js';
 
 /** What a `build` queue job carries: everything a worker on another machine needs. */
 export interface BuildJobData {
@@ -14,7 +15,10 @@ export interface BuildJobData {
 /** A `build` job's return value, kept by BullMQ for status and publishing. */
 export interface BuildJobResult {
   readonly status: 'built' | 'skipped';
-  readonly artifact: IndexArtifact;
+  /** Non-CO-RE and CO-RE jobs: the object. */
+  readonly artifact?: IndexArtifact;
+  /** External-BTF jobs: what the kernel got (or that it needs nothing). */
+  readonly externalBtf?: ExternalBtfRecord;
   /** `host:pid` of the worker that ran it. */
   readonly worker: string;
   readonly durationMs: number;

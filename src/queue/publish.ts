@@ -1,8 +1,7 @@
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { readIntactRecord } from '../job/build-record.js';
 import { storedBytesMatch } from '../store/stored-bytes.js';
-import { artifactKey } from '../job/processor.js';
+import { storedResult } from '../job/processor.js';
 import { RedisPublishLock } from '../publish/redis-lock.js';
 import { indexFromResults, writeIndex } from '../runner/write-index.js';
 import type { SigningKey } from '../sign/signing-key.js';
@@ -61,14 +60,20 @@ async function resultOf(record: SubmissionRecord, i: number, state: string | und
   const job = rehydrate(record, submitted);
   const detail = await jobDetail(queue, submitted.id, state === 'done' || state === 'failed' ? state : undefined);
   const base = { job, downloaded: false, durationMs: detail.result?.durationMs ?? 0 };
-  if (detail.result !== undefined) {
+  const result = detail.result;
+  if (result?.artifact !== undefined) {
     // Another submission may have replaced the object since: the index only promises what the store holds.
-    if (await storedBytesMatch(store, detail.result.artifact)) return { ...base, status: detail.result.status, artifact: detail.result.artifact };
-    return { ...base, status: 'failed', error: { code: 'E_SUPERSEDED', message: `${detail.result.artifact.path} changed in the store after this build; resubmit` } };
+    if (await storedBytesMatch(store, result.artifact)) return { ...base, status: result.status, artifact: result.artifact };
+    return { ...base, status: 'failed', error: { code: 'E_SUPERSEDED', message: `${result.artifact.path} changed in the store after this build; resubmit` } };
+  }
+  if (result !== undefined) {
+    const blob = result.externalBtf?.externalBtf?.btf;
+    if (blob === undefined || (await storedBytesMatch(store, blob))) return { ...base, status: result.status, ...(result.externalBtf === undefined ? {} : { externalBtf: result.externalBtf }) };
+    return { ...base, status: 'failed', error: { code: 'E_SUPERSEDED', message: `${blob.path} is missing from the store; resubmit` } };
   }
   if (detail.failure !== undefined) return { ...base, status: 'failed', error: detail.failure };
   // The queue no longer remembers the job (removed): the store's intact record is what was built.
-  const stored = await readIntactRecord(store, artifactKey(job));
-  if (stored !== undefined) return { ...base, status: 'skipped', artifact: stored };
+  const stored = await storedResult(job, store);
+  if (stored !== undefined) return { ...base, status: 'skipped', ...stored };
   return { ...base, status: 'failed', error: { code: 'E_MISSING', message: 'the queue lost this job and the store has no artifact for it; resubmit' } };
 }

@@ -59,8 +59,7 @@ export async function submissionStatus(queue: Queue, record: SubmissionRecord, k
               outcome: result.status,
               reused: (detail.finishedOn ?? Infinity) < Date.parse(record.createdAt),
               worker: result.worker,
-              path: result.artifact.path,
-              sha256: result.artifact.sha256,
+              ...(result.artifact === undefined ? {} : { path: result.artifact.path, sha256: result.artifact.sha256 }),
             }),
         ...(detail.failure === undefined ? {} : { error: detail.failure }),
       };

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { KbuildError } from '../errors.js';
-import type { ProbeBundle } from '../job/probe-bundle.js';
+import type { ProbeSpec } from '../job/probe-spec.js';
 import { jobArch, jobKernel, jobLabel, type BuildJob } from '../job/types.js';
 import { farmKey } from './settings.js';
 import type { SubmittedVerify } from './verify-job.js';
@@ -20,7 +20,7 @@ export interface SubmissionRecord {
   readonly createdAt: string;
   readonly store: string;
   readonly publishJobId: string;
-  readonly probes: Readonly<Record<string, ProbeBundle>>;
+  readonly probes: Readonly<Record<string, ProbeSpec>>;
   readonly jobs: readonly SubmittedJob[];
   /** One QEMU verification per kernel, run once its builds are done (absent: submitted with --no-verify). */
   readonly verifyJobs?: readonly SubmittedVerify[];
@@ -29,7 +29,7 @@ export interface SubmissionRecord {
 export function submittedJob(id: string, job: BuildJob): SubmittedJob {
   const kernel = jobKernel(job);
   const group = job.kind === 'core' ? `CO-RE ${jobArch(job)}` : `${kernel.distro} ${kernel.release} ${kernel.arch}`;
-  // Generic over job kinds and fields: only the probe bundle is swapped for its digest.
+  // Generic over job kinds and fields: only the probe spec is swapped for its digest.
   return { id, label: jobLabel(job), group, spec: { ...job, probe: job.probe.digest } };
 }
 

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { templateDigest } from '../job/compile-job.js';
 import type { BuildPlan } from '../job/plan.js';
-import type { ProbeBundle } from '../job/probe-bundle.js';
+import type { ProbeSpec } from '../job/probe-spec.js';
 import { BUILD, PUBLISH, type BuildJobData, type PublishJobData } from './job-data.js';
 import { queueJobId, submissionId } from './job-id.js';
 import { jobStates, publishState } from './queue-view.js';
@@ -49,7 +49,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
       ? []
       : verifyJobsFor(plan.jobs, ids, options.verify.kernels, { store: options.store, mirrors: plan.mirrors, timeoutMs: options.verify.timeoutMs, checks: options.verify.checks });
   const id = submissionId([...ids, ...verifies.map((v) => v.id)], options.store);
-  const probes: Record<string, ProbeBundle> = {};
+  const probes: Record<string, ProbeSpec> = {};
   for (const job of plan.jobs) probes[job.probe.digest] = job.probe;
   const record: SubmissionRecord = {
     id,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import { z } from 'zod';
 import { kernelBtfFromArtifacts } from '../btf/index-btf.js';
+import { withBtfRecords } from '../btf/btf-record.js';
 import { DistroName, KernelRelease, KernelVersion, ProbeName } from '../config/kernels-schema.js';
 import { KbuildError } from '../errors.js';
 import { ARCHES, kernelLabel, type KernelIdentity } from '../kernel/identity.js';
@@ -58,7 +59,7 @@ export function verifyJobsFor(
 ): { data: VerifyJobData; id: string; submitted: SubmittedVerify }[] {
   return kernels.map((kernel) => {
     const dependsOn = jobs.flatMap((job, i) =>
-      (job.kind === 'core' && job.arch === kernel.arch) || (job.kind === 'non-core' && job.kernel.distro === kernel.distro && job.kernel.release === kernel.release && job.kernel.arch === kernel.arch)
+      (job.kind === 'core' && job.arch === kernel.arch) || (job.kind !== 'core' && job.kernel.distro === kernel.distro && job.kernel.release === kernel.release && job.kernel.arch === kernel.arch)
         ? [ids[i]!]
         : [],
     );
@@ -117,7 +118,9 @@ export async function runVerifyJob(job: Job<VerifyJobData>, token: string | unde
   const results = await Promise.all(data.dependsOn.filter((id) => states.get(id) === 'done').map(async (id) => (await deps.queue.getJob(id))?.returnvalue as BuildJobResult | undefined));
   const artifacts = results.flatMap((r) => (r?.artifact === undefined ? [] : [r.artifact]));
   const store = await deps.openStore(data.store);
-  const plans = planCases({ kernels: [data.kernel], artifacts, kernelBtf: kernelBtfFromArtifacts(artifacts), checks: new Map(Object.entries(data.checks)) });
+  const btfRecords = results.flatMap((r) => (r?.externalBtf === undefined ? [] : [r.externalBtf]));
+  const kernelBtf = withBtfRecords(kernelBtfFromArtifacts(artifacts), btfRecords);
+  const plans = planCases({ kernels: [data.kernel], artifacts, kernelBtf, checks: new Map(Object.entries(data.checks)) });
   const label = kernelLabel(data.kernel);
   if (plans.length === 0) return { kernel: data.kernel, status: 'not-verifiable', booted: false, seconds: 0, cases: [], detail: 'no build of this kernel succeeded', worker: deps.worker };
   deps.out(`${deps.worker}: verifying in ${label}`);

@@ -1,5 +1,6 @@
 import { errorMessage, KbuildError, CompileError } from '../errors.js';
 import type { IndexArtifact } from '../loader/index-schema.js';
+import type { ExternalBtfRecord } from '../btf/btf-record.js';
 import { processJob, type ProcessorDeps } from '../job/processor.js';
 import type { BuildJob } from '../job/types.js';
 import type { ProgressReporter } from '../progress/types.js';
@@ -9,6 +10,8 @@ export interface JobResult {
   /** `interrupted`: the run was stopped (SIGINT/SIGTERM) while this job ran. */
   readonly status: 'built' | 'skipped' | 'failed' | 'interrupted';
   readonly artifact?: IndexArtifact;
+  /** External-BTF jobs: what was made for the kernel (or that it needs nothing). */
+  readonly externalBtf?: ExternalBtfRecord;
   readonly error?: { readonly code: string; readonly message: string; readonly output?: string };
   readonly downloaded: boolean;
   readonly durationMs: number;
@@ -38,7 +41,7 @@ export async function runJobs(
       let result: JobResult;
       try {
         const outcome = await processJob(job, withStage, options.signal);
-        result = { job, status: outcome.status, artifact: outcome.artifact, downloaded: outcome.downloaded, durationMs: Date.now() - started };
+        result = { job, ...outcome, durationMs: Date.now() - started };
       } catch (err) {
         const status = interrupted(options.signal) ? 'interrupted' : 'failed';
         result = { job, status, error: describeError(err), downloaded: false, durationMs: Date.now() - started };

@@ -14,20 +14,27 @@ import type { ArtifactStore } from '../store/types.js';
 import { jobArch, jobKernel } from '../job/types.js';
 import type { JobResult } from './run-jobs.js';
 import { kernelBtfFromArtifacts } from '../btf/index-btf.js';
+import { withBtfRecords, type ExternalBtfRecord } from '../btf/btf-record.js';
 
 /**
  * The index lists every artifact of the build set and every build that failed, in a stable order.
  * `untouched` are records of jobs that did not run (an interrupted build): what the store still
  * holds for them, so the index never disagrees with the store.
  */
-export function indexFromResults(results: readonly JobResult[], generator: string, untouched: readonly IndexArtifact[] = []): ArtifactIndex {
+export function indexFromResults(
+  results: readonly JobResult[],
+  generator: string,
+  untouched: readonly IndexArtifact[] = [],
+  untouchedBtf: readonly ExternalBtfRecord[] = [],
+): ArtifactIndex {
   const artifacts = [...results.flatMap((r) => (r.artifact === undefined ? [] : [r.artifact])), ...untouched];
   artifacts.sort((a, b) => a.path.localeCompare(b.path));
   const failures: IndexFailure[] = results
     .filter((r) => r.status === 'failed')
     .map((r) => ({
       probe: r.job.probe.name,
-      kind: r.job.kind,
+      // An external BTF serves the CO-RE object on `kernel`: its failure is that object's, at that stage.
+      ...(r.job.kind === 'btf' ? { kind: 'core' as const, stage: 'external-btf' as const } : { kind: r.job.kind }),
       arch: jobArch(r.job),
       kernel: { ...jobKernel(r.job) },
       code: r.error?.code ?? 'E_INTERNAL',
@@ -39,7 +46,7 @@ export function indexFromResults(results: readonly JobResult[], generator: strin
     generator,
     artifacts,
     failures,
-    kernelBtf: kernelBtfFromArtifacts(artifacts),
+    kernelBtf: withBtfRecords(kernelBtfFromArtifacts(artifacts), [...results.flatMap((r) => (r.externalBtf === undefined ? [] : [r.externalBtf])), ...untouchedBtf]),
   });
 }
 

@@ -19,8 +19,8 @@ core:
   btfFrom:
     x86_64: { distro: debian, release: 6.1.0-50-cloud-amd64 }
 kernels:
-  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64, executor: local }
+  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }
+  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64, executor: local, btf: true }
 `;
 
 describe('executor choice: kernels.yaml entry, per-distro default, --executor', () => {
@@ -34,14 +34,14 @@ describe('executor choice: kernels.yaml entry, per-distro default, --executor', 
 
   it('the planner copies each kernel\'s choice into its jobs, so queued jobs carry it', async () => {
     const plan = await planBuild(await loadKernelsFile(join(dir, 'kernels.yaml')));
-    const chosen = Object.fromEntries(plan.jobs.map((j) => [jobLabel(j), j.executor]));
+    const chosen = Object.fromEntries(plan.jobs.map((j) => [jobLabel(j), executorKindFor(j)]));
     assert.deepEqual(chosen, {
       'execve CO-RE x86_64': 'docker',
       'execve debian 6.1.0-50-cloud-amd64 x86_64': 'docker',
       'execve debian 6.12.117+deb13-cloud-amd64 x86_64': 'local',
     });
     const [core, docker, local] = plan.jobs;
-    assert.ok(core !== undefined && docker !== undefined && local !== undefined);
+    assert.ok(core !== undefined && docker?.kind === 'non-core' && local !== undefined);
     assert.equal(executorKindFor(docker), 'docker');
     assert.equal(executorKindFor(local), 'local');
     assert.equal(executorKindFor(docker, 'local'), 'local', '--executor overrides the file');

@@ -4,9 +4,10 @@ import { cacheRoot } from '../../cache/cache-dir.js';
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
 import type { ExecutorKind } from '../../config/kernels-schema.js';
 import { openExecutors } from '../../executor/open-executor.js';
-import { planBuild } from '../../job/plan.js';
+import { planBuild, publishBundles } from '../../job/plan.js';
 import { readIntactRecord } from '../../job/build-record.js';
-import { artifactKey } from '../../job/processor.js';
+import { storedResult } from '../../job/processor.js';
+import type { ExternalBtfRecord } from '../../btf/btf-record.js';
 import { jobLabel, type BuildJob } from '../../job/types.js';
 import type { IndexArtifact } from '../../loader/index-schema.js';
 import type { ArtifactStore } from '../../store/types.js';
@@ -67,6 +68,7 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
     await executors.prepare(plan.jobs);
+    await publishBundles(plan, store, cacheRoot());
     const results = await runJobs(
       plan.jobs,
       { store, executor: executors.local, executorFor: (job) => executors.executorFor(job), cacheDir: cacheRoot(), mirrors: plan.mirrors, builderFor, log },
@@ -75,7 +77,7 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
     // Jobs that did not finish keep what the store already holds for them, so the index matches the store.
     const finished = new Set(results.filter((r) => r.status !== 'interrupted').map((r) => r.job));
     const untouched = await storedRecords(store, plan.jobs.filter((job) => !finished.has(job)));
-    let index = indexFromResults(results, GENERATOR, untouched);
+    let index = indexFromResults(results, GENERATOR, untouched.artifacts, untouched.externalBtf);
     const verified = opts.verify === false || interrupt.signal.aborted ? undefined : await verifyBuilt(index, loaded, store, log, opts, interrupt.signal);
     if (verified !== undefined) index = applyVerification(index, verified.outcomes);
     const written = await writeIndex(store, index, {
@@ -137,9 +139,12 @@ async function verifyBuilt(
   return result;
 }
 
-async function storedRecords(store: ArtifactStore, jobs: readonly BuildJob[]): Promise<IndexArtifact[]> {
-  const records = await Promise.all(jobs.map((job) => readIntactRecord(store, artifactKey(job))));
-  return records.filter((r): r is IndexArtifact => r !== undefined);
+async function storedRecords(store: ArtifactStore, jobs: readonly BuildJob[]): Promise<{ artifacts: IndexArtifact[]; externalBtf: ExternalBtfRecord[] }> {
+  const stored = await Promise.all(jobs.map((job) => storedResult(job, store)));
+  return {
+    artifacts: stored.flatMap((s) => (s?.artifact === undefined ? [] : [s.artifact])),
+    externalBtf: stored.flatMap((s) => (s?.externalBtf === undefined ? [] : [s.externalBtf])),
+  };
 }
 
 function summarize(results: readonly JobResult[], durationMs: number, location: string) {

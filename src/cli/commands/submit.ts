@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
-import { planBuild } from '../../job/plan.js';
+import { planBuild, publishBundles } from '../../job/plan.js';
+import { cacheRoot } from '../../cache/cache-dir.js';
 import { openStore } from '../../store/open-store.js';
 import { openFarm, type FarmClient } from '../../queue/open-farm.js';
 import { farmSettings } from '../../queue/settings.js';
@@ -41,6 +42,8 @@ export async function submitCommand(opts: SubmitCommandOptions): Promise<number>
     throw err;
   });
   try {
+    // Jobs name the sources bundle; it is in the store (content-addressed) before any job can run.
+    await publishBundles(plan, storeHandle, cacheRoot());
     const outcome = await submitPlan(farm.queue, farm.redis, plan, {
       store,
       storeHandle,
