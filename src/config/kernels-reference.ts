@@ -36,7 +36,8 @@ export function kernelsReference(schema: JsonSchema): string {
 /** The hand-written page with the generated reference in place of its marker. */
 export function kernelsReferencePage(template: string, schema: JsonSchema): string {
   if (!template.includes(REFERENCE_MARKER)) throw new Error(`the page template has no ${REFERENCE_MARKER} line`);
-  return template.replace(REFERENCE_MARKER, kernelsReference(schema).trimEnd());
+  // A function replacement: the reference holds regexes whose "$`" and "$&" a string replacement would expand.
+  return template.replace(REFERENCE_MARKER, () => kernelsReference(schema).trimEnd());
 }
 
 function collect(node: JsonSchema, path: string, out: string[]): void {
