@@ -77,11 +77,10 @@ function byteCap(max: number): Transform {
 }
 
 /** Parsing starts when iterated, after the consumer is ready: entries emitted earlier would be lost. */
-async function* tarEntries(input: Readable, cap: Transform): AsyncGenerator<TarEntry> {
+async function* tarEntries(input: Readable): AsyncGenerator<TarEntry> {
   const extract = tarStream.extract();
   input.on('error', (err) => extract.destroy(err));
-  cap.on('error', (err) => extract.destroy(err));
-  input.pipe(cap).pipe(extract);
+  input.pipe(extract);
   yield* extract;
 }
 
@@ -96,10 +95,13 @@ export async function extractSourceTarball(
   const compression = tarballCompression(name);
   if (compression === undefined) throw new ArchiveError(`${name}: not a .tar.gz, .tar.xz, .tar.bz2 or .tar.zst`);
   const source = decompress(path, compression);
+  // Piped at once: node resumes (and so drains into nothing) the unread stdout of a child that exits.
+  const capped = source.stream.pipe(byteCap(limits.maxBytes));
+  source.stream.on('error', (err) => capped.destroy(err));
   const onAbort = (): void => source.kill();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const stats = await extractTarEntries(tarEntries(source.stream, byteCap(limits.maxBytes)), '', dest, {
+    const stats = await extractTarEntries(tarEntries(capped), '', dest, {
       maxEntries: limits.maxEntries,
       maxFileBytes: limits.maxBytes,
     });
