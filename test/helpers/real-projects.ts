@@ -2,7 +2,7 @@
  * Test and bench corpus: real eBPF projects exactly as upstream released them,
  * taken from Debian's source archive (signed Sources index, sha256-checked
  * files) with fetchSourcePackage and cached under the kbuild cache root, so
- * only the first run downloads (~25 MB for all five).
+ * only the first run downloads (~40 MB for all five).
  */
 import { cacheRoot } from '../../src/cache/cache-dir.js';
 import { isNotFound } from '../../src/http/client.js';

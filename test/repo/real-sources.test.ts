@@ -9,7 +9,7 @@ import { realProject, realProjectSource, REAL_PROJECTS, type RealProjectName } f
 
 /**
  * Slow: downloads source packages from the host's Debian mirror into the real
- * cache root (falcosecurity-libs is 4.5 MB; all five ~25 MB), once.
+ * cache root (falcosecurity-libs is 4.5 MB; all five ~40 MB), once.
  */
 
 describe('Debian source packages (slow: network)', { timeout: 900_000 }, () => {
