@@ -8,6 +8,7 @@ import { ArchiveError } from '../../errors.js';
 import { downloadToFile, type HttpOptions } from '../../http/client.js';
 import { compareDebianVersions, upstreamVersion } from './debian-version.js';
 import { PackageNotFoundError } from './errors.js';
+import { withRefresh } from './header-tree.js';
 import { loadSourcesIndex, sourceSelection, type SourceFile, type SourceStanza } from './sources-index.js';
 
 /**
@@ -66,11 +67,11 @@ export function upstreamTarball(stanza: SourceStanza): SourceFile | undefined {
     .find((f) => f !== undefined);
 }
 
-async function resolveStanza(request: SourceRequest, options: SourceFetchOptions, mirror: string, http: HttpOptions): Promise<SourceStanza> {
+async function resolveStanza(request: SourceRequest, options: SourceFetchOptions, mirror: string, http: HttpOptions, fresh: boolean): Promise<SourceStanza> {
   const trust = trustOptions(options.ignoreValidUntil === true ? { ignoreValidUntil: true } : {});
   const location = { cacheDir: options.cacheDir, archive: 'debian', mirror, suite: request.suite };
   const selection = sourceSelection([request.name]);
-  for (const refresh of [false, true]) {
+  for (const refresh of fresh ? [true] : [false, true]) {
     const result = await loadSourcesIndex(location, { ttlMs: SIX_HOURS, http, trust, refresh }, selection);
     if ('skipped' in result) {
       throw new PackageNotFoundError(`debian ${request.suite} source index from ${mirror} is unusable: ${result.skipped}`, []);
@@ -94,10 +95,8 @@ async function topFolder(root: string): Promise<string> {
   return only?.isDirectory() === true ? join(root, only.name) : root;
 }
 
-export async function fetchSourcePackage(request: SourceRequest, options: SourceFetchOptions): Promise<SourcePackage> {
-  const mirror = (await findMirror(options.mirror === undefined ? {} : { configured: options.mirror })).url;
-  const http: HttpOptions = options.signal === undefined ? {} : { signal: options.signal };
-  const stanza = await resolveStanza(request, options, mirror, http);
+/** Every file of the stanza, checked against its sha256 and cached by it: name → path. */
+async function downloadFiles(stanza: SourceStanza, options: SourceFetchOptions, mirror: string, http: HttpOptions): Promise<Map<string, string>> {
   const paths = new Map<string, string>();
   for (const file of stanza.files) {
     const url = `${mirror}/${stanza.directory}/${file.name}`;
@@ -106,6 +105,10 @@ export async function fetchSourcePackage(request: SourceRequest, options: Source
     if (entry.created) options.log?.('debian source file downloaded', { url, size: file.size });
     paths.set(file.name, entry.path);
   }
+  return paths;
+}
+
+async function unpackUpstream(stanza: SourceStanza, paths: ReadonlyMap<string, string>, options: SourceFetchOptions): Promise<{ dir: string }> {
   const tarball = upstreamTarball(stanza);
   const tarballPath = tarball === undefined ? undefined : paths.get(tarball.name);
   if (tarball === undefined || tarballPath === undefined) {
@@ -117,5 +120,16 @@ export async function fetchSourcePackage(request: SourceRequest, options: Source
     const stats = await extractSourceTarball(tarballPath, tarball.name, join(tmp, 'tree'), limits, options.signal);
     if (stats.droppedLinks.length > 0) options.log?.('links dropped from source tarball', { tarball: tarball.name, links: stats.droppedLinks.slice(0, 20) });
   });
-  return { dir: await topFolder(join(tree.path, 'tree')), name: stanza.package, version: stanza.version, suite: request.suite, files: stanza.files };
+  return { dir: await topFolder(join(tree.path, 'tree')) };
+}
+
+export async function fetchSourcePackage(request: SourceRequest, options: SourceFetchOptions): Promise<SourcePackage> {
+  const mirror = (await findMirror(options.mirror === undefined ? {} : { configured: options.mirror })).url;
+  const http: HttpOptions = options.signal === undefined ? {} : { signal: options.signal };
+  // A cached index can name files the pool has since dropped: on a 404, once more from a fresh index.
+  const { stanza, paths } = await withRefresh(async (fresh) => {
+    const found = await resolveStanza(request, options, mirror, http, fresh);
+    return { stanza: found, paths: await downloadFiles(found, options, mirror, http) };
+  });
+  return { ...(await unpackUpstream(stanza, paths, options)), name: stanza.package, version: stanza.version, suite: request.suite, files: stanza.files };
 }
