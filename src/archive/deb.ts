@@ -1,14 +1,13 @@
-import { link, mkdir, open, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { xz } from '@napi-rs/lzma';
 import { decompress as zstdDecompress } from 'fzstd';
-import tarStream, { type ExtractEvents } from 'tar-stream';
+import tarStream from 'tar-stream';
 import { ArchiveError } from '../errors.js';
 import { writeAtomically } from '../util/atomic-file.js';
 import { listArMembers, readArMember } from './ar.js';
-import { entryPath, inPrefix, SafeTree, safeSymlinkTarget, type ExtractStats } from './safe-tree.js';
+import { entryPath, type ExtractStats } from './safe-tree.js';
+import { extractTarEntries, safeEntryPath, writeEntry, type TarEntry } from './tar-tree.js';
 
 export { entryPath, safeSymlinkTarget, type ExtractStats } from './safe-tree.js';
 
@@ -44,86 +43,16 @@ export async function readDataTar(debPath: string): Promise<Buffer> {
   }
 }
 
-type Entry = ExtractEvents['entry'][1];
-
-function parseTar(tar: Buffer): AsyncIterable<Entry> {
+/** A generator so parsing starts only when iterated: entries emitted before a reader is attached would be lost. */
+async function* parseTar(tar: Buffer): AsyncGenerator<TarEntry> {
   const extract = tarStream.extract();
   extract.end(tar);
-  return extract;
-}
-
-/** "wx" (O_EXCL) fails rather than follow anything that appeared at this path meanwhile. */
-async function writeEntry(entry: Entry, path: string, mode: number): Promise<void> {
-  const file = await open(path, 'wx', mode);
-  try {
-    for await (const chunk of entry) await file.write(chunk as Uint8Array);
-  } finally {
-    await file.close();
-  }
+  yield* extract;
 }
 
 /** Extracts the entries of a tar under `prefix` (e.g. "usr/src/") into `dest`, keeping their full paths. */
 export async function extractTar(tar: Buffer, prefix: string, dest: string): Promise<ExtractStats> {
-  const wanted = entryPath(prefix);
-  const tree = new SafeTree(dest);
-  const stats: ExtractStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, droppedLinks: [], skippedSpecial: 0 };
-  await mkdir(dest, { recursive: true });
-  for await (const entry of parseTar(tar)) {
-    const { header } = entry;
-    const rel = entryPath(header.name);
-    if (rel === '' || !inPrefix(rel, wanted)) {
-      entry.resume();
-      continue;
-    }
-    switch (header.type) {
-      case 'directory':
-        entry.resume();
-        if (await tree.ensureDir(rel)) stats.directories++;
-        break;
-      case 'file':
-      case 'contiguous-file': {
-        const abs = await tree.prepare(rel, 'file');
-        await writeEntry(entry, abs, header.mode & 0o111 ? 0o755 : 0o644);
-        stats.files++;
-        break;
-      }
-      case 'symlink': {
-        entry.resume();
-        const target = header.linkname ?? '';
-        if (!safeSymlinkTarget(rel, target)) stats.droppedLinks.push(`${rel} -> ${target}`);
-        else {
-          await symlink(target, await tree.prepare(rel, 'symlink'));
-          stats.symlinks++;
-        }
-        break;
-      }
-      case 'link':
-        entry.resume();
-        if (await addHardlink(tree, rel, header.linkname ?? '')) stats.hardlinks++;
-        else stats.droppedLinks.push(`${rel} => ${header.linkname}`);
-        break;
-      default:
-        entry.resume();
-        stats.skippedSpecial++;
-    }
-  }
-  return stats;
-}
-
-function safeEntryPath(raw: string): string | undefined {
-  try {
-    return entryPath(raw);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A hardlink may only point at a regular file this extraction wrote (so through real folders only). */
-async function addHardlink(tree: SafeTree, rel: string, linkname: string): Promise<boolean> {
-  const source = safeEntryPath(linkname);
-  if (source === undefined || source === rel || !tree.wroteFile(source)) return false;
-  await link(join(tree.root, source), await tree.prepare(rel, 'file'));
-  return true;
+  return extractTarEntries(parseTar(tar), prefix, dest);
 }
 
 /** Extracts `prefix` (e.g. "usr/src/") of a .deb's data.tar into `dest`. */

@@ -22,3 +22,13 @@ export class UntrustedReleaseError extends KbuildError {
     this.reason = reason;
   }
 }
+
+/** No suite searched lists the source or binary package (at that version): retrying cannot help. */
+export class PackageNotFoundError extends KbuildError {
+  /** Versions that do exist, "<version> (<suite>)", so the message can say what to ask for instead. */
+  readonly available: readonly string[];
+  constructor(message: string, available: readonly string[], options: KbuildErrorOptions = {}) {
+    super('E_APT_PACKAGE_NOT_FOUND', message, { ...options, retryable: false });
+    this.available = available;
+  }
+}

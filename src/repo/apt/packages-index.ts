@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { xz } from '@napi-rs/lzma';
 import { z } from 'zod';
-import { ArchiveError } from '../../errors.js';
-import { fetchBuffer, isNotFound, type HttpOptions } from '../../http/client.js';
+import type { HttpOptions } from '../../http/client.js';
 import { writeFileAtomically } from '../../util/atomic-file.js';
-import { loadRelease, type TrustOptions } from './release.js';
-
-const gunzipAsync = promisify(gunzip);
+import { fetchIndexFile, indexFileUrl, type IndexFileLocation } from './index-file.js';
+import type { TrustOptions } from './release.js';
 
 /**
  * A suite's Packages index (dists/<suite>/<component>/binary-<arch>/Packages.xz
@@ -134,16 +129,13 @@ export interface IndexLoadOptions {
 /** An index, or why the suite has none that can be used. */
 export type IndexResult = { readonly index: CachedIndex } | { readonly skipped: string };
 
-/** Index files in order of preference: Debian publishes .xz; older Ubuntu series only .gz beside it. */
-const INDEX_FILES = ['Packages.xz', 'Packages.gz'] as const;
-type IndexFile = (typeof INDEX_FILES)[number];
-
-function indexDir(location: IndexLocation): string {
-  return `${location.component ?? 'main'}/binary-${location.debArch}`;
+function indexFile(location: IndexLocation): IndexFileLocation {
+  const { mirror, suite, archive } = location;
+  return { mirror, suite, archive, dir: `${location.component ?? 'main'}/binary-${location.debArch}`, base: 'Packages' };
 }
 
-export function indexUrl(location: IndexLocation, file: IndexFile = 'Packages.xz'): string {
-  return `${location.mirror}/dists/${location.suite}/${indexDir(location)}/${file}`;
+export function indexUrl(location: IndexLocation, suffix: '.xz' | '.gz' = '.xz'): string {
+  return indexFileUrl(indexFile(location), suffix);
 }
 
 export function mirrorId(mirror: string): string {
@@ -176,62 +168,6 @@ function usable(cached: CachedIndex | undefined, options: IndexLoadOptions): cac
   return !(options.trust.checkValidUntil && cached.validUntil !== undefined && Date.now() >= cached.validUntil);
 }
 
-type Fetched = { compressed: Buffer; file: IndexFile; trust: Trust; signedBy: readonly string[]; validUntil?: number } | { skipped: string };
-
-async function fetchSigned(location: IndexLocation, options: IndexLoadOptions): Promise<Fetched> {
-  const found = await loadRelease(location, options.http, options.trust);
-  if ('skipped' in found) return found;
-  options.onDownload?.(`${location.mirror}/dists/${location.suite}/InRelease`, found.bytes);
-  const file = INDEX_FILES.find((f) => found.release.sha256.has(`${indexDir(location)}/${f}`));
-  const expected = file === undefined ? undefined : found.release.sha256.get(`${indexDir(location)}/${file}`);
-  if (file === undefined || expected === undefined) return { skipped: `its signed Release lists no ${indexDir(location)}/Packages.xz` };
-  const canonical = indexUrl(location, file);
-  // A by-hash path never changes content, so a mirror caught mid-sync still serves the very index this InRelease names.
-  const byHash = `${location.mirror}/dists/${location.suite}/${indexDir(location)}/by-hash/SHA256/${expected.sha256}`;
-  let compressed: Buffer | undefined;
-  let url = byHash;
-  if (found.release.acquireByHash) {
-    compressed = await fetchBuffer(byHash, options.http, { expected }).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    });
-  }
-  if (compressed === undefined) {
-    url = canonical;
-    compressed = await fetchBuffer(canonical, options.http, { expected });
-  }
-  options.onDownload?.(url, compressed.length);
-  const { validUntil } = found.release;
-  return { compressed, file, trust: 'signed', signedBy: found.signers, ...(validUntil === undefined ? {} : { validUntil }) };
-}
-
-async function fetchUnsigned(location: IndexLocation, options: IndexLoadOptions): Promise<Fetched> {
-  for (const file of INDEX_FILES) {
-    const url = indexUrl(location, file);
-    let compressed: Buffer;
-    try {
-      compressed = await fetchBuffer(url, options.http);
-    } catch (err) {
-      if (isNotFound(err)) continue;
-      throw err;
-    }
-    const archive = location.archive;
-    options.trust.warn(`${archive} index NOT authenticated (KBUILD_${archive.toUpperCase()}_ALLOW_UNSIGNED)`, { url });
-    options.onDownload?.(url, compressed.length);
-    return { compressed, file, trust: 'unsigned', signedBy: [] };
-  }
-  return { skipped: `no binary-${location.debArch} index` };
-}
-
-async function decompressIndex(compressed: Buffer, file: IndexFile, url: string): Promise<string> {
-  try {
-    const raw = file === 'Packages.xz' ? await xz.decompress(compressed) : await gunzipAsync(compressed);
-    return raw.toString('utf8');
-  } catch (err) {
-    throw new ArchiveError(`${url} is not a valid ${file === 'Packages.xz' ? 'xz' : 'gzip'} file`, { cause: err });
-  }
-}
-
 /**
  * Kernel stanzas of one suite and arch, from the cache when younger than the
  * TTL. A suite is skipped (with the reason) when the mirror has no index for
@@ -246,11 +182,9 @@ export async function loadPackageIndex(location: IndexLocation, options: IndexLo
   const path = cachePath(location, selection);
   const cached = options.refresh === true ? undefined : await readCached(path);
   if (usable(cached, options)) return { index: cached };
-  const fetched = options.trust.allowUnsigned ? await fetchUnsigned(location, options) : await fetchSigned(location, options);
+  const fetched = await fetchIndexFile(indexFile(location), options);
   if ('skipped' in fetched) return fetched;
-  const url = indexUrl(location, fetched.file);
-  const text = await decompressIndex(fetched.compressed, fetched.file, url);
-  const { trust, signedBy, validUntil } = fetched;
+  const { url, text, trust, signedBy, validUntil } = fetched;
   const index: CachedIndex = {
     url,
     fetchedAt: Date.now(),
