@@ -79,7 +79,7 @@ function hostArchOfProcess(): Arch {
 }
 
 /** The script for one arch; its text depends on nothing but the arch and the validated make arguments. */
-export function renderKbuildScript(arch: Arch, makeArgs: readonly string[], hostArch: Arch = hostArchOfProcess()): Promise<string> {
+export async function renderKbuildScript(arch: Arch, makeArgs: readonly string[], hostArch: Arch = hostArchOfProcess()): Promise<string> {
   return renderTemplate(KBUILD_TEMPLATE, {
     arch,
     karch: kernelSourceArch(arch),

@@ -35,9 +35,12 @@ export const RESERVED_MAKE_VARIABLES: ReadonlySet<string> = new Set([
   'obj',
 ]);
 
+/** Compiler options whose path follows with no space (-I/x, -isystem/x); stripped before looking at the path. */
+const PATH_OPTION = /^-(?:I|L|B|o|isystem|idirafter|iquote|include|imacros|iprefix|iwithprefix|isysroot|MF|MT|MQ|-sysroot)/;
+
 /** A word that names a path outside the probe: absolute (also as -I/x, --sysroot=/x, A=/x) or with a ".." part. */
 function escapes(word: string): boolean {
-  const segments = word.replace(/^-+[A-Za-z]+/, '').split(/[=:,]/);
+  const segments = word.split(/[=:,]/).map((segment) => segment.replace(PATH_OPTION, ''));
   return segments.some((s) => s.startsWith('/') || s.split('/').includes('..'));
 }
 
@@ -46,7 +49,7 @@ export function checkMakeArgs(args: readonly string[], field = 'makeArgs'): read
   args.forEach((arg, i) => {
     const where = `${field}[${i}] ${JSON.stringify(arg)}`;
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`${where}: only NAME=value assignments are accepted (no make options or targets)`);
+    if (eq <= 0 || arg.startsWith('-')) throw new ConfigError(`${where}: only NAME=value assignments are accepted (no make options or targets)`);
     const name = arg.slice(0, eq);
     const value = arg.slice(eq + 1);
     if (!NAME.test(name)) throw new ConfigError(`${where}: ${JSON.stringify(name)} is not a make variable name`);
