@@ -26,6 +26,22 @@ export interface PackageRef {
   readonly suite?: string;
 }
 
+/**
+ * A kernel's build tree, as `make -C <buildDir> M=<probe>` needs it: the
+ * headers plus the host tools of the kernel's own build system (fixdep,
+ * modpost), laid out so every link resolves inside one folder.
+ */
+export interface FetchedBuildTree {
+  readonly kernel: KernelIdentity;
+  /** The folder to pass as `make -C` (Debian: usr/src/linux-headers-<release> inside the tree). */
+  readonly buildDir: string;
+  /** The folder holding everything buildDir reaches (what an executor must mount read-only). */
+  readonly root: string;
+  /** Headers, common headers, then the build-system tools (Debian: linux-kbuild-<ver> of the build machine's arch). */
+  readonly packages: readonly PackageRef[];
+  readonly fromCache: boolean;
+}
+
 export interface FetchedImage {
   readonly kernel: KernelIdentity;
   /** The kernel image file (bzImage on x86_64, raw Image on arm64). */
@@ -81,6 +97,8 @@ export interface DistroBuilder {
   fetchImage(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedImage>;
   /** Optional: the debug package, for kernels whose image carries no BTF. */
   fetchDebugPackage?(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedDebugPackage>;
+  /** Optional: the kernel's build tree, for probes built with the kernel's own Kbuild (driverkit's way). */
+  fetchBuildTree?(kernel: KernelIdentity, context: BuilderContext): Promise<FetchedBuildTree>;
   /** Every kernel whose headers the configured repositories of one arch offer (every registered builder has one; see the registry test). */
   crawl?(context: BuilderContext, options: CrawlOptions): Promise<CrawledKernel[]>;
 }

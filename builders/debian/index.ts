@@ -6,7 +6,8 @@ import type { HttpOptions } from '../../src/http/client.js';
 import type { KernelIdentity } from '../../src/kernel/identity.js';
 import { releaseProblem } from '../../src/kernel/release.js';
 import { asRef, fetchDeb, headerTrees, withRefresh, type DebFetch } from '../../src/repo/apt/header-tree.js';
-import type { BuilderContext, DistroBuilder, FetchedDebugPackage, FetchedHeaders, FetchedImage } from '../types.js';
+import type { BuilderContext, DistroBuilder, FetchedBuildTree, FetchedDebugPackage, FetchedHeaders, FetchedImage } from '../types.js';
+import { debianBuildTree } from './build-tree.js';
 import { findMirror } from './mirror.js';
 import { crawlDebian } from './crawl.js';
 import { trustOptions, type DebianBuilderOptions } from './trust.js';
@@ -103,6 +104,11 @@ async function fetchDebugPackage(operation: Operation): Promise<FetchedDebugPack
   };
 }
 
+async function fetchBuildTree(operation: Operation): Promise<FetchedBuildTree> {
+  const tree = await debianBuildTree(operation.resolve, debFetch(operation), operation.kernel);
+  return { ...tree, fromCache: operation.downloads === 0 };
+}
+
 export function createDebianBuilder(options: DebianBuilderOptions = {}): DistroBuilder {
   return {
     distro: 'debian',
@@ -114,6 +120,8 @@ export function createDebianBuilder(options: DebianBuilderOptions = {}): DistroB
     fetchImage: (kernel, context) => withRefresh(async (refresh) => fetchImage(await start(kernel, context, options, refresh))),
     fetchDebugPackage: (kernel, context) =>
       withRefresh(async (refresh) => fetchDebugPackage(await start(kernel, context, options, refresh))),
+    fetchBuildTree: (kernel, context) =>
+      withRefresh(async (refresh) => fetchBuildTree(await start(kernel, context, options, refresh))),
     crawl: (context, crawlOptions) => crawlDebian(context, crawlOptions, options),
   };
 }
