@@ -104,6 +104,21 @@ export const ConfigureFile = z.strictObject({
   values: z.record(MacroName, z.union([z.string().max(1024).regex(/^[^\0\n\r]*$/, 'one line of text'), z.number(), z.boolean()])).default({}),
 });
 
+/**
+ * Files put in place before building, as a project's own install step does
+ * (Falco's CMake lays its driver headers beside the legacy probe's sources):
+ * every file under the root matching `from` is copied into the folder `to`.
+ */
+export const CopyFiles = z.strictObject({
+  from: z
+    .string()
+    .max(512)
+    .regex(/^[A-Za-z0-9_+@*?{[][A-Za-z0-9_.+@*?{}[\],/!-]*$/, 'a relative path or glob under the root, e.g. "*.h"')
+    .refine((p) => !p.split('/').includes('..'), 'must not contain ".."')
+    .describe('Files under the root (a glob)'),
+  to: RelDir.describe('Folder under the root they are copied into'),
+});
+
 /** Built by the kernel's own build system: `make -C <kernel build tree> M=<root>/<dir>` per kernel. */
 export const KbuildRecipe = z.strictObject({
   dir: RelDir.describe('Folder under the root holding the Kbuild Makefile'),
@@ -141,7 +156,8 @@ export const Probe = z
     vmlinux: VmlinuxChoice.default('kbuild').describe('vmlinux.h of the CO-RE build'),
     libbpf: LibbpfChoice.default('host').describe('libbpf headers (bpf/bpf_helpers.h, ...) on the <...> path'),
     uapi: z.boolean().default(true).describe('CO-RE builds: UAPI headers (<linux/...>, <asm/...>) from Debian\'s linux-libc-dev of the arch, after everything else'),
-    configure: z.array(ConfigureFile).max(32).default([]).describe('Files generated before compiling, as cmake configure_file does'),
+    copy: z.array(CopyFiles).max(64).default([]).describe('Files copied into place before compiling (an install step), in order'),
+    configure: z.array(ConfigureFile).max(64).default([]).describe('Files generated before compiling (after `copy`), as cmake configure_file does'),
     kbuild: KbuildRecipe.optional().describe("Build the non-CO-RE object with the kernel's build system (make -C <kernel build tree> M=<dir>)"),
     tweaks: z.array(Tweak).default([]).describe('Probe-specific build tweaks by kernel version (kbuild_config.h)'),
     verify: ProbeVerify.optional().describe(
@@ -158,3 +174,4 @@ export type LibbpfChoice = z.infer<typeof LibbpfChoice>;
 export type VmlinuxChoice = z.infer<typeof VmlinuxChoice>;
 export type ConfigureFile = z.infer<typeof ConfigureFile>;
 export type KbuildRecipe = z.infer<typeof KbuildRecipe>;
+export type CopyFiles = z.infer<typeof CopyFiles>;

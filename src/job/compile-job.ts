@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { BuilderContext, DistroBuilder, PackageRef } from '../../builders/types.js';
 import { imageBtfEntry } from '../btf/image-btf.js';
 import { kernelConfigHasBtf } from '../btf/kernel-config.js';
@@ -122,8 +122,13 @@ export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<
   return { downloaded: image?.fromCache === false, sources: packages.map(sourcePackage), warnings: warningsOf(result) };
 }
 
-/** The project's own vmlinux.h for this arch, alone in a folder (its name in the project may differ). */
+/**
+ * The project's own vmlinux.h for this arch: its folder when the file is named
+ * vmlinux.h (it may include siblings, as Falco's per-arch dispatcher does),
+ * else a copy under that name alone in a folder.
+ */
 async function ownVmlinux(c: CompileContext, own: string): Promise<string> {
+  if (basename(own) === 'vmlinux.h') return dirname(join(c.probeDir, own));
   const dir = join(c.scratch, 'vmlinux');
   await mkdir(dir, { recursive: true });
   await copyFile(join(c.probeDir, own), join(dir, 'vmlinux.h'));

@@ -105,10 +105,19 @@ function sourcesOf(input: CompileInputBase): readonly string[] {
   return list;
 }
 
-/** The probe's include folders (both "..." and <...>), defines and flags, in that order. */
+/**
+ * The probe's include folders (both "..." and <...>), defines and flags, in
+ * that order. libbpf headers the probe chose (a version, a vendored copy) come
+ * first, ahead of any bpf/ folder of its own; the build machine's come last.
+ */
 function probeArgs(input: CompileInputBase): string[] {
   const o = input.options ?? {};
-  return [...(o.includes ?? []).map((dir) => `-I${dir}`), ...(o.defines ?? []), ...STRICT_WARNINGS, ...(o.cflags ?? [])];
+  const chosenLibbpf = input.libbpfIncludeDir === undefined ? [] : [`-I${join(input.workDir, LIBBPF_DIR)}`];
+  return [...chosenLibbpf, ...(o.includes ?? []).map((dir) => `-I${dir}`), ...(o.defines ?? []), ...STRICT_WARNINGS, ...(o.cflags ?? [])];
+}
+
+function hostLibbpf(input: CompileInputBase): string[] {
+  return input.libbpfIncludeDir === undefined ? ['-idirafter', join(input.workDir, LIBBPF_DIR)] : [];
 }
 
 function mcpu(input: CompileInputBase): string {
@@ -162,7 +171,7 @@ export function nonCoreSteps(input: NonCoreCompileInput, clangInclude: string): 
       ...probeArgs(input),
       ...treeIncludes(flavour, input.arch), ...treeIncludes(common, input.arch),
       '-include', 'linux/kconfig.h', '-include', 'linux/compiler_types.h',
-      `-I${join(work, CONFIG_DIR)}`, '-idirafter', join(work, LIBBPF_DIR),
+      `-I${join(work, CONFIG_DIR)}`, ...hostLibbpf(input),
       '-fno-asynchronous-unwind-tables', ...KERNEL_HEADER_WARNINGS,
       ...prefixMaps(input, { flavour, common }),
       source, '-o', stage1,
@@ -185,7 +194,7 @@ export function coreSteps(input: CoreCompileInput, clangInclude: string): BuildS
       `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`, '-DCORE',
       '-nostdinc', '-isystem', clangInclude,
       ...probeArgs(input),
-      `-I${input.vmlinuxDir}`, '-idirafter', join(input.workDir, LIBBPF_DIR),
+      `-I${input.vmlinuxDir}`, ...hostLibbpf(input),
       ...uapi.flatMap((dir) => ['-idirafter', dir]),
       ...prefixMaps(input, { vmlinux: input.vmlinuxDir, ...Object.fromEntries(uapi.map((dir, i) => [`uapi${i}`, dir])) }),
       '-c', source, '-o', join(input.workDir, objectName(i, sources.length)),

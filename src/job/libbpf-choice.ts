@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuilderContext, PackageRef } from '../../builders/types.js';
-import { NotSupportedError } from '../errors.js';
+import { libbpfHeaders } from '../libbpf/debian-libbpf.js';
 import type { Arch } from '../kernel/identity.js';
 import type { ProbeSpec } from './probe-spec.js';
 
@@ -27,7 +27,9 @@ export async function libbpfHeadersFor(probe: ProbeSpec, probeDir: string, arch:
     const hasInstalled = await access(join(installed, 'bpf_helpers.h')).then(() => true, () => false);
     return { dir: hasInstalled ? installed : base, packages: [] };
   }
-  void arch;
-  void context;
-  throw new NotSupportedError(`libbpf ${choice.debian} from the Debian archive is not wired in yet`);
+  const fetched = await libbpfHeaders({ version: choice.debian, arch }, {
+    cacheDir: context.cacheDir,
+    ...(context.signal === undefined ? {} : { signal: context.signal }),
+  });
+  return { dir: join(fetched.dir, 'bpf'), packages: [fetched.package] };
 }

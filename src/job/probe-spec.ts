@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   BuildKind,
   ConfigureFile,
+  CopyFiles,
   KbuildRecipe,
   LibbpfChoice,
   MacroName,
@@ -40,6 +41,7 @@ export const ProbeSpec = z.strictObject({
   vmlinux: z.strictObject({ x86_64: RelPath.optional(), arm64: RelPath.optional() }),
   libbpf: LibbpfChoice,
   uapi: z.boolean(),
+  copy: z.array(CopyFiles),
   configure: z.array(ConfigureFile),
   kbuild: KbuildRecipe.optional(),
   tweaks: z.array(Tweak),

@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import picomatch from 'picomatch';
 import { ConfigError } from '../errors.js';
 import type { ArtifactStore } from '../store/types.js';
 import { unpackBundle } from './bundle/bundle.js';
@@ -14,6 +15,7 @@ import type { ProbeSpec } from './probe-spec.js';
 export async function prepareProject(probe: ProbeSpec, dest: string, from: { cacheDir: string; store: ArtifactStore }): Promise<string> {
   await mkdir(dest, { recursive: true });
   await unpackBundle(probe.bundle, dest, from);
+  await copyInto(dest, probe.copy);
   for (const file of probe.configure) {
     const template = await readFile(join(dest, file.from), 'utf8');
     const target = join(dest, file.to);
@@ -21,6 +23,24 @@ export async function prepareProject(probe: ProbeSpec, dest: string, from: { cac
     await writeFile(target, configureText(template, file.values, file.from));
   }
   return dest;
+}
+
+/** Each `copy` entry against the tree as it is at that point (so a later entry sees what an earlier one copied). */
+async function copyInto(root: string, entries: ProbeSpec['copy']): Promise<void> {
+  for (const entry of entries) {
+    const match = picomatch(entry.from);
+    const files = (await readdir(root, { recursive: true, withFileTypes: true }))
+      .filter((d) => d.isFile())
+      .map((d) => relative(root, join(d.parentPath ?? d.path, d.name)).split(sep).join('/'))
+      .filter((path) => match(path))
+      .sort();
+    const target = join(root, entry.to);
+    await mkdir(target, { recursive: true });
+    for (const path of files) {
+      const dest = join(target, basename(path));
+      if (dest !== join(root, path)) await copyFile(join(root, path), dest);
+    }
+  }
 }
 
 type Values = Readonly<Record<string, string | number | boolean>>;

@@ -62,7 +62,14 @@ export async function loadProbe(probe: Probe, index: number, baseDir: string, lo
       throw new ConfigError(`${at('libbpf', 'dir')}: ${dir} holds neither bpf/bpf_helpers.h nor bpf_helpers.h`);
     }
   }
-  probe.configure.forEach((c, i) => needFile(c.from, ['configure', i, 'from']));
+  probe.copy.forEach((c, i) => {
+    const match = picomatch(c.from);
+    if (!tree.files.some((f) => match(f.path))) throw new ConfigError(`${at('copy', i, 'from')}: "${c.from}" matches no file under the probe root ${rootRel}`);
+  });
+  const copied = (path: string): boolean => probe.copy.some((c) => tree.files.some((f) => picomatch(c.from)(f.path) && `${c.to === '.' ? '' : `${c.to}/`}${f.path.split('/').pop()}` === path));
+  probe.configure.forEach((c, i) => {
+    if (!copied(c.from)) needFile(c.from, ['configure', i, 'from']);
+  });
   if (probe.kbuild !== undefined) {
     needDir(probe.kbuild.dir, ['kbuild', 'dir']);
     if (!probe.builds.includes('non-core')) throw new ConfigError(`${at('kbuild')}: a kbuild probe builds per kernel; \`builds\` must include non-core`);
@@ -87,6 +94,7 @@ export async function loadProbe(probe: Probe, index: number, baseDir: string, lo
     vmlinux,
     libbpf: probe.libbpf,
     uapi: probe.uapi,
+    copy: probe.copy,
     configure: probe.configure,
     ...(probe.kbuild === undefined ? {} : { kbuild: probe.kbuild }),
     tweaks: probe.tweaks,
