@@ -13,7 +13,11 @@ function resultLine(result: JobResult): string {
   const secs = (result.durationMs / 1000).toFixed(1);
   if (result.status === 'failed') return `FAILED  ${jobLabel(result.job)} (${secs}s): ${result.error?.message ?? ''}`;
   if (result.status === 'interrupted') return `stopped ${jobLabel(result.job)} (${secs}s)`;
-  return `${result.status === 'built' ? 'built  ' : 'skipped'} ${jobLabel(result.job)} (${secs}s)`;
+  const verb = result.status === 'built' ? 'built  ' : 'skipped';
+  // btf: auto on a kernel whose .config turns out to have BTF: nothing was made, and the line says so.
+  const needless = result.job.kind === 'btf' && result.externalBtf !== undefined && result.externalBtf.externalBtf === undefined;
+  const warned = result.artifact?.warnings === undefined ? '' : ' with compiler warnings';
+  return `${verb} ${jobLabel(result.job)} (${secs}s)${needless ? ': not needed, the kernel has BTF' : warned}`;
 }
 
 /** Without a terminal: one plain line per finished job, for CI logs; big downloads and S3 uploads as they go. */

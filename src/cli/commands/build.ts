@@ -168,11 +168,20 @@ function summarize(results: readonly JobResult[], durationMs: number, location: 
   };
 }
 
+const MAX_WARNING_LINES = 20;
+
 function humanSummary(summary: ReturnType<typeof summarize>, results: readonly JobResult[]): string {
   const lines = [
     `${summary.built} built, ${summary.skipped} up to date, ${summary.failed} failed in ${(summary.durationMs / 1000).toFixed(1)}s`,
     `index: ${summary.index}`,
   ];
+  // Only fresh builds: an up-to-date object's warnings were shown when it was built and stay in the index.
+  for (const r of results.filter((x) => x.status === 'built' && x.artifact?.warnings !== undefined)) {
+    const text = (r.artifact?.warnings ?? '').trimEnd().split('\n');
+    lines.push(`\nwarnings of ${jobLabel(r.job)} (kept in the index with ${r.artifact?.path ?? 'the artifact'}):`);
+    lines.push(...text.slice(0, MAX_WARNING_LINES));
+    if (text.length > MAX_WARNING_LINES) lines.push(`... ${text.length - MAX_WARNING_LINES} more lines in the index`);
+  }
   for (const r of results.filter((x) => x.status === 'failed')) {
     lines.push(`\nFAILED ${jobLabel(r.job)}: ${r.error?.message ?? ''}`);
     if (r.error?.output !== undefined) lines.push(r.error.output.trimEnd());
