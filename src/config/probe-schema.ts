@@ -144,8 +144,8 @@ export const Probe = z
       .array(BuildKind)
       .min(1)
       .refine((l) => new Set(l).size === l.length, 'lists a build twice')
-      .default([...BUILD_KINDS])
-      .describe('Which objects to build: non-core (per kernel) and/or core (per arch); a CO-RE-only program says [core]'),
+      .optional()
+      .describe('Which objects to build: non-core (per kernel) and/or core (per arch); a CO-RE-only program says [core] (default: both; [non-core] for a `kbuild` probe without `sources`)'),
     includes: z.array(RelDir).max(64).default([]).describe('Folders under root on the include path (both "..." and <...>), in this order'),
     defines: z.record(MacroName, ProbeDefineValue).default({}).describe('-DNAME=value for both builds (true: -DNAME)'),
     cflags: z

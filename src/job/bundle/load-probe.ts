@@ -1,6 +1,6 @@
 import { dirname, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
-import type { Probe } from '../../config/probe-schema.js';
+import { BUILD_KINDS, type Probe } from '../../config/probe-schema.js';
 import { ConfigError } from '../../errors.js';
 import { ARCHES } from '../../kernel/identity.js';
 import { specDigest, type ProbeSpec } from '../probe-spec.js';
@@ -33,6 +33,7 @@ export async function loadProbe(probe: Probe, index: number, baseDir: string, lo
     exclude: probe.exclude,
     ...(limits === undefined ? {} : { limits }),
   });
+  const builds = probe.builds ?? (probe.kbuild !== undefined && probe.sources === undefined && probe.source === undefined ? ['non-core' as const] : [...BUILD_KINDS]);
   const paths = new Set(tree.files.map((f) => f.path));
   const files = new Map(tree.files.map((f) => [f.path, f]));
 
@@ -72,11 +73,11 @@ export async function loadProbe(probe: Probe, index: number, baseDir: string, lo
   });
   if (probe.kbuild !== undefined) {
     needDir(probe.kbuild.dir, ['kbuild', 'dir']);
-    if (!probe.builds.includes('non-core')) throw new ConfigError(`${at('kbuild')}: a kbuild probe builds per kernel; \`builds\` must include non-core`);
+    if (!builds.includes('non-core')) throw new ConfigError(`${at('kbuild')}: a kbuild probe builds per kernel; \`builds\` must include non-core`);
   } else if (sources.length === 0) {
     throw new ConfigError(`${at('sources')}: matches no file under ${rootRel}`);
   }
-  if (probe.kbuild !== undefined && probe.builds.includes('core') && sources.length === 0) {
+  if (probe.kbuild !== undefined && builds.includes('core') && sources.length === 0) {
     throw new ConfigError(`${at('builds')}: a CO-RE build needs \`sources\` (the kernel's build system makes only the per-kernel object)`);
   }
 
@@ -86,7 +87,7 @@ export async function loadProbe(probe: Probe, index: number, baseDir: string, lo
     name: probe.name,
     bundle: ref,
     sources,
-    builds: probe.builds,
+    builds,
     includes: probe.includes,
     defines: probe.defines,
     cflags,
