@@ -96,10 +96,11 @@ export async function buildNonCoreObject(job: NonCoreJob, c: CompileContext): Pr
 
 export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<BuiltObject> {
   c.stage('fetch');
-  // A project that brings its own vmlinux.h for this arch needs no kernel image.
-  const own = job.probe.vmlinux[job.arch];
-  const image = own === undefined ? await c.builder.fetchImage(job.btfKernel, c.context) : undefined;
-  const vmlinuxDir = image === undefined ? await ownVmlinux(c, own!) : await imageBtfEntry(c.context.cacheDir, image, job.arch);
+  // A project that brings its own vmlinux.h for this arch (or needs none) needs no kernel image.
+  const none = job.probe.vmlinux === 'none';
+  const own = none ? undefined : (job.probe.vmlinux as Exclude<ProbeSpec['vmlinux'], 'none'>)[job.arch];
+  const image = own === undefined && !none ? await c.builder.fetchImage(job.btfKernel, c.context) : undefined;
+  const vmlinuxDir = none ? undefined : image === undefined ? await ownVmlinux(c, own!) : await imageBtfEntry(c.context.cacheDir, image, job.arch);
   const libbpf = await libbpfHeadersFor(job.probe, c.probeDir, job.arch, c.context);
   const uapi = job.probe.uapi ? await uapiHeaders(job.arch, c.context) : undefined;
   c.stage('compile');
@@ -112,7 +113,7 @@ export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<
       arch: job.arch,
       workDir: join(c.scratch, 'work'),
       output: c.outFile,
-      vmlinuxDir,
+      ...(vmlinuxDir === undefined ? {} : { vmlinuxDir }),
       ...(uapi === undefined ? {} : { uapiDirs: uapi.dirs }),
       ...(libbpf.dir === undefined ? {} : { libbpfIncludeDir: libbpf.dir }),
     },

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HeaderTrees } from '../../builders/types.js';
 import { CompileError, KbuildError } from '../errors.js';
@@ -49,8 +49,8 @@ export interface NonCoreCompileInput extends CompileInputBase {
 }
 
 export interface CoreCompileInput extends CompileInputBase {
-  /** Folder holding vmlinux.h for `arch`. */
-  readonly vmlinuxDir: string;
+  /** Folder holding vmlinux.h for `arch`; absent: a program of UAPI headers only. */
+  readonly vmlinuxDir?: string;
   /** UAPI headers (linux/, asm/, asm-generic/), searched after everything else. */
   readonly uapiDirs?: readonly string[];
 }
@@ -187,16 +187,17 @@ export function nonCoreSteps(input: NonCoreCompileInput, clangInclude: string): 
 export function coreSteps(input: CoreCompileInput, clangInclude: string): BuildStep[] {
   const sources = sourcesOf(input);
   const uapi = input.uapiDirs ?? [];
-  const readOnly = [input.probeDir, input.vmlinuxDir, input.libbpfIncludeDir ?? DEFAULT_LIBBPF, ...uapi];
+  const vmlinux = input.vmlinuxDir === undefined ? [] : [input.vmlinuxDir];
+  const readOnly = [input.probeDir, ...vmlinux, input.libbpfIncludeDir ?? DEFAULT_LIBBPF, ...uapi];
   const perSource = sources.map((source, i) => {
     const clang = [
       'clang', '-target', 'bpf', mcpu(input), '-O2', '-g',
       `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`, '-DCORE',
       '-nostdinc', '-isystem', clangInclude,
       ...probeArgs(input),
-      `-I${input.vmlinuxDir}`, ...hostLibbpf(input),
+      ...vmlinux.map((dir) => `-I${dir}`), ...hostLibbpf(input),
       ...uapi.flatMap((dir) => ['-idirafter', dir]),
-      ...prefixMaps(input, { vmlinux: input.vmlinuxDir, ...Object.fromEntries(uapi.map((dir, i) => [`uapi${i}`, dir])) }),
+      ...prefixMaps(input, { ...Object.fromEntries(vmlinux.map((dir) => ['vmlinux', dir])), ...Object.fromEntries(uapi.map((dir, i) => [`uapi${i}`, dir])) }),
       '-c', source, '-o', join(input.workDir, objectName(i, sources.length)),
     ];
     return step(clang, input.probeDir, input, readOnly);
@@ -221,11 +222,22 @@ export function makeWorkDir(parent: string): Promise<string> {
   return mkdtemp(join(parent, 'compile-'));
 }
 
+/**
+ * work/libbpf/bpf: the build machine's headers through a link (a toolchain path,
+ * the same inside a builder image); headers the probe chose are copied in, since
+ * an executor that mounts folders elsewhere (Docker) could not follow a link to them.
+ */
 async function prepareWorkDir(input: CompileInputBase): Promise<void> {
   await mkdir(join(input.workDir, LIBBPF_DIR), { recursive: true });
-  const link = join(input.workDir, LIBBPF_DIR, 'bpf');
-  await rm(link, { force: true });
-  await symlink(input.libbpfIncludeDir ?? DEFAULT_LIBBPF, link);
+  const dest = join(input.workDir, LIBBPF_DIR, 'bpf');
+  await rm(dest, { force: true, recursive: true });
+  if (input.libbpfIncludeDir === undefined) {
+    await symlink(DEFAULT_LIBBPF, dest);
+    return;
+  }
+  await mkdir(dest);
+  const headers = (await readdir(input.libbpfIncludeDir, { withFileTypes: true })).filter((d) => d.isFile() && d.name.endsWith('.h'));
+  for (const h of headers) await copyFile(join(input.libbpfIncludeDir, h.name), join(dest, h.name));
 }
 
 async function runSteps(executor: Executor, input: CompileInputBase, steps: BuildStep[], signal?: AbortSignal): Promise<CompileResult> {

@@ -17,6 +17,10 @@ export async function compileKbuildProbe(job: NonCoreJob, c: CompileContext): Pr
   if (c.builder.fetchBuildTree === undefined) {
     throw new NotSupportedError(`probe "${job.probe.name}": the ${job.kernel.distro} builder cannot fetch kernel build trees (kbuild recipe)`);
   }
+  if (c.executor.name !== 'local') {
+    // The builder image carries clang and libbpf only: no make, host compiler or the libraries linux-kbuild's tools need.
+    throw new NotSupportedError(`probe "${job.probe.name}": builds with the kernel's build system run on the host only (executor: local), not in the ${c.executor.name} builder image`);
+  }
   const tree = await c.builder.fetchBuildTree(job.kernel, c.context);
   c.stage('compile');
   const result = await compileWithKbuild(

@@ -37,8 +37,8 @@ export const ProbeSpec = z.strictObject({
   defines: z.record(MacroName, ProbeDefineValue),
   cflags: z.strictObject({ 'non-core': CFlags, core: CFlags }),
   mcpu: Mcpu,
-  /** Files under the root to use as vmlinux.h per arch; an arch absent here gets kbuild's own. */
-  vmlinux: z.strictObject({ x86_64: RelPath.optional(), arm64: RelPath.optional() }),
+  /** Files under the root to use as vmlinux.h per arch (an arch absent here gets kbuild's own), or none at all. */
+  vmlinux: z.union([z.literal('none'), z.strictObject({ x86_64: RelPath.optional(), arm64: RelPath.optional() })]),
   libbpf: LibbpfChoice,
   uapi: z.boolean(),
   copy: z.array(CopyFiles),

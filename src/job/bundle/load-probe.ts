@@ -55,8 +55,11 @@ export async function loadProbe(probe: Probe, index: number, baseDir: string, lo
   };
   probe.includes.forEach((dir, i) => needDir(dir, ['includes', i]));
   const vmlinux: ProbeSpec['vmlinux'] =
-    typeof probe.vmlinux !== 'string' ? probe.vmlinux : probe.vmlinux === 'kbuild' ? {} : Object.fromEntries(ARCHES.map((a) => [a, probe.vmlinux]));
-  for (const [arch, path] of Object.entries(vmlinux)) if (typeof path === 'string') needFile(path, ['vmlinux', ...(typeof probe.vmlinux === 'string' ? [] : [arch])]);
+    typeof probe.vmlinux !== 'string' ? probe.vmlinux
+    : probe.vmlinux === 'kbuild' ? {}
+    : probe.vmlinux === 'none' ? 'none'
+    : Object.fromEntries(ARCHES.map((a) => [a, probe.vmlinux]));
+  for (const [arch, path] of Object.entries(vmlinux === 'none' ? {} : vmlinux)) if (typeof path === 'string') needFile(path, ['vmlinux', ...(typeof probe.vmlinux === 'string' ? [] : [arch])]);
   if (typeof probe.libbpf === 'object' && 'dir' in probe.libbpf) {
     const dir = probe.libbpf.dir;
     if (!paths.has(`${dir}/bpf/bpf_helpers.h`) && !paths.has(`${dir}/bpf_helpers.h`)) {
