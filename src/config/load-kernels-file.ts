@@ -33,7 +33,14 @@ export function parseKernelsFile(text: string, path: string): LoadedKernelsFile 
     const pos = lineCounter.linePos(yamlError.pos[0]);
     throw new ConfigError(`${path}:${pos.line}:${pos.col}: malformed YAML: ${firstLine(yamlError.message)}`);
   }
-  const parsed = KernelsFile.safeParse(doc.toJS());
+  let plain: unknown;
+  try {
+    // yaml refuses alias expansions past its limit ("billion laughs"): bad input, not a bug.
+    plain = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    throw new ConfigError(`${path}: refusing the YAML: ${firstLine((err as Error).message)} (aliases expand to too many nodes)`);
+  }
+  const parsed = KernelsFile.safeParse(plain);
   if (!parsed.success) {
     const messages = parsed.error.issues.flatMap(unionBranch).map((issue) => describeIssue(issue, doc, lineCounter, path));
     throw new ConfigError(messages.join('\n'), { suggestions: ['Run `kbuild schema` for the format'] });
@@ -94,7 +101,14 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, 
     const plural = issue.keys.length > 1 ? 's' : '';
     return `${where}: unknown field${plural} ${issue.keys.map((k) => `"${k}"`).join(', ')} (see \`kbuild schema\` for the allowed fields)`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: required field is missing (expected ${issue.expected})`;
+  if (issue.code === 'invalid_type') {
+    // zod does not keep the input in its issues: the value is read back from the document.
+    const value: unknown = doc.hasIn(field) ? doc.getIn(field) : undefined;
+    if (value === undefined) return `${where}: required field is missing (expected ${issue.expected})`;
+    const got = value === null ? 'null' : typeof value === 'object' ? 'a list or a map' : `${typeof value} ${JSON.stringify(value)}`;
+    const hint = typeof value === 'number' && issue.expected === 'string' ? ` (quote it: "${String(value)}")` : '';
+    return `${where}: expected ${issue.expected}, got ${got}${hint}`;
+  }
   return `${where}: ${issue.message}`;
 }
 

@@ -79,6 +79,22 @@ describe('kernels file', () => {
     assert.match(err.message, /probes\[0\]\.tweaks\[0\]\.defines/);
   });
 
+  it('a number where a string is expected says so, with the quoted form (not "missing")', () => {
+    const err = errorOf(GOOD.replace('release: 6.1.0-50-arm64', 'release: 6.1'));
+    assert.match(err.message, /kernels\[1\]\.release: expected string, got number 6\.1 \(quote it: "6\.1"\)/);
+  });
+
+  it('refuses alias bombs ("billion laughs") as bad input', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [i, name] of ['b', 'c', 'd', 'e', 'f', 'g'].entries()) {
+      const prev = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    const err = errorOf(`${levels.join('\n')}\nprobes: *g\n`);
+    assert.equal(err.exitCode, 2);
+    assert.match(err.message, /refusing the YAML/);
+  });
+
   it('rejects duplicate kernels', () => {
     const err = errorOf(GOOD.replace('release: 6.1.0-50-arm64\n    arch: arm64', 'release: 6.1.0-50-amd64\n    arch: x86_64'));
     assert.match(err.message, /kernels\[1\]: duplicate of kernels\[0\]/);
