@@ -66,9 +66,11 @@ export function pick(index: ArtifactIndex, host: HostIdentity, probe: string, op
     else if (artifact.kind === 'non-core') exact ??= artifact;
     else core ??= artifact;
   }
+  let passedOver = false;
   if (exact !== undefined && options.preferCore === true && core !== undefined) {
     reject(exact, 'CO-RE was asked for (prefer-core)');
     exact = undefined;
+    passedOver = true;
   }
   if (exact !== undefined) {
     const problem = verificationProblem(exact, host, 'non-core', require);
@@ -81,7 +83,7 @@ export function pick(index: ArtifactIndex, host: HostIdentity, probe: string, op
   if (core !== undefined && host.hasBtf) {
     const problem = verificationProblem(core, host, 'core-kernel-btf', require);
     if (problem === undefined) {
-      const why = exact === undefined ? 'no exact build for this kernel' : 'the exact build was rejected';
+      const why = passedOver ? 'CO-RE was asked for over the exact build (prefer-core)' : exact === undefined ? 'no exact build for this kernel' : 'the exact build was rejected';
       return { host, probe, choice: { artifact: core, mode: 'core', reason: `${why}; the kernel has BTF for CO-RE relocations${verifiedNote(core, host, 'core-kernel-btf')}` }, rejected };
     }
     reject(core, problem);

@@ -123,6 +123,11 @@ describe('pick with external BTF', () => {
     const preferred = pick(indexWithExact, exactHost, 'execve', { preferCore: true });
     assert.equal(preferred.choice?.mode, 'core+external-btf');
     assert.ok(preferred.rejected.some((r) => r.kind === 'non-core' && /prefer-core/.test(r.reason)), describePick(preferred));
+    // With the kernel's own BTF, the reason names the choice, not a missing exact build.
+    const withKernelBtf = pick(indexWithExact, { ...exactHost, hasBtf: true }, 'execve', { preferCore: true });
+    assert.equal(withKernelBtf.choice?.mode, 'core');
+    assert.match(withKernelBtf.choice?.reason ?? '', /CO-RE was asked for over the exact build/);
+    assert.doesNotMatch(withKernelBtf.choice?.reason ?? '', /no exact build/);
     // Nothing CO-RE for the arch: the exact build is still taken rather than nothing.
     const noCore = ArtifactIndex.parse({ ...indexWithExact, artifacts: indexWithExact.artifacts.filter((a) => a.kind !== 'core') });
     assert.equal(pick(noCore, exactHost, 'execve', { preferCore: true }).choice?.mode, 'non-core');
