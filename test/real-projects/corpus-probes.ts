@@ -115,23 +115,24 @@ export const XDP_TOOLS: CorpusProject = {
 // -fno-stack-protector -O2 -target bpf -g -D__<cpu>__ -I. -isystem
 // /usr/include/<triplet> -idirafter <libbpf> -I<dir of vmlinux.h>.
 // restrict-fs, socket-bind and userns-restrict include glibc headers
-// (<errno.h>, <stdint.h>, <netinet/in.h>) from /usr/include: kbuild's CO-RE
-// build has linux-libc-dev's UAPI headers only (-nostdinc), no libc
-// headers, so those three are left out.
-const SYSTEMD_BUILT = ['src/core/bpf/restrict_ifaces/restrict-ifaces.bpf.c', 'src/network/bpf/sysctl_monitor/sysctl-monitor.bpf.c'];
-export const SYSTEMD_LEFT_OUT = [
+// (<errno.h>, <stdint.h>, <netinet/in.h>) from /usr/include: `uapi: libc`
+// gives them glibc's headers (libc6-dev) and -D__x86_64__ / -D__aarch64__,
+// as meson's -D__<cpu>__ does.
+export const SYSTEMD_PROGRAMS = [
   'src/core/bpf/restrict_fs/restrict-fs.bpf.c',
+  'src/core/bpf/restrict_ifaces/restrict-ifaces.bpf.c',
   'src/core/bpf/socket_bind/socket-bind.bpf.c',
+  'src/network/bpf/sysctl_monitor/sysctl-monitor.bpf.c',
   'src/nsresourced/bpf/userns_restrict/userns-restrict.bpf.c',
 ];
 export const SYSTEMD: CorpusProject = {
   project: 'systemd',
   subtrees: ['src/core/bpf', 'src/network/bpf', 'src/nsresourced/bpf'],
   root: 'systemd',
-  probes: SYSTEMD_BUILT.map((source) => ({
+  probes: SYSTEMD_PROGRAMS.map((source) => ({
     name: `systemd-${source.split('/').pop()!.replace('.bpf.c', '')}`,
     source,
-    settings: '    builds: [core]\n    cflags: [-std=gnu11, -Wno-compare-distinct-pointer-types, -fno-stack-protector]\n',
+    settings: '    builds: [core]\n    uapi: libc\n    cflags: [-std=gnu11, -Wno-compare-distinct-pointer-types, -fno-stack-protector]\n',
   })),
 };
 
