@@ -98,6 +98,14 @@ export const VmlinuxChoice = z.union([
   z.strictObject({ x86_64: RelPath.optional(), arm64: RelPath.optional() }).describe('A vmlinux.h per arch (an arch left out gets kbuild\'s)'),
 ]);
 
+/**
+ * UAPI headers for CO-RE builds. `libc` adds glibc's headers (<errno.h>,
+ * <stdint.h>, <netinet/in.h>: systemd's programs include them) and the arch's
+ * compiler macro (__x86_64__, __aarch64__) glibc's headers test, as
+ * `clang -target bpf` on a Debian host with libc6-dev sees them.
+ */
+export const UapiChoice = z.union([z.boolean(), z.literal('libc')]);
+
 /** cmake's configure_file: "@NAME@" and "${NAME}" replaced, "#cmakedefine NAME" resolved. */
 export const ConfigureFile = z.strictObject({
   from: RelPath.describe('Template under the root, e.g. driver_config.h.in'),
@@ -156,7 +164,9 @@ export const Probe = z
     mcpu: Mcpu.default('v1').describe('BPF instruction set (clang/llc -mcpu); v3 needs kernel 5.1+'),
     vmlinux: VmlinuxChoice.default('kbuild').describe('vmlinux.h of the CO-RE build'),
     libbpf: LibbpfChoice.default('host').describe('libbpf headers (bpf/bpf_helpers.h, ...) on the <...> path'),
-    uapi: z.boolean().default(true).describe('CO-RE builds: UAPI headers (<linux/...>, <asm/...>) from Debian\'s linux-libc-dev of the arch, after everything else'),
+    uapi: UapiChoice.default(true).describe(
+      'CO-RE builds: UAPI headers (<linux/...>, <asm/...>) from Debian\'s linux-libc-dev of the arch, after everything else; "libc": glibc\'s too (libc6-dev), as a hosted -target bpf build sees them',
+    ),
     copy: z.array(CopyFiles).max(64).default([]).describe('Files copied into place before compiling (an install step), in order'),
     configure: z.array(ConfigureFile).max(64).default([]).describe('Files generated before compiling (after `copy`), as cmake configure_file does'),
     kbuild: KbuildRecipe.optional().describe("Build the non-CO-RE object with the kernel's build system (make -C <kernel build tree> M=<dir>)"),
@@ -176,3 +186,4 @@ export type VmlinuxChoice = z.infer<typeof VmlinuxChoice>;
 export type ConfigureFile = z.infer<typeof ConfigureFile>;
 export type KbuildRecipe = z.infer<typeof KbuildRecipe>;
 export type CopyFiles = z.infer<typeof CopyFiles>;
+export type UapiChoice = z.infer<typeof UapiChoice>;

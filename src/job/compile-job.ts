@@ -102,7 +102,7 @@ export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<
   const image = own === undefined && !none ? await c.builder.fetchImage(job.btfKernel, c.context) : undefined;
   const vmlinuxDir = none ? undefined : image === undefined ? await ownVmlinux(c, own!) : await imageBtfEntry(c.context.cacheDir, image, job.arch);
   const libbpf = await libbpfHeadersFor(job.probe, c.probeDir, job.arch, c.context);
-  const uapi = job.probe.uapi ? await uapiHeaders(job.arch, c.context) : undefined;
+  const uapi = job.probe.uapi === false ? undefined : await uapiHeaders(job.arch, c.context, job.probe.uapi === 'libc');
   c.stage('compile');
   const result = await compileCore(
     c.executor,
@@ -114,12 +114,12 @@ export async function buildCoreObject(job: CoreJob, c: CompileContext): Promise<
       workDir: join(c.scratch, 'work'),
       output: c.outFile,
       ...(vmlinuxDir === undefined ? {} : { vmlinuxDir }),
-      ...(uapi === undefined ? {} : { uapiDirs: uapi.dirs }),
+      ...(uapi === undefined ? {} : { uapiDirs: uapi.dirs, uapiDefines: uapi.defines }),
       ...(libbpf.dir === undefined ? {} : { libbpfIncludeDir: libbpf.dir }),
     },
     c.signal,
   );
-  const packages = [...(image === undefined ? [] : [image.package]), ...libbpf.packages, ...(uapi === undefined ? [] : [uapi.package])];
+  const packages = [...(image === undefined ? [] : [image.package]), ...libbpf.packages, ...(uapi?.packages ?? [])];
   return { downloaded: image?.fromCache === false, sources: packages.map(sourcePackage), warnings: warningsOf(result) };
 }
 

@@ -53,6 +53,8 @@ export interface CoreCompileInput extends CompileInputBase {
   readonly vmlinuxDir?: string;
   /** UAPI headers (linux/, asm/, asm-generic/), searched after everything else. */
   readonly uapiDirs?: readonly string[];
+  /** -D flags those headers need (glibc's arch macro). */
+  readonly uapiDefines?: readonly string[];
 }
 
 export interface CompileResult {
@@ -192,7 +194,7 @@ export function coreSteps(input: CoreCompileInput, clangInclude: string): BuildS
   const perSource = sources.map((source, i) => {
     const clang = [
       'clang', '-target', 'bpf', mcpu(input), '-O2', '-g',
-      `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`, '-DCORE',
+      `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`, '-DCORE', ...(input.uapiDefines ?? []),
       '-nostdinc', '-isystem', clangInclude,
       ...probeArgs(input),
       ...vmlinux.map((dir) => `-I${dir}`), ...hostLibbpf(input),

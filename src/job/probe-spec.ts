@@ -13,6 +13,7 @@ import {
   RelDir,
   RelPath,
   Tweak,
+  UapiChoice,
 } from '../config/probe-schema.js';
 import { CFlags } from '../config/cflags.js';
 
@@ -40,7 +41,7 @@ export const ProbeSpec = z.strictObject({
   /** Files under the root to use as vmlinux.h per arch (an arch absent here gets kbuild's own), or none at all. */
   vmlinux: z.union([z.literal('none'), z.strictObject({ x86_64: RelPath.optional(), arm64: RelPath.optional() })]),
   libbpf: LibbpfChoice,
-  uapi: z.boolean(),
+  uapi: UapiChoice,
   copy: z.array(CopyFiles),
   configure: z.array(ConfigureFile),
   kbuild: KbuildRecipe.optional(),

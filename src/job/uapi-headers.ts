@@ -10,24 +10,39 @@ import { debianPackages } from '../repo/apt/debian-packages.js';
  * Debian's linux-libc-dev of the target arch is the sanitized UAPI tree
  * (headers_install: no __KERNEL__ parts, no __user), the same for every
  * build machine and for cross builds; it is searched after everything else.
+ * With `libc`, bookworm's libc6-dev of the arch is unpacked beside it (glibc's
+ * <errno.h>, <stdint.h>, ...), and `defines` has the arch macro glibc's
+ * headers test (without __x86_64__, x86's <gnu/stubs.h> wants stubs-32.h).
  */
 
 export const UAPI_SUITE = 'bookworm';
-const DEB_ARCH: Record<Arch, { debArch: string; triplet: string }> = {
-  x86_64: { debArch: 'amd64', triplet: 'x86_64-linux-gnu' },
-  arm64: { debArch: 'arm64', triplet: 'aarch64-linux-gnu' },
+const DEB_ARCH: Record<Arch, { debArch: string; triplet: string; macro: string }> = {
+  x86_64: { debArch: 'amd64', triplet: 'x86_64-linux-gnu', macro: '__x86_64__' },
+  arm64: { debArch: 'arm64', triplet: 'aarch64-linux-gnu', macro: '__aarch64__' },
 };
 
 export interface UapiHeaders {
   /** Folders for -idirafter, in order: the arch-independent tree, then the arch's asm/. */
   readonly dirs: readonly string[];
-  readonly package: PackageRef;
+  /** -D flags the headers need (libc only). */
+  readonly defines: readonly string[];
+  readonly packages: readonly PackageRef[];
 }
 
-export async function uapiHeaders(arch: Arch, options: { cacheDir: string; mirror?: string; signal?: AbortSignal }): Promise<UapiHeaders> {
-  const { debArch, triplet } = DEB_ARCH[arch];
-  const unpacked = await debianPackages({ purpose: 'uapi', names: ['linux-libc-dev'], suite: UAPI_SUITE, debArch, prefix: 'usr/include/' }, options);
+export async function uapiHeaders(
+  arch: Arch,
+  options: { cacheDir: string; mirror?: string; signal?: AbortSignal },
+  libc = false,
+): Promise<UapiHeaders> {
+  const { debArch, triplet, macro } = DEB_ARCH[arch];
+  const names = libc ? ['linux-libc-dev', 'libc6-dev'] : ['linux-libc-dev'];
+  // The purpose names the cache of the resolved index entries: one per list of names.
+  const purpose = libc ? 'uapi-libc' : 'uapi';
+  const unpacked = await debianPackages({ purpose, names, suite: UAPI_SUITE, debArch, prefix: 'usr/include/' }, options);
   const include = join(unpacked.dir, 'usr', 'include');
-  const pkg = unpacked.packages[0]!;
-  return { dirs: [include, join(include, triplet)], package: { name: pkg.name, version: pkg.version, sha256: pkg.sha256 } };
+  return {
+    dirs: [include, join(include, triplet)],
+    defines: libc ? [`-D${macro}`] : [],
+    packages: unpacked.packages.map((p) => ({ name: p.name, version: p.version, sha256: p.sha256 })),
+  };
 }
