@@ -67,7 +67,7 @@ describe('kbuild build with kernels lacking BTF (real Debian kernels, slow)', { 
   });
 
   it('stores identical minimized BTFs once (dedup)', async () => {
-    const blobs = (await readdir(join(out, 'btf'))).sort();
+    const blobs = (await readdir(join(out, 'btf'))).filter((name) => name.endsWith('.btf')).sort();
     const listed = [...new Set(index.kernelBtf.map((k) => k.objects[0]?.btf.path))].sort();
     assert.deepEqual(blobs.map((b) => `btf/${b}`), listed);
     assert.equal(blobs.length, 3, `5 kernels, 3 layouts (amd64, cloud-amd64, arm64): ${blobs.join(', ')}`);
@@ -93,28 +93,29 @@ describe('kbuild build with kernels lacking BTF (real Debian kernels, slow)', { 
 
   it('skips everything on a rebuild, and rebuilds a kernel whose BTF blob went missing', async () => {
     const again = JSON.parse((await build()).stdout) as { built: number; skipped: number };
-    assert.deepEqual({ built: again.built, skipped: again.skipped }, { built: 0, skipped: 7 });
+    // 2 CO-RE objects, 5 per-kernel objects, 5 external-BTF jobs.
+    assert.deepEqual({ built: again.built, skipped: again.skipped }, { built: 0, skipped: 12 });
     const victim = index.kernelBtf.find((k) => k.kernel.release === '6.1.0-50-amd64')?.objects[0]?.btf.path ?? '';
     await rm(join(out, victim));
     const third = JSON.parse((await build()).stdout) as { built: number };
-    assert.equal(third.built, 2, 'the two kernels sharing the blob rebuild');
+    assert.equal(third.built, 2, 'the external BTF of the two kernels sharing the blob is made again');
     assert.ok((await readFile(join(out, victim))).length > 0);
   });
 
   it('refuses to record a BTF for a CO-RE object whose bytes differ from the stored one of the same build id', async () => {
-    // Tamper with the stored CO-RE object and its record consistently, then make one per-kernel job run again.
+    // Tamper with the stored CO-RE object and its record consistently, then make one external-BTF job run again.
     const coreFile = join(out, 'core/x86_64/execve.o');
     const tampered = Buffer.concat([await readFile(coreFile), Buffer.from('x')]);
     await writeFile(coreFile, tampered);
     const recordFile = `${coreFile}.build.json`;
     const record = JSON.parse(await readFile(recordFile, 'utf8')) as { sha256: string; size: number };
     await writeFile(recordFile, JSON.stringify({ ...record, sha256: sha256(tampered), size: tampered.length }));
-    await rm(join(out, 'execve/x86_64/execve_debian_6.1.0-50-amd64.o.build.json'));
+    await rm(join(out, 'btf/records/x86_64/execve_debian_6.1.0-50-amd64.json'));
     const result = await build();
     assert.equal(result.exitCode, 1);
     const summary = JSON.parse(result.stdout) as { jobs: { job: string; error?: { code: string; message: string } }[] };
     const failed = summary.jobs.find((j) => j.error !== undefined);
-    assert.equal(failed?.job, 'execve debian 6.1.0-50-amd64 x86_64');
+    assert.equal(failed?.job, 'execve external BTF debian 6.1.0-50-amd64 x86_64');
     assert.equal(failed?.error?.code, 'E_NOT_REPRODUCIBLE');
   });
 });

@@ -95,7 +95,7 @@ describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }
 
   it('a kernel missing from the archive fails alone, with its reason, and keeps what was built', async () => {
     const before = await readFile(join(out, 'execve/x86_64/execve_debian_6.1.0-50-cloud-amd64.o'));
-    await writeFile(join(work, 'kernels.yaml'), `${KERNELS}  - { distro: debian, release: 6.1.0-999-amd64, arch: x86_64 }\n`);
+    await writeFile(join(work, 'kernels.yaml'), `${KERNELS}  - { distro: debian, release: 6.1.0-999-amd64, arch: x86_64, btf: true }\n`);
     const result = await run([]);
     assert.equal(result.exitCode, 1);
     const summary = JSON.parse(result.stdout) as { failed: number; skipped: number; jobs: { job: string; error?: { code: string; message: string } }[] };
@@ -118,7 +118,7 @@ describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }
     await writeFile(
       kernels,
       `probes:\n  - { name: breaks, source: probes/breaks/execve.bpf.c }\nkernels:\n` +
-        `  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }\n  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }\n`,
+        `  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }\n  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64, btf: true }\n`,
     );
     const result = await kbuild(['build', '--kernels', kernels, '--out', join(work, 'out-breaks'), '--json']);
     assert.equal(result.exitCode, 1, result.stderr);
@@ -137,7 +137,7 @@ describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }
     const indexBefore = await readFile(join(out, 'index.json'));
     const cases: [string, RegExp][] = [
       ['probes: [\n', /kernels\.yaml:\d+:\d+: malformed YAML/],
-      [KERNELS.replace('arch: arm64 }', 'arch: arm64, flavour: x }'), /kernels\[2\]: unknown field "flavour"/],
+      [KERNELS.replace('arch: arm64, btf: true }', 'arch: arm64, btf: true, flavour: x }'), /kernels\[2\]: unknown field "flavour"/],
       [KERNELS.replace('distro: debian, release: 6.1.0-50-arm64, arch', 'distro: gentoo, release: 6.1.0-50-arm64, arch'), /kernels\[2\]\.distro: unknown distro "gentoo"/],
       [KERNELS.replace('release: 6.1.0-50-arm64, arch', 'release: "../../6.1", arch'), /kernels\[2\]\.release: release contains "\/"/],
       [KERNELS.replace('release: 6.1.0-50-arm64, arch', 'release: "6.1..0", arch'), /kernels\[2\]\.release: release contains "\.\."/],

@@ -11,7 +11,7 @@ import { kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { farmFixture, REDIS_URL, slowToolchain, type WorkerProcess } from '../helpers/farm.js';
 
 const ONE_KERNEL = (mirror?: string): string =>
-  `probes:\n  - { name: execve, source: probes/execve/execve.bpf.c }\nkernels:\n  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }\n` +
+  `probes:\n  - { name: execve, source: probes/execve/execve.bpf.c }\nkernels:\n  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }\n` +
   (mirror === undefined ? '' : `mirrors:\n  debian: ${mirror}\n`);
 
 type Summary = SubmissionStatus & { enqueued: number };

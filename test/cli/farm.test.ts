@@ -198,9 +198,9 @@ describe('kbuild submit / worker / status on Redis (real Debian kernels, slow)',
     await writeFile(
       kernels,
       `probes:\n  - { name: breaks, source: probes/breaks/execve.bpf.c }\nkernels:\n` +
-        `  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }\n` +
-        `  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }\n` +
-        `  - { distro: debian, release: 6.1.0-999-amd64, arch: x86_64 }\n`,
+        `  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }\n` +
+        `  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64, btf: true }\n` +
+        `  - { distro: debian, release: 6.1.0-999-amd64, arch: x86_64, btf: true }\n`,
     );
     await worker(q);
     await worker(q);

@@ -103,6 +103,8 @@ describe('a project-shaped CO-RE-only probe (real Debian kernels, slow)', { time
     const index = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
     assert.deepEqual(index.artifacts.map((a) => a.path), ['core/x86_64/tracer.o']);
     assert.deepEqual(index.failures, []);
+    // 6.1 is `btf: auto`: its external-BTF job read CONFIG_DEBUG_INFO_BTF=y from its .config and made nothing.
+    assert.deepEqual(index.kernelBtf.map((k) => k.kernel.release), ['5.10.0-32-cloud-amd64']);
     const btf = index.kernelBtf.find((k) => k.kernel.release === '5.10.0-32-cloud-amd64');
     assert.equal(btf?.objects[0]?.probe, 'tracer', 'the btf: false kernel has external BTF for the CO-RE object');
     assert.equal(btf?.objects[0]?.relocationCheck.result, 'ok');

@@ -5,6 +5,8 @@ import { join } from 'node:path';
  * The real Debian kernels the end-to-end tests build: one amd64 cloud
  * flavour, one 6.12, one arm64 (cross-compiled). Sharing one set lets the
  * suites share the download cache. `extra` adds top-level kernels.yaml keys.
+ * They say `btf: true` (what their .config says): these suites are not about
+ * external BTF, so their job counts hold only the objects.
  */
 export function threeDebianKernels(extra = ''): string {
   return `probes:
@@ -15,9 +17,9 @@ ${extra}core:
     x86_64: { distro: debian, release: 6.1.0-50-cloud-amd64 }
     arm64: { distro: debian, release: 6.1.0-50-arm64 }
 kernels:
-  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.1.0-50-arm64, arch: arm64 }
+  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }
+  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64, btf: true }
+  - { distro: debian, release: 6.1.0-50-arm64, arch: arm64, btf: true }
 `;
 }
 
