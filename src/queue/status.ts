@@ -20,7 +20,7 @@ export interface JobStatus {
   readonly path?: string;
   readonly sha256?: string;
   readonly error?: BuildFailure;
-  /** Verify jobs: what the boot showed ("3 ok, 0 failed, ..."). */
+  /** Verify jobs: what the boot showed ("3 ok, 0 failed, ..."); external-BTF jobs of a kernel with BTF: "not needed". */
   readonly summary?: string;
 }
 
@@ -60,6 +60,7 @@ export async function submissionStatus(queue: Queue, record: SubmissionRecord, k
               reused: (detail.finishedOn ?? Infinity) < Date.parse(record.createdAt),
               worker: result.worker,
               ...(result.artifact === undefined ? {} : { path: result.artifact.path, sha256: result.artifact.sha256 }),
+              ...(result.externalBtf !== undefined && result.externalBtf.externalBtf === undefined ? { summary: 'not needed, the kernel has BTF' } : {}),
             }),
         ...(detail.failure === undefined ? {} : { error: detail.failure }),
       };

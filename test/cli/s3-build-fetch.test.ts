@@ -16,7 +16,7 @@ const KERNELS = `probes:
   - name: execve
     source: probes/execve/execve.bpf.c
 kernels:
-  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
+  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }
   - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64, btf: false }
 `;
 const REDIS = process.env['KBUILD_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -65,7 +65,8 @@ describe('build into a real S3 bucket (Ceph RGW), fetch back over S3 and HTTP (s
     const args = ['build', '--kernels', join(work, 'kernels.yaml'), '--out', store, '--signing-key', join(work, 'keys/kbuild-index.key'), '--redis', REDIS, '--json'];
     const first = await kbuild(args, { env });
     assert.equal(first.exitCode, 0, first.stderr + first.stdout);
-    assert.equal((JSON.parse(first.stdout) as { built: number }).built, 3);
+    // CO-RE, two per-kernel objects, and the external BTF of the kernel declared without BTF.
+    assert.equal((JSON.parse(first.stdout) as { built: number }).built, 4);
     // Each S3 PUT of an artifact is a progress line on stderr (never in --json's stdout).
     assert.match(first.stderr, /^kbuild: stored s3:\/\/.*\/core\/x86_64\/execve\.o \(/m);
     const index = ArtifactIndex.parse(JSON.parse((await s3Get('index.json')).toString('utf8')));
@@ -77,7 +78,7 @@ describe('build into a real S3 bucket (Ceph RGW), fetch back over S3 and HTTP (s
     assert.match((await s3Get('index.json.sig')).toString('utf8'), /"algorithm": "ed25519"/);
     const second = await kbuild(args, { env });
     assert.equal(second.exitCode, 0, second.stderr);
-    assert.equal((JSON.parse(second.stdout) as { skipped: number }).skipped, 3);
+    assert.equal((JSON.parse(second.stdout) as { skipped: number }).skipped, 4);
   });
 
   it('fetch over S3 picks the CO-RE object for this machine, which loads; a second start downloads nothing', async () => {

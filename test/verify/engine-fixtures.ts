@@ -26,8 +26,8 @@ core:
     x86_64: { distro: debian, release: ${KERNELS.x86_64.release} }
     arm64: { distro: debian, release: ${KERNELS.arm64.release} }
 kernels:
-  - { distro: debian, release: ${KERNELS.x86_64.release}, arch: x86_64 }
-  - { distro: debian, release: ${KERNELS.arm64.release}, arch: arm64 }
+  - { distro: debian, release: ${KERNELS.x86_64.release}, arch: x86_64, btf: true }
+  - { distro: debian, release: ${KERNELS.arm64.release}, arch: arm64, btf: true }
 `;
 
 /**

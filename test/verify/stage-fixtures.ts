@@ -10,7 +10,7 @@ const HEAD = `core:
   btfFrom:
     x86_64: { distro: ${KERNEL.distro}, release: ${KERNEL.release} }
 kernels:
-  - { distro: ${KERNEL.distro}, release: ${KERNEL.release}, arch: ${KERNEL.arch} }
+  - { distro: ${KERNEL.distro}, release: ${KERNEL.release}, arch: ${KERNEL.arch}, btf: true }
 `;
 
 /**
