@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import type { Arch } from '../kernel/identity.js';
 import { KernelsFile } from './kernels-schema.js';
 
 export interface LoadedKernelsFile {
@@ -71,8 +72,11 @@ export function parseKernelsFile(text: string, path: string): LoadedKernelsFile 
       }
     }
   });
+  // Only a CO-RE build that takes kbuild's vmlinux.h for the arch reads it (a project may ship its own).
+  const kbuildVmlinux = (arch: Arch): boolean =>
+    config.probes.some((p) => (p.builds ?? ['core']).includes('core') && (p.vmlinux === 'kbuild' || (typeof p.vmlinux === 'object' && p.vmlinux[arch] === undefined)));
   for (const arch of new Set(config.kernels.map((k) => k.arch))) {
-    if (config.core?.btfFrom?.[arch] === undefined) {
+    if (config.core?.btfFrom?.[arch] === undefined && kbuildVmlinux(arch)) {
       const first = config.kernels.find((k) => k.arch === arch);
       if (first !== undefined) warnings.push(`core.btfFrom.${arch} not set: vmlinux.h comes from ${first.distro} ${first.release}`);
     }

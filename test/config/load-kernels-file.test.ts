@@ -34,6 +34,14 @@ describe('kernels file', () => {
     assert.equal(warnings.length, 2, 'both arches lack core.btfFrom');
   });
 
+  it('notes a missing core.btfFrom only where a CO-RE build takes kbuild\'s vmlinux.h', () => {
+    const own = (vmlinux: string, builds = '[core]'): readonly string[] =>
+      parseKernelsFile(GOOD.replace('    source: probes/execve/execve.bpf.c', `    source: probes/execve/execve.bpf.c\n    builds: ${builds}\n    vmlinux: ${vmlinux}`), 'k.yaml').warnings;
+    assert.deepEqual(own('probes/execve/vmlinux.h'), [], 'the project ships its vmlinux.h');
+    assert.deepEqual(own('kbuild', '[non-core]'), [], 'no CO-RE build');
+    assert.deepEqual(own('{ x86_64: probes/execve/vmlinux.h }'), ['core.btfFrom.arm64 not set: vmlinux.h comes from debian 6.1.0-50-arm64']);
+  });
+
   it('reports malformed YAML with file, line and column', () => {
     const err = errorOf('probes:\n  - name: [unclosed\n');
     assert.match(err.message, /^k\.yaml:\d+:\d+: malformed YAML/);
