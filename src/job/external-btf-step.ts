@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DistroBuilder } from '../../builders/types.js';
 import { storeBtfBlob } from '../btf/btf-store.js';
@@ -78,11 +78,15 @@ async function makeExternalBtf(job: BtfJob, deps: ExternalBtfDeps): Promise<{ bt
   };
   // Same executor as the CO-RE job, so both have one toolchain and one build id.
   const executor = await deps.executorFor(coreJob);
-  const core = await buildCoreObject(coreJob, {
-    builder: coreBuilder, context: deps.context, executor, probeDir: deps.probeDir, scratch: dir, outFile: coreObject, stage: deps.stage, signal: deps.signal,
-  });
+  // The CO-RE job of the same build id already stored its object: cut the BTF for those very bytes, compile nothing.
+  const reused = await storedCoreObject(deps.store, executor, coreJob, coreObject);
+  const core = reused
+    ? { downloaded: false }
+    : await buildCoreObject(coreJob, {
+        builder: coreBuilder, context: deps.context, executor, probeDir: deps.probeDir, scratch: dir, outFile: coreObject, stage: deps.stage, signal: deps.signal,
+      });
   const coreSha256 = sha256Hex(await readFile(coreObject));
-  await assertSameAsStoredCore(deps.store, executor, coreJob, coreSha256);
+  if (!reused) await assertSameAsStoredCore(deps.store, executor, coreJob, coreSha256);
   deps.stage('compile');
   const minimized = join(dir, 'minimized.btf');
   let kind: IndexExternalBtf['kind'] = 'minimized';
@@ -120,6 +124,17 @@ async function makeExternalBtf(job: BtfJob, deps: ExternalBtfDeps): Promise<{ bt
  * already holds the CO-RE artifact of the same build id, this compile must
  * have given the same bytes, or the build is not reproducible.
  */
+/** Writes the stored CO-RE object of this very build (same build id, intact) to `dest`; false when there is none. */
+async function storedCoreObject(store: ArtifactStore, executor: Executor, coreJob: CoreJob, dest: string): Promise<boolean> {
+  const key = coreKey(coreJob.probe.name, coreJob.arch);
+  const stored = await readIntactRecord(store, key);
+  if (stored === undefined || stored.buildId !== buildId(coreJob, await executor.toolchainId(), await templateDigest())) return false;
+  const bytes = await store.get(key);
+  if (bytes === undefined || sha256Hex(bytes) !== stored.sha256) return false;
+  await writeFile(dest, bytes);
+  return true;
+}
+
 async function assertSameAsStoredCore(store: ArtifactStore, executor: Executor, coreJob: CoreJob, sha256: string): Promise<void> {
   const key = coreKey(coreJob.probe.name, coreJob.arch);
   const stored = await readIntactRecord(store, key);

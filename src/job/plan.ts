@@ -47,6 +47,7 @@ export async function planBuild(loaded: LoadedKernelsFile): Promise<BuildPlan> {
     return { kernel, ...executorOf(kernel), externalBtf: externalBtfRequest(loaded, i, core.btfKernel, core.executor) };
   });
   const jobs: BuildJob[] = [];
+  const btfJobs: BuildJob[] = [];
   const bundles = new Map<string, Buffer>();
   for (const [i, probe] of config.probes.entries()) {
     const { spec, tar } = await loadProbe(probe, i, baseDir, loaded.locate);
@@ -55,10 +56,11 @@ export async function planBuild(loaded: LoadedKernelsFile): Promise<BuildPlan> {
     if (builds.has('core')) for (const [arch, core] of coreTargets) jobs.push({ kind: 'core', probe: spec, arch, ...core });
     for (const { kernel, executor, externalBtf } of kernelTargets) {
       if (builds.has('non-core')) jobs.push({ kind: 'non-core', probe: spec, kernel, ...(executor === undefined ? {} : { executor }) });
-      if (builds.has('core') && externalBtf !== undefined) jobs.push({ kind: 'btf', probe: spec, kernel, request: externalBtf });
+      if (builds.has('core') && externalBtf !== undefined) btfJobs.push({ kind: 'btf', probe: spec, kernel, request: externalBtf });
     }
   }
-  return { jobs, mirrors: config.mirrors ?? {}, bundles };
+  // External-BTF jobs last: by the time a worker takes one, the CO-RE object it is cut for is often stored, and is reused rather than compiled again.
+  return { jobs: [...jobs, ...btfJobs], mirrors: config.mirrors ?? {}, bundles };
 }
 
 /** The probes of a plan, once each (jobs share their spec). */

@@ -27,6 +27,8 @@ export async function runJobs(
   options: { concurrency: number; reporter: ProgressReporter; signal?: AbortSignal },
 ): Promise<JobResult[]> {
   const results: JobResult[] = new Array<JobResult>(jobs.length);
+  const finished = jobs.map(() => deferred());
+  const waitFor = coreJobWaits(jobs);
   let next = 0;
   options.reporter.start(jobs.length);
   const withStage: ProcessorDeps = { ...deps, onStage: (job, stage) => options.reporter.stage(job, stage) };
@@ -37,6 +39,9 @@ export async function runJobs(
       const i = next++;
       const job = jobs[i];
       if (job === undefined) return;
+      // An external-BTF job waits for its CO-RE job of this run, so it cuts the BTF for the stored object instead of compiling it again.
+      const before = waitFor.get(i);
+      if (before !== undefined) await finished[before]?.promise;
       const started = Date.now();
       let result: JobResult;
       try {
@@ -47,12 +52,32 @@ export async function runJobs(
         result = { job, status, error: describeError(err), downloaded: false, durationMs: Date.now() - started };
       }
       results[i] = result;
+      finished[i]?.resolve();
       options.reporter.done(result);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker));
   options.reporter.finish(results);
   return results.filter((r) => r !== undefined);
+}
+
+/** For each external-BTF job, the position of the CO-RE job it is cut for (same probe and arch), when that job comes earlier. */
+function coreJobWaits(jobs: readonly BuildJob[]): Map<number, number> {
+  const waits = new Map<number, number>();
+  jobs.forEach((job, i) => {
+    if (job.kind !== 'btf') return;
+    const core = jobs.findIndex((j) => j.kind === 'core' && j.probe.digest === job.probe.digest && j.arch === job.kernel.arch);
+    if (core !== -1 && core < i) waits.set(i, core);
+  });
+  return waits;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 function interrupted(signal: AbortSignal | undefined): boolean {
