@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(clang llvm bpftool dwarves libbpf-dev gcc libc6-dev dpkg-dev binutils xz-utils lz4 zstd ca-certificates gpgv gnupg debian-archive-keyring
+PACKAGES=(clang llvm bpftool dwarves libbpf-dev gcc libc6-dev dpkg-dev binutils xz-utils lz4 zstd bzip2 make ca-certificates gpgv gnupg debian-archive-keyring
   rpm createrepo-c redis-server docker.io debootstrap curl
   # kbuild verify: QEMU (TCG) for both arches; the static guest loader links libbpf, libelf, zlib and zstd
   # (x86_64 from these packages; arm64 is cross-compiled against Debian's arm64 packages, which kbuild fetches itself).
