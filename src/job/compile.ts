@@ -1,4 +1,6 @@
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { anySignal } from '../util/any-signal.js';
 import { join } from 'node:path';
 import type { HeaderTrees } from '../../builders/types.js';
 import { CompileError, KbuildError } from '../errors.js';
@@ -158,11 +160,25 @@ function step(argv: string[], cwd: string, input: CompileInputBase, readOnly: st
  * with BTF. `clangInclude` is `clang -print-file-name=include`.
  */
 export function nonCoreSteps(input: NonCoreCompileInput, clangInclude: string): BuildStep[] {
+  return flatten(nonCorePlan(input, clangInclude));
+}
+
+/** What a compile runs: one chain of steps per source (independent of each other), then the link and strip. */
+interface StepPlan {
+  readonly perSource: readonly (readonly BuildStep[])[];
+  readonly tail: readonly BuildStep[];
+}
+
+function flatten(plan: StepPlan): BuildStep[] {
+  return [...plan.perSource.flat(), ...plan.tail];
+}
+
+function nonCorePlan(input: NonCoreCompileInput, clangInclude: string): StepPlan {
   const { flavour, common } = input.headers;
   const work = input.workDir;
   const readOnly = [input.probeDir, flavour, common, input.libbpfIncludeDir ?? DEFAULT_LIBBPF];
   const sources = sourcesOf(input);
-  const perSource = sources.flatMap((source, i) => {
+  const perSource = sources.map((source, i) => {
     const stage1 = join(work, `stage1-${i}.ll`);
     const stage2 = `stage2-${i}.ll`;
     const clang = [
@@ -182,11 +198,15 @@ export function nonCoreSteps(input: NonCoreCompileInput, clangInclude: string): 
     const llc = ['llc', '-march=bpf', mcpu(input), '-filetype=obj', stage2, '-o', objectName(i, sources.length)];
     return [step(clang, input.probeDir, input, readOnly), step(opt, work, input, []), step(llc, work, input, [])];
   });
-  return [...perSource, ...linkSteps(input, sources.length), stripStep(input)];
+  return { perSource, tail: [...linkSteps(input, sources.length), stripStep(input)] };
 }
 
 /** One clang call per source: vmlinux.h is arch-specific but has no arch inline asm. */
 export function coreSteps(input: CoreCompileInput, clangInclude: string): BuildStep[] {
+  return flatten(corePlan(input, clangInclude));
+}
+
+function corePlan(input: CoreCompileInput, clangInclude: string): StepPlan {
   const sources = sourcesOf(input);
   const uapi = input.uapiDirs ?? [];
   const vmlinux = input.vmlinuxDir === undefined ? [] : [input.vmlinuxDir];
@@ -202,21 +222,21 @@ export function coreSteps(input: CoreCompileInput, clangInclude: string): BuildS
       ...prefixMaps(input, { ...Object.fromEntries(vmlinux.map((dir) => ['vmlinux', dir])), ...Object.fromEntries(uapi.map((dir, i) => [`uapi${i}`, dir])) }),
       '-c', source, '-o', join(input.workDir, objectName(i, sources.length)),
     ];
-    return step(clang, input.probeDir, input, readOnly);
+    return [step(clang, input.probeDir, input, readOnly)];
   });
-  return [...perSource, ...linkSteps(input, sources.length), stripStep(input)];
+  return { perSource, tail: [...linkSteps(input, sources.length), stripStep(input)] };
 }
 
 export async function compileNonCore(executor: Executor, input: NonCoreCompileInput, signal?: AbortSignal): Promise<CompileResult> {
   await prepareWorkDir(input);
   await mkdir(join(input.workDir, CONFIG_DIR), { recursive: true });
   await writeFile(join(input.workDir, CONFIG_DIR, CONFIG_HEADER_NAME), input.configHeader);
-  return runSteps(executor, input, nonCoreSteps(input, await clangIncludeDir(executor, input.workDir)), signal);
+  return runPlan(executor, input, nonCorePlan(input, await clangIncludeDir(executor, input.workDir)), signal);
 }
 
 export async function compileCore(executor: Executor, input: CoreCompileInput, signal?: AbortSignal): Promise<CompileResult> {
   await prepareWorkDir(input);
-  return runSteps(executor, input, coreSteps(input, await clangIncludeDir(executor, input.workDir)), signal);
+  return runPlan(executor, input, corePlan(input, await clangIncludeDir(executor, input.workDir)), signal);
 }
 
 /** A fresh work folder inside `parent`, for callers that do not want to manage one. */
@@ -242,9 +262,39 @@ async function prepareWorkDir(input: CompileInputBase): Promise<void> {
   for (const h of headers) await copyFile(join(input.libbpfIncludeDir, h.name), join(dest, h.name));
 }
 
-async function runSteps(executor: Executor, input: CompileInputBase, steps: BuildStep[], signal?: AbortSignal): Promise<CompileResult> {
+/**
+ * A project of many sources (Falco's modern probe has 168) compiles them a few
+ * at a time, one per core; the first failure stops the others. Warnings keep
+ * the sources' order whatever order they finished in.
+ */
+async function runPlan(executor: Executor, input: CompileInputBase, plan: StepPlan, signal?: AbortSignal): Promise<CompileResult> {
   const started = performance.now();
-  const warnings: string[] = [];
+  const warnings: string[][] = plan.perSource.map(() => []);
+  const stop = new AbortController();
+  const chainSignal = signal === undefined ? stop.signal : anySignal([signal, stop.signal]);
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < plan.perSource.length && failure === undefined; i = next++) {
+      try {
+        await runChain(executor, input, plan.perSource[i] ?? [], warnings[i]!, chainSignal);
+      } catch (err) {
+        failure ??= err;
+        stop.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SOURCE_PARALLELISM, plan.perSource.length) }, worker));
+  if (failure !== undefined) throw failure;
+  const tailWarnings: string[] = [];
+  await runChain(executor, input, plan.tail, tailWarnings, signal);
+  await publish(join(input.workDir, OBJECT), input.output);
+  return { output: input.output, warnings: [...warnings.flat(), ...tailWarnings].join(''), durationMs: performance.now() - started };
+}
+
+const SOURCE_PARALLELISM = Math.max(1, Math.min(4, availableParallelism()));
+
+async function runChain(executor: Executor, input: CompileInputBase, steps: readonly BuildStep[], warnings: string[], signal: AbortSignal | undefined): Promise<void> {
   for (const s of steps) {
     try {
       const result = await executor.run(s, signal);
@@ -253,8 +303,6 @@ async function runSteps(executor: Executor, input: CompileInputBase, steps: Buil
       throw toCompileError(err, s, input);
     }
   }
-  await publish(join(input.workDir, OBJECT), input.output);
-  return { output: input.output, warnings: warnings.join(''), durationMs: performance.now() - started };
 }
 
 function toCompileError(err: unknown, s: BuildStep, input: CompileInputBase): unknown {
