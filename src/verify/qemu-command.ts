@@ -16,7 +16,7 @@ export interface QemuSetup {
 
 export const QEMU_SETUPS: Readonly<Record<Arch, QemuSetup>> = {
   x86_64: { binary: 'qemu-system-x86_64', machine: ['-M', 'pc', '-cpu', 'max'], console: 'ttyS0' },
-  arm64: { binary: 'qemu-system-aarch64', machine: ['-M', 'virt', '-cpu', 'cortex-a57'], console: 'ttyAMA0' },
+  arm64: { binary: 'qemu-system-aarch64', machine: ['-M', 'virt', '-cpu', 'max'], console: 'ttyAMA0' },
 };
 
 export const GUEST_MEMORY = '512M';

@@ -12,7 +12,7 @@ import { buildInitramfs, type InitramfsCase } from './initramfs.js';
 import { checkCase } from './manifest.js';
 import { QEMU_SETUPS, qemuArgs, qemuAvailable } from './qemu-command.js';
 import { bootQemu, type BootRun } from './qemu-process.js';
-import type { VerifyCase, VerifyCaseResult, VerifyKernelRequest, VerifyKernelResult } from './types.js';
+import type { ProgramReport, VerifyCase, VerifyCaseResult, VerifyKernelRequest, VerifyKernelResult } from './types.js';
 import { verifyId } from './verify-id.js';
 import { verifierSummary } from './verifier-log.js';
 
@@ -85,6 +85,12 @@ async function prepare(request: VerifyKernelRequest, image: FetchedImage): Promi
   return prepared;
 }
 
+/** The program libbpf names in "prog 'x': failed to load" (the load stops at the first one). */
+function failedToLoad(log: string, why: string | undefined): ProgramReport[] {
+  const name = /prog '([^']{1,128})': failed to load/.exec(log)?.[1];
+  return name === undefined ? [] : [{ name, result: 'failed', detail: why ?? 'the verifier rejected it' }];
+}
+
 function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootRun, id: string, timeoutMs: number): VerifyCaseResult {
   const base = { case: p.verifyCase, verifyId: id, ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }) };
   if (p.skip !== undefined) return { ...base, result: 'not-verifiable', detail: p.skip };
@@ -92,20 +98,29 @@ function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootR
   const cutNote = p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : '';
   if (got !== undefined) {
     const why = got.result === 'failed' ? verifierSummary(got.log) : undefined;
+    const programs = got.programs.length > 0 || got.result !== 'failed' ? got.programs : failedToLoad(got.log, why);
     return {
       ...base,
       result: got.result,
       detail: `${got.detail}${why === undefined ? '' : `: ${why}`}${cutNote}`,
       events: got.events,
-      ...(got.result === 'failed' && got.log !== '' ? { verifierLog: got.log.slice(0, 64 * 1024) } : {}),
+      ...(programs.length === 0 ? {} : { programs }),
+      ...(got.result === 'failed' && got.log !== '' ? { verifierLog: got.log } : {}),
     };
   }
-  if (boot.outcome === 'timeout') return { ...base, result: 'failed', detail: `timed out: the guest did not report this case within ${timeoutMs / 1000} s` };
-  if (report.done) return { ...base, result: 'not-verifiable', detail: 'the guest ran this case but the console lost its result line' };
-  if (report.started.has(index)) {
-    return { ...base, result: 'failed', detail: `the guest died while running this case (kernel panic or reset; QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}; see consoleTail)` };
+  const qemu = `QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}`;
+  // Neither the object nor the kernel is to blame for these: the emulator stopped the proof.
+  if (boot.outcome === 'timeout') {
+    const where = report.release === undefined ? 'the guest did not boot (no uname line)' : report.started.has(index) ? 'the guest was still running this case' : 'the guest did not reach this case';
+    return { ...base, result: 'inconclusive', detail: `timed out after ${timeoutMs / 1000} s: ${where}` };
   }
-  return { ...base, result: 'not-verifiable', detail: `the guest stopped before reporting this case (QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}; see consoleTail)` };
+  if (report.done) return { ...base, result: 'inconclusive', detail: 'the guest ran this case but the console lost its result line' };
+  if (report.started.has(index)) {
+    // The object's programs ran and the kernel went down: that is the object's doing.
+    return { ...base, result: 'failed', detail: `the guest died while running this case (kernel panic or reset; ${qemu}; see consoleTail)` };
+  }
+  const where = report.release === undefined ? 'the kernel did not boot to the guest loader' : 'the guest stopped before reporting this case';
+  return { ...base, result: 'inconclusive', detail: `${where} (${qemu}; see consoleTail)` };
 }
 
 export async function verifyKernel(request: VerifyKernelRequest, options: EngineOptions = {}): Promise<VerifyKernelResult> {
@@ -154,6 +169,8 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
     request.signal?.throwIfAborted();
     const boot = await bootQemu(QEMU_SETUPS[arch].binary, qemuArgs(arch, { kernel: image.path, initramfs }), {
       timeoutMs: limit,
+      // Room for every case's whole log (up to 1 MiB, base64 on the wire) besides the kernel's own lines.
+      maxConsoleBytes: (8 + 2 * cases.length) * 1024 * 1024,
       ...(request.signal === undefined ? {} : { signal: request.signal }),
       ...(options.onConsole === undefined ? {} : { onConsole: options.onConsole }),
       ...(options.onQemuStart === undefined ? {} : { onStart: options.onQemuStart }),

@@ -6,20 +6,32 @@ export type ProbeCheckChoice = { readonly check: ProbeCheck } | { readonly notVe
 
 export const DEFAULT_TRIGGER_COUNT = 5;
 
-/** `<probe>_count` with "-" as "_": the map name convention of the default check. */
+/** `<probe>_count` with "-" as "_": the counter map of an event check that names none. */
 export function defaultCounterMap(probe: string): string {
   return `${probe.replace(/-/g, '_')}_count`;
 }
 
-/** kernels.yaml's `probes[].verify`, defaults filled; a probe kernels.yaml does not list gets the default check. */
+/**
+ * kernels.yaml's `probes[].verify`, defaults filled. Load + attach is the
+ * proof; the event check only when the probe asks for it (trigger, count or
+ * counterMap). A probe kernels.yaml does not list gets load + attach.
+ */
 export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeCheckChoice {
   const verify = entry?.verify;
   if (verify === false) return { notVerifiable: 'kernels.yaml says verify: false for this probe' };
+  const wantsEvent = verify !== undefined && (verify.trigger !== undefined || verify.count !== undefined || verify.counterMap !== undefined);
+  const lists = (globs: readonly string[] | undefined): readonly string[] | undefined => (globs === undefined || globs.length === 0 ? undefined : [...globs]);
+  const attachSkip = lists(verify?.attach?.skip);
+  const attachOptional = lists(verify?.attach?.optional);
+  const autoloadDisable = lists(verify?.autoload?.disable);
   return {
     check: {
-      trigger: verify?.trigger ?? 'execve',
-      count: verify?.count ?? DEFAULT_TRIGGER_COUNT,
-      counterMap: verify?.counterMap ?? defaultCounterMap(probe),
+      ...(wantsEvent
+        ? { event: { trigger: verify.trigger ?? 'execve', count: verify.count ?? DEFAULT_TRIGGER_COUNT, counterMap: verify.counterMap ?? defaultCounterMap(probe) } }
+        : {}),
+      ...(attachSkip === undefined ? {} : { attachSkip }),
+      ...(attachOptional === undefined ? {} : { attachOptional }),
+      ...(autoloadDisable === undefined ? {} : { autoloadDisable }),
     },
   };
 }
