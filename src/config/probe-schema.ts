@@ -178,7 +178,7 @@ export const Probe = z
     kbuild: KbuildRecipe.optional().describe("Build the non-CO-RE object with the kernel's build system (make -C <kernel build tree> M=<dir>)"),
     tweaks: z.array(Tweak).default([]).describe('Probe-specific build tweaks by kernel version (kbuild_config.h)'),
     verify: ProbeVerify.optional().describe(
-      'How a QEMU boot checks that the probe works (default: trigger execve 5 times, counter map <probe>_count); false: not checked',
+      'How a QEMU boot proves the probe works: load + attach per program (default), attach.skip / attach.optional / autoload.disable policy, and an opt-in event check (trigger, count, counterMap); false: not checked',
     ),
   })
   .describe('One eBPF program or project, built per kernel (non-CO-RE) and/or once per arch (CO-RE)');
