@@ -24,6 +24,7 @@
  *
  * The manifest, written by the host (src/verify/manifest.ts), one directive a line:
  *   policy <skip|optional|noautoload> <glob>    (for the next case line)
+ *   loader legacy   (the next case runs in /init-legacy, built against a pre-1.0 libbpf)
  *   case <index> <mode> <object> <btf|-> <trigger|none> <counter map|-> <count>
  *   case-timeout <seconds>
  *   hang            (tests: never finish, so the host's time limit must act)
@@ -65,6 +66,11 @@ struct guest_case {
 	char trigger[32];
 	char counter_map[MAX_FIELD];
 	long count;
+	/* Run by /init-legacy (a pre-1.0 libbpf, for `struct bpf_map_def SEC("maps")` objects). */
+	int legacy;
+	/* The manifest lines of this case, handed to /init-legacy as they are. */
+	char raw[MAX_POLICY * 3 * (MAX_FIELD + 24) + 2048];
+	size_t raw_len;
 	/* Globs: load but do not attach / attach failure allowed / not loaded at all. */
 	char skip[MAX_POLICY][MAX_FIELD];
 	char optional[MAX_POLICY][MAX_FIELD];
@@ -399,9 +405,16 @@ static int run_case(const struct guest_case *c)
 		report(c, "not-verifiable", 0, "kernel has no /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF is off)");
 		return 0;
 	}
-	LIBBPF_OPTS(bpf_object_open_opts, opts);
-	if (strcmp(c->mode, "core-external-btf") == 0)
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts);
+	if (strcmp(c->mode, "core-external-btf") == 0) {
+#ifdef LIBBPF_MAJOR_VERSION
 		opts.btf_custom_path = c->btf;
+#else
+		/* btf_custom_path arrived in libbpf 0.5; the legacy loader is older. */
+		report(c, "not-verifiable", 0, "the pre-1.0 libbpf of the legacy loader cannot take an external BTF");
+		return 0;
+#endif
+	}
 
 	struct bpf_object *obj = bpf_object__open_file(c->object, &opts);
 	long open_err = libbpf_get_error(obj);
@@ -470,6 +483,22 @@ static int run_case(const struct guest_case *c)
 	return 0;
 }
 
+/* In the case's child: the same loader built against a pre-1.0 libbpf runs this one case. */
+static int exec_legacy(const struct guest_case *c)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/case-%d.manifest", c->index);
+	FILE *f = fopen(path, "w");
+	if (!f || fwrite(c->raw, 1, c->raw_len, f) != c->raw_len || fclose(f) != 0) {
+		report(c, "failed", 0, "cannot hand the case to the legacy loader");
+		return 0;
+	}
+	char *argv[] = { "/init-legacy", "--one", path, NULL };
+	execv(argv[0], argv);
+	report(c, "failed", 0, "cannot run /init-legacy");
+	return 0;
+}
+
 static void run_in_child(const struct guest_case *c, int case_timeout)
 {
 	pid_t pid = fork();
@@ -479,6 +508,8 @@ static void run_in_child(const struct guest_case *c, int case_timeout)
 	}
 	if (pid == 0) {
 		alarm(case_timeout);
+		if (c->legacy)
+			_exit(exec_legacy(c));
 		_exit(run_case(c));
 	}
 	int status;
@@ -540,10 +571,58 @@ static void finish(void)
 		pause();
 }
 
+/* One manifest line into the pending case; 1 when it was the case line (the case is complete). */
+static int parse_line(const char *line, struct guest_case *c)
+{
+	char kind[32], glob[MAX_FIELD];
+	size_t len = strlen(line);
+	if (c->raw_len + len < sizeof(c->raw)) {
+		memcpy(c->raw + c->raw_len, line, len);
+		c->raw_len += len;
+	}
+	if (sscanf(line, "loader %31s", kind) == 1) {
+		c->legacy = strcmp(kind, "legacy") == 0;
+		return 0;
+	}
+	if (sscanf(line, "policy %31s %255s", kind, glob) == 2) {
+		if (strcmp(kind, "skip") == 0 && c->n_skip < MAX_POLICY)
+			snprintf(c->skip[c->n_skip++], MAX_FIELD, "%s", glob);
+		else if (strcmp(kind, "optional") == 0 && c->n_optional < MAX_POLICY)
+			snprintf(c->optional[c->n_optional++], MAX_FIELD, "%s", glob);
+		else if (strcmp(kind, "noautoload") == 0 && c->n_noautoload < MAX_POLICY)
+			snprintf(c->noautoload[c->n_noautoload++], MAX_FIELD, "%s", glob);
+		return 0;
+	}
+	return sscanf(line, "case %d %31s %255s %255s %31s %255s %ld", &c->index, c->mode, c->object, c->btf, c->trigger,
+		      c->counter_map, &c->count) == 7;
+}
+
+/* /init-legacy --one <file>: run the one case the file describes, in this process (already the case's child). */
+static int run_one(const char *path)
+{
+	static struct guest_case c;
+	char line[2048];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 1;
+	memset(&c, 0, sizeof(c));
+	while (fgets(line, sizeof(line), f)) {
+		if (parse_line(line, &c)) {
+			c.legacy = 0;
+			fclose(f);
+			return run_case(&c);
+		}
+	}
+	fclose(f);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--trigger") == 0)
 		return 0;
+	if (argc > 2 && strcmp(argv[1], "--one") == 0)
+		return run_one(argv[2]);
 	if (argc > 0 && argv[0][0] == '/')
 		self_path = argv[0];
 	setup();
@@ -563,7 +642,6 @@ int main(int argc, char **argv)
 	static struct guest_case c;
 	memset(&c, 0, sizeof(c));
 	while (fgets(line, sizeof(line), manifest)) {
-		char kind[32], glob[MAX_FIELD];
 		if (strncmp(line, "hang", 4) == 0) {
 			emit("KBUILD-NOTE hanging as the manifest asks");
 			drain_console();
@@ -572,17 +650,7 @@ int main(int argc, char **argv)
 		}
 		if (sscanf(line, "case-timeout %d", &case_timeout) == 1)
 			continue;
-		if (sscanf(line, "policy %31s %255s", kind, glob) == 2) {
-			if (strcmp(kind, "skip") == 0 && c.n_skip < MAX_POLICY)
-				snprintf(c.skip[c.n_skip++], MAX_FIELD, "%s", glob);
-			else if (strcmp(kind, "optional") == 0 && c.n_optional < MAX_POLICY)
-				snprintf(c.optional[c.n_optional++], MAX_FIELD, "%s", glob);
-			else if (strcmp(kind, "noautoload") == 0 && c.n_noautoload < MAX_POLICY)
-				snprintf(c.noautoload[c.n_noautoload++], MAX_FIELD, "%s", glob);
-			continue;
-		}
-		if (sscanf(line, "case %d %31s %255s %255s %31s %255s %ld", &c.index, c.mode, c.object, c.btf, c.trigger,
-			   c.counter_map, &c.count) == 7) {
+		if (parse_line(line, &c)) {
 			log_reset();
 			/* Drained, so a case that takes the kernel down is still known to have started. */
 			emit("KBUILD-START %d", c.index);

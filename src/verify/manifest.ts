@@ -14,6 +14,8 @@ export interface ManifestCase {
   /** Paths inside the initramfs. */
   readonly object: string;
   readonly btf?: string;
+  /** Run by /init-legacy (a pre-1.0 libbpf): the object has a `maps` section. */
+  readonly legacy?: boolean;
 }
 
 export interface ManifestOptions {
@@ -58,7 +60,8 @@ export function writeManifest(cases: readonly ManifestCase[], options: ManifestO
   for (const c of cases) {
     checkCase(c.verifyCase);
     const { check, mode } = c.verifyCase;
-    // Policy lines belong to the case line that follows them.
+    // Loader and policy lines belong to the case line that follows them.
+    if (c.legacy === true) lines.push('loader legacy');
     for (const glob of check.attachSkip ?? []) lines.push(`policy skip ${glob}`);
     for (const glob of check.attachOptional ?? []) lines.push(`policy optional ${glob}`);
     for (const glob of check.autoloadDisable ?? []) lines.push(`policy noautoload ${glob}`);

@@ -8,6 +8,7 @@ import { KernelNotFoundError, KbuildError } from '../errors.js';
 import { consoleTail, parseConsole, type GuestReport } from './console-parser.js';
 import { cutExternalBtf } from './external-btf.js';
 import { guestLoader, type GuestLoader } from './guest-loader.js';
+import { usesLegacyMaps } from './legacy-maps.js';
 import { buildInitramfs, type InitramfsCase } from './initramfs.js';
 import { checkCase } from './manifest.js';
 import { QEMU_SETUPS, qemuArgs, qemuAvailable } from './qemu-command.js';
@@ -41,6 +42,8 @@ interface Prepared {
   readonly cutByEngine: boolean;
   /** Why the case cannot be loaded at all (it stays out of the guest). */
   readonly skip?: string;
+  /** `struct bpf_map_def SEC("maps")`: loaded by the legacy guest loader (pre-1.0 libbpf). */
+  readonly legacy: boolean;
 }
 
 function everyCase(request: VerifyKernelRequest, result: VerifyCaseResult['result'], detail: string, id: (c: VerifyCase) => string): VerifyCaseResult[] {
@@ -69,16 +72,17 @@ async function fetchImage(request: VerifyKernelRequest, builder: DistroBuilder):
 async function prepare(request: VerifyKernelRequest, image: FetchedImage): Promise<Prepared[]> {
   const prepared: Prepared[] = [];
   for (const c of request.cases) {
-    if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false });
-    else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false });
+    const legacy = await usesLegacyMaps(c.objectFile);
+    if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, legacy });
+    else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false, legacy });
     else {
       try {
         const cut = await cutExternalBtf(request.cacheDir, image, request.kernel.arch, c.objectFile, c.objectSha256);
-        prepared.push({ verifyCase: c, btfFile: cut.path, btfSha256: cut.sha256, cutByEngine: true });
+        prepared.push({ verifyCase: c, btfFile: cut.path, btfSha256: cut.sha256, cutByEngine: true, legacy });
       } catch (err) {
         // No BTF in the image, or bpftool refuses the object: nothing to hand to libbpf.
         if (!(err instanceof KbuildError) || err.retryable) throw err;
-        prepared.push({ verifyCase: c, cutByEngine: true, skip: `no external BTF could be cut from the kernel image: ${err.message}` });
+        prepared.push({ verifyCase: c, cutByEngine: true, legacy, skip: `no external BTF could be cut from the kernel image: ${err.message}` });
       }
     }
   }
@@ -95,7 +99,7 @@ function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootR
   const base = { case: p.verifyCase, verifyId: id, ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }) };
   if (p.skip !== undefined) return { ...base, result: 'not-verifiable', detail: p.skip };
   const got = report.cases.get(index);
-  const cutNote = p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : '';
+  const cutNote = `${p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : ''}${p.legacy ? ' (legacy maps section: loaded with libbpf 0.3)' : ''}`;
   if (got !== undefined) {
     const why = got.result === 'failed' ? verifierSummary(got.log) : undefined;
     const programs = got.programs.length > 0 || got.result !== 'failed' ? got.programs : failedToLoad(got.log, why);
@@ -135,19 +139,21 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
   if (typeof image === 'string') return notVerifiable(request, started, image);
   request.signal?.throwIfAborted();
 
-  const loader: GuestLoader = await guestLoader(arch, {
+  const loaderOptions = {
     cacheDir: request.cacheDir,
     ...(request.mirror === undefined ? {} : { mirror: request.mirror }),
     ...(request.signal === undefined ? {} : { signal: request.signal }),
-  });
+  };
+  const loader: GuestLoader = await guestLoader(arch, loaderOptions);
   const prepared = await prepare(request, image);
+  const legacyLoader = prepared.some((p) => p.legacy && p.skip === undefined) ? await guestLoader(arch, loaderOptions, 'legacy') : undefined;
   const ids = prepared.map((p) =>
     verifyId({
       objectSha256: p.verifyCase.objectSha256,
       mode: p.verifyCase.mode,
       ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }),
       imageSha256: image.package.sha256,
-      guestLoaderSha256: loader.sha256,
+      guestLoaderSha256: p.legacy && legacyLoader !== undefined ? legacyLoader.sha256 : loader.sha256,
     }),
   );
 
@@ -161,11 +167,11 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
   try {
     const initramfs = join(work, 'initramfs.cpio');
     const cases: InitramfsCase[] = prepared.flatMap((p, index) =>
-      p.skip !== undefined ? [] : [{ index, verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }) }],
+      p.skip !== undefined ? [] : [{ index, verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }), ...(p.legacy ? { legacy: true } : {}) }],
     );
     // The limit is the boot's: fetching the image and building the guest loader the first time do not count.
     const limit = request.timeoutMs;
-    await buildInitramfs(initramfs, loader.path, cases, { caseTimeoutSeconds: limit / 1000, ...(options.hangGuest === true ? { hang: true } : {}) });
+    await buildInitramfs(initramfs, loader.path, cases, { caseTimeoutSeconds: limit / 1000, ...(options.hangGuest === true ? { hang: true } : {}) }, legacyLoader?.path);
     request.signal?.throwIfAborted();
     const boot = await bootQemu(QEMU_SETUPS[arch].binary, qemuArgs(arch, { kernel: image.path, initramfs }), {
       timeoutMs: limit,

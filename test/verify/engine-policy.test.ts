@@ -27,11 +27,13 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
   let work: string;
   let policy: { file: string; sha256: string };
   let bigBroken: { file: string; sha256: string };
+  let legacy: { file: string; sha256: string };
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'kbuild-verify-policy-'));
     policy = await compile(work, 'policy');
     bigBroken = await compile(work, 'big-broken');
+    legacy = await compile(work, 'legacy-maps');
   });
   after(() => rm(work, { recursive: true, force: true }));
 
@@ -46,7 +48,12 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
   const boot = (arch: Arch): Promise<VerifyKernelResult> =>
     verifyKernel({
       kernel: KERNELS[arch],
-      cases: [aCase('policy', policy, POLICY), aCase('strict', policy, {}), aCase('big-broken', bigBroken, {})],
+      cases: [
+        aCase('policy', policy, POLICY),
+        aCase('strict', policy, {}),
+        aCase('big-broken', bigBroken, {}),
+        aCase('legacy', legacy, { event: { trigger: 'execve', count: 3, counterMap: 'legacy_count' } }),
+      ],
       timeoutMs: 180_000,
       cacheDir: cacheRoot(),
     });
@@ -94,6 +101,13 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       assert.doesNotMatch(log, /console lost part/);
       assert.deepEqual(programs(result, 'big-broken'), { big_broken: 'failed' });
       assert.match(broken?.detail ?? '', /load failed: .*(invalid access to map value|unbounded|outside of the allowed memory range)/);
+
+      // struct bpf_map_def SEC("maps"): the legacy loader (libbpf 0.3) loads, attaches and counts.
+      const old = result.results.find((r) => r.case.probe === 'legacy');
+      assert.equal(old?.result, 'ok', `${old?.detail ?? ''}\n${old?.verifierLog ?? ''}`);
+      assert.ok((old?.events ?? 0) >= 3, `legacy_count = ${old?.events}`);
+      assert.deepEqual(programs(result, 'legacy'), { legacy_execve: 'attached' });
+      assert.match(old?.detail ?? '', /legacy maps/);
     });
   }
 });
