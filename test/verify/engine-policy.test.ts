@@ -76,6 +76,9 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
         no_target: 'loaded',
         feature_probe: 'skipped',
         optional_by_object: 'skipped',
+        xdp_pass: 'attached',
+        socket_filter: 'attached',
+        cgroup_egress: 'attached',
       });
       const detail = (name: string): string => ok?.programs?.find((p) => p.name === name)?.detail ?? '';
       assert.match(detail('tail_target'), /prog-array jump/);
