@@ -461,6 +461,32 @@ static void attach_programs(const struct guest_case *c, struct bpf_object *obj, 
 	}
 }
 
+/* A policy name that matches no program of the object is most likely a typo: say so in the result. */
+static void unmatched_policy(const struct guest_case *c, struct bpf_object *obj, char *out, size_t size)
+{
+	const struct {
+		const char (*list)[MAX_FIELD];
+		int n;
+		const char *field;
+	} lists[] = { { c->skip, c->n_skip, "attach.skip" }, { c->optional, c->n_optional, "attach.optional" }, { c->noautoload, c->n_noautoload, "autoload.disable" } };
+	size_t used = 0;
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+		for (int i = 0; i < lists[l].n; i++) {
+			int found = 0;
+			struct bpf_program *prog;
+			bpf_object__for_each_program(prog, obj) {
+				if (fnmatch(lists[l].list[i], bpf_program__name(prog), 0) == 0)
+					found = 1;
+			}
+			if (!found && used < size) {
+				int w = snprintf(out + used, size - used, "; %s %s matches no program", lists[l].field, lists[l].list[i]);
+				if (w > 0)
+					used += (size_t)w;
+			}
+		}
+	}
+}
+
 /* Runs in the case's child; returns its exit status (0 once a result is reported). */
 static int run_case(const struct guest_case *c)
 {
@@ -508,8 +534,9 @@ static int run_case(const struct guest_case *c)
 		report(c, "failed", 0, detail);
 		return 0;
 	}
-	char programs[200];
-	snprintf(programs, sizeof(programs), "%d attached, %d loaded only, %d skipped", t.attached, t.loaded, t.skipped);
+	char programs[400];
+	int n = snprintf(programs, sizeof(programs), "%d attached, %d loaded only, %d skipped", t.attached, t.loaded, t.skipped);
+	unmatched_policy(c, obj, programs + n, sizeof(programs) - n);
 	if (strcmp(c->trigger, "none") == 0) {
 		snprintf(detail, sizeof(detail), "loaded and attached: %s", programs);
 		report(c, "ok", 0, detail);

@@ -13,7 +13,7 @@ import { verifyKernel } from '../../src/verify/verify-kernel.js';
 import { KERNELS } from './engine-fixtures.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const POLICY: ProbeCheck = { attachSkip: ['skip_me'], attachOptional: ['missing_*'], autoloadDisable: ['feature_probe'] };
+const POLICY: ProbeCheck = { attachSkip: ['skip_me', 'skip_typo'], attachOptional: ['missing_*'], autoloadDisable: ['feature_probe'] };
 
 /** Plain clang -target bpf: these objects use no kernel types, so one serves both arches. */
 async function compile(work: string, name: string): Promise<{ file: string; sha256: string }> {
@@ -67,6 +67,7 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       const ok = result.results.find((r) => r.case.probe === 'policy');
       assert.equal(ok?.result, 'ok', `${ok?.detail ?? ''}\n${ok?.verifierLog ?? ''}`);
       assert.equal(ok?.events, 0, 'no event check was asked for');
+      assert.match(ok?.detail ?? '', /attach\.skip skip_typo matches no program/, 'a policy name matching nothing is pointed out');
       assert.deepEqual(programs(result, 'policy'), {
         tail_target: 'loaded',
         dispatcher: 'attached',
