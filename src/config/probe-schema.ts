@@ -36,6 +36,18 @@ export const Tweak = z.strictObject({
 export const ProgramGlob = z.string().regex(/^[A-Za-z_*?][A-Za-z0-9_*?]{0,127}$/, 'a program name or glob (letters, digits, _, * and ?)');
 const ProgramGlobs = z.array(ProgramGlob).max(64);
 
+/** Policy for the kernels a rule matches: the probe's own loader attaches differently there. */
+export const VerifyKernelPolicy = z.strictObject({
+  when: z
+    .string()
+    .regex(/^(<|<=|>|>=|==)\s*[0-9]+\.[0-9]+(\.[0-9]+)?$/, 'a kernel version condition such as ">=5.8" or "<5.5"')
+    .optional()
+    .describe('Kernels whose version matches'),
+  arch: z.enum(['x86_64', 'arm64']).optional().describe('Kernels of this arch'),
+  attach: z.strictObject({ skip: ProgramGlobs.optional(), optional: ProgramGlobs.optional() }).optional(),
+  autoload: z.strictObject({ disable: ProgramGlobs.optional() }).optional(),
+});
+
 /**
  * How `kbuild verify` proves a probe works inside a booted kernel. The proof
  * is load + attach: the verifier accepts every autoloaded program and every
@@ -48,7 +60,8 @@ const ProgramGlobs = z.array(ProgramGlob).max(64);
  * does). The event check is opt-in: with `trigger`, `count` or `counterMap`,
  * the guest triggers the event `count` times (default 5) and reads
  * `counterMap` (default `<probe>_count`, "-" as "_"; key 0 → counter),
- * which must reach `count`. `false`: not verified (reported not-verifiable).
+ * which must reach `count`. `kernels` adds policy for some kernels (`when`
+ * a version condition, `arch`). `false`: not verified (reported not-verifiable).
  */
 export const ProbeVerify = z.union([
   z.literal(false),
@@ -67,6 +80,7 @@ export const ProbeVerify = z.union([
       })
       .optional(),
     autoload: z.strictObject({ disable: ProgramGlobs.optional().describe('Programs left out of the load (bpf_program__set_autoload false)') }).optional(),
+    kernels: z.array(VerifyKernelPolicy).max(32).optional().describe('More of the same policy for some kernels only (by version and arch), added to the above'),
   }),
 ]);
 

@@ -78,6 +78,18 @@ const Check = z.union([
       attachSkip: z.array(ProgramGlob).max(64).optional(),
       attachOptional: z.array(ProgramGlob).max(64).optional(),
       autoloadDisable: z.array(ProgramGlob).max(64).optional(),
+      kernels: z
+        .array(
+          z.strictObject({
+            when: z.string().regex(/^(<|<=|>|>=|==)\s*[0-9]+\.[0-9]+(\.[0-9]+)?$/).optional(),
+            arch: z.enum(ARCHES).optional(),
+            attachSkip: z.array(ProgramGlob).max(64).optional(),
+            attachOptional: z.array(ProgramGlob).max(64).optional(),
+            autoloadDisable: z.array(ProgramGlob).max(64).optional(),
+          }),
+        )
+        .max(32)
+        .optional(),
     }),
   }),
   z.strictObject({ notVerifiable: z.string().max(512) }),

@@ -32,6 +32,17 @@ export interface ProbeCheck {
   readonly attachSkip?: readonly string[];
   readonly attachOptional?: readonly string[];
   readonly autoloadDisable?: readonly string[];
+  /** More policy for some kernels; planning resolves it per kernel (the engine never sees it). */
+  readonly kernels?: readonly KernelPolicy[];
+}
+
+/** Globs added to a probe's policy for the kernels whose version meets `when` (">=5.8") and whose arch is `arch`. */
+export interface KernelPolicy {
+  readonly when?: string;
+  readonly arch?: 'x86_64' | 'arm64';
+  readonly attachSkip?: readonly string[];
+  readonly attachOptional?: readonly string[];
+  readonly autoloadDisable?: readonly string[];
 }
 
 /** What happened to one program of the object. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
 import { parseKernelsFile } from '../../src/config/load-kernels-file.js';
-import { probeCheck, probeChecks } from '../../src/verify/stage/probe-check.js';
+import { checkForKernel, probeCheck, probeChecks } from '../../src/verify/stage/probe-check.js';
 
 const file = (verify: string): string => `probes:
   - name: exec-snoop
@@ -42,6 +42,24 @@ describe('probes[].verify', () => {
     assert.deepEqual(probeCheck('exec-snoop', config.probes[0]), {
       check: { attachSkip: ['tail_*', 'dispatch_?'], attachOptional: ['sys_enter_open'], autoloadDisable: ['feature_probe'] },
     });
+  });
+
+  it('adds policy for the kernels a rule matches, by version and arch', () => {
+    const yaml = [
+      '    verify:',
+      '      attach: { skip: [tail_*] }',
+      '      kernels:',
+      '        - { arch: arm64, attach: { optional: [sys_enter_open] } }',
+      '        - { when: "<5.8", autoload: { disable: [ringbuf_*] }, attach: { skip: [tail_*, old_*] } }',
+      '',
+    ].join('\n');
+    const { config } = parseKernelsFile(file(yaml), 'k.yaml');
+    const choice = probeCheck('exec-snoop', config.probes[0]);
+    assert.ok('check' in choice);
+    assert.deepEqual(checkForKernel(choice.check, { release: '6.1.0-50-amd64', arch: 'x86_64' }), { attachSkip: ['tail_*'] });
+    assert.deepEqual(checkForKernel(choice.check, { release: '6.1.0-50-arm64', arch: 'arm64' }), { attachSkip: ['tail_*'], attachOptional: ['sys_enter_open'] });
+    assert.deepEqual(checkForKernel(choice.check, { release: '5.4.0-150-generic', arch: 'x86_64' }), { attachSkip: ['tail_*', 'old_*'], autoloadDisable: ['ringbuf_*'] });
+    assert.match(errorOf(file('    verify:\n      kernels: [{ when: "5.8" }]\n')), /probes\[0\]\.verify\.kernels\[0\]\.when: a kernel version condition/);
   });
 
   it('names file, line and field of a bad check', () => {

@@ -1,5 +1,8 @@
 import type { Probe } from '../../config/kernels-schema.js';
-import type { ProbeCheck } from '../types.js';
+import { conditionHolds } from '../../job/build-config.js';
+import type { KernelIdentity } from '../../kernel/identity.js';
+import { parseReleaseVersion, versionCode } from '../../kernel/release.js';
+import type { KernelPolicy, ProbeCheck } from '../types.js';
 
 /** A probe's check, or why it has none (kernels.yaml said `verify: false`). */
 export type ProbeCheckChoice = { readonly check: ProbeCheck } | { readonly notVerifiable: string };
@@ -24,6 +27,18 @@ export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeC
   const attachSkip = lists(verify?.attach?.skip);
   const attachOptional = lists(verify?.attach?.optional);
   const autoloadDisable = lists(verify?.autoload?.disable);
+  const kernels: KernelPolicy[] = (verify?.kernels ?? []).map((r) => {
+    const skip = lists(r.attach?.skip);
+    const optional = lists(r.attach?.optional);
+    const disable = lists(r.autoload?.disable);
+    return {
+      ...(r.when === undefined ? {} : { when: r.when }),
+      ...(r.arch === undefined ? {} : { arch: r.arch }),
+      ...(skip === undefined ? {} : { attachSkip: skip }),
+      ...(optional === undefined ? {} : { attachOptional: optional }),
+      ...(disable === undefined ? {} : { autoloadDisable: disable }),
+    };
+  });
   return {
     check: {
       ...(wantsEvent
@@ -32,6 +47,7 @@ export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeC
       ...(attachSkip === undefined ? {} : { attachSkip }),
       ...(attachOptional === undefined ? {} : { attachOptional }),
       ...(autoloadDisable === undefined ? {} : { autoloadDisable }),
+      ...(kernels.length === 0 ? {} : { kernels }),
     },
   };
 }
@@ -39,4 +55,24 @@ export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeC
 /** Checks of every probe a kernels file lists, by name. */
 export function probeChecks(probes: readonly Pick<Probe, 'name' | 'verify'>[]): ReadonlyMap<string, ProbeCheckChoice> {
   return new Map(probes.map((p) => [p.name, probeCheck(p.name, p)]));
+}
+
+/** The policy for one kernel: the probe's own, plus that of every `kernels` rule the kernel meets. */
+export function checkForKernel(check: ProbeCheck, kernel: Pick<KernelIdentity, 'release' | 'arch'>): ProbeCheck {
+  if (check.kernels === undefined) return check;
+  const code = versionCode(parseReleaseVersion(kernel.release));
+  const rules = check.kernels.filter((r) => (r.arch === undefined || r.arch === kernel.arch) && (r.when === undefined || conditionHolds(r.when, code)));
+  const merged = (field: 'attachSkip' | 'attachOptional' | 'autoloadDisable'): readonly string[] | undefined => {
+    const all = [...(check[field] ?? []), ...rules.flatMap((r) => r[field] ?? [])];
+    return all.length === 0 ? undefined : [...new Set(all)];
+  };
+  const attachSkip = merged('attachSkip');
+  const attachOptional = merged('attachOptional');
+  const autoloadDisable = merged('autoloadDisable');
+  return {
+    ...(check.event === undefined ? {} : { event: check.event }),
+    ...(attachSkip === undefined ? {} : { attachSkip }),
+    ...(attachOptional === undefined ? {} : { attachOptional }),
+    ...(autoloadDisable === undefined ? {} : { autoloadDisable }),
+  };
 }
