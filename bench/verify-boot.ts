@@ -31,7 +31,7 @@ async function casesFor(out: string, kernel: KernelIdentity): Promise<VerifyCase
       const artifactPath = mode === 'non-core' ? `execve/${kernel.arch}/execve_debian_${kernel.release}.o` : `core/${kernel.arch}/execve.o`;
       const objectFile = join(out, artifactPath);
       const objectSha256 = createHash('sha256').update(await readFile(objectFile)).digest('hex');
-      return { probe: 'execve', mode, objectFile, objectSha256, artifactPath, check: { trigger: 'execve', count: 5, counterMap: 'execve_count' } } as const;
+      return { probe: 'execve', mode, objectFile, objectSha256, artifactPath, check: { event: { trigger: 'execve', count: 5, counterMap: 'execve_count' } } } as const;
     }),
   );
 }

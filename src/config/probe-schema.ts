@@ -32,24 +32,55 @@ export const Tweak = z.strictObject({
     .describe('Extra #define NAME VALUE lines in the per-kernel build configuration'),
 });
 
+/** A program name or a glob of them (`handle_*`): C identifier characters, `*` and `?`. */
+export const ProgramGlob = z.string().regex(/^[A-Za-z_*?][A-Za-z0-9_*?]{0,127}$/, 'a program name or glob (letters, digits, _, * and ?)');
+const ProgramGlobs = z.array(ProgramGlob).max(64);
+
+/** Policy for the kernels a rule matches: the probe's own loader attaches differently there. */
+export const VerifyKernelPolicy = z.strictObject({
+  when: z
+    .string()
+    .regex(/^(<|<=|>|>=|==)\s*[0-9]+\.[0-9]+(\.[0-9]+)?$/, 'a kernel version condition such as ">=5.8" or "<5.5"')
+    .optional()
+    .describe('Kernels whose version matches'),
+  arch: z.enum(['x86_64', 'arm64']).optional().describe('Kernels of this arch'),
+  attach: z.strictObject({ skip: ProgramGlobs.optional(), optional: ProgramGlobs.optional() }).optional(),
+  autoload: z.strictObject({ disable: ProgramGlobs.optional() }).optional(),
+});
+
 /**
- * How `kbuild verify` proves a probe works inside a booted kernel: after
- * attaching, the guest triggers the event `count` times and reads
- * `counterMap` (an array or hash map, key 0 → counter), which must reach
- * `count`. `false`: the probe cannot be checked this way (reported
- * not-verifiable). Absent: trigger execve 5 times, map `<probe>_count`
- * ("-" becomes "_").
+ * How `kbuild verify` proves a probe works inside a booted kernel. The proof
+ * is load + attach: the verifier accepts every autoloaded program and every
+ * program that should be attached attaches (programs the object places in a
+ * prog-array, and sections libbpf has no attach target for, are loaded but
+ * not attached). `attach.skip`: load but do not attach (tail-call targets the
+ * project's loader wires up); `attach.optional`: an attach failure is
+ * reported, not failed (a tracepoint one arch lacks); `autoload.disable`: not
+ * loaded at all (bpf_program__set_autoload false, as the project's loader
+ * does). The event check is opt-in: with `trigger`, `count` or `counterMap`,
+ * the guest triggers the event `count` times (default 5) and reads
+ * `counterMap` (default `<probe>_count`, "-" as "_"; key 0 → counter),
+ * which must reach `count`. `kernels` adds policy for some kernels (`when`
+ * a version condition, `arch`). `false`: not verified (reported not-verifiable).
  */
 export const ProbeVerify = z.union([
   z.literal(false),
   z.strictObject({
-    trigger: z.literal('execve').default('execve').describe('What the guest does after attaching: execve runs short-lived programs'),
-    count: z.number().int().min(1).max(1000).default(5).describe('How many times to trigger'),
+    trigger: z.literal('execve').optional().describe('Event check: what the guest does after attaching (execve runs short-lived programs)'),
+    count: z.number().int().min(1).max(1000).optional().describe('Event check: how many times to trigger (default 5)'),
     counterMap: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a BPF map name (a C identifier)')
       .optional()
-      .describe('Map whose key 0 counts the events (default: <probe>_count, "-" as "_")'),
+      .describe('Event check: map whose key 0 counts the events (default: <probe>_count, "-" as "_")'),
+    attach: z
+      .strictObject({
+        skip: ProgramGlobs.optional().describe('Programs loaded but not attached (tail-call targets)'),
+        optional: ProgramGlobs.optional().describe('Programs whose attach failure is reported, not failed'),
+      })
+      .optional(),
+    autoload: z.strictObject({ disable: ProgramGlobs.optional().describe('Programs left out of the load (bpf_program__set_autoload false)') }).optional(),
+    kernels: z.array(VerifyKernelPolicy).max(32).optional().describe('More of the same policy for some kernels only (by version and arch), added to the above'),
   }),
 ]);
 
@@ -172,7 +203,7 @@ export const Probe = z
     kbuild: KbuildRecipe.optional().describe("Build the non-CO-RE object with the kernel's build system (make -C <kernel build tree> M=<dir>)"),
     tweaks: z.array(Tweak).default([]).describe('Probe-specific build tweaks by kernel version (kbuild_config.h)'),
     verify: ProbeVerify.optional().describe(
-      'How a QEMU boot checks that the probe works (default: trigger execve 5 times, counter map <probe>_count); false: not checked',
+      'How a QEMU boot proves the probe works: load + attach per program (default), attach.skip / attach.optional / autoload.disable policy, and an opt-in event check (trigger, count, counterMap); false: not checked',
     ),
   })
   .describe('One eBPF program or project, built per kernel (non-CO-RE) and/or once per arch (CO-RE)');

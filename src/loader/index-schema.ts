@@ -4,9 +4,13 @@ import { z } from 'zod';
  * index.json: the contract between the farm that writes it and every agent
  * that reads it. The loader owns it so that agents need nothing of the farm.
  */
-export const INDEX_SCHEMA_VERSION = 2;
-/** Versions this loader reads: 2 added QEMU verification fields and failure stages; 1 is read as is. */
-export const READABLE_SCHEMA_VERSIONS = [1, 2] as const;
+export const INDEX_SCHEMA_VERSION = 3;
+/**
+ * Versions this loader reads: 3 added the `inconclusive` verification result,
+ * per-program results and verifier-log blobs; 2 added QEMU verification fields
+ * and failure stages; 1 and 2 are read as is.
+ */
+export const READABLE_SCHEMA_VERSIONS = [1, 2, 3] as const;
 
 export const IndexArch = z.enum(['x86_64', 'arm64']);
 
@@ -30,10 +34,30 @@ const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 /** How a CO-RE or non-CO-RE object was loaded in a booted kernel. */
 export const VerifyMode = z.enum(['non-core', 'core-kernel-btf', 'core-external-btf']);
 
+/** One program of a QEMU-verified object: attached, loaded but not attached (and why), skipped (not loaded), or failed. */
+export const IndexProgramResult = z.strictObject({
+  name: z.string().max(128),
+  result: z.enum(['attached', 'loaded', 'skipped', 'failed']),
+  detail: z.string().max(512).optional(),
+});
+
+/** A whole verifier log in the store (content-addressed: verify/logs/<sha256>.log). */
+export const IndexLogBlob = z.strictObject({
+  path: SafeKey,
+  size: z.number().int().nonnegative(),
+  sha256: Sha256,
+});
+
 export const IndexVerification = z.strictObject({
   /** How the artifact was checked: its sha256 after the build, a load in the build host, or a boot of the target kernel. */
   method: z.enum(['sha256', 'load-host', 'qemu']),
-  result: z.enum(['ok', 'failed', 'not-verifiable']),
+  /**
+   * qemu: `ok` loaded and attached (and passed the event check when the probe has one);
+   * `failed` a verifier rejection, an attach error of a required program or a failed event check;
+   * `inconclusive` the emulator stopped the proof (timeout, boot failure): never a reason to refuse the artifact;
+   * `not-verifiable` this machine could not try (no QEMU, no image, `verify: false`).
+   */
+  result: z.enum(['ok', 'failed', 'not-verifiable', 'inconclusive']),
   detail: z.string().max(4096).optional(),
   /** qemu: the kernel booted (for CO-RE objects, one entry per kernel and mode). */
   kernel: IndexKernel.optional(),
@@ -44,8 +68,14 @@ export const IndexVerification = z.strictObject({
   btfSha256: Sha256.optional(),
   /** qemu: events the attached programs counted after the guest triggered them. */
   events: z.number().int().nonnegative().optional(),
-  /** qemu, failed: libbpf's and the kernel verifier's log. */
+  /** qemu, failed: the tail of libbpf's and the kernel verifier's log (the whole log is `log`). */
   verifierLog: z.string().max(65536).optional(),
+  /** qemu, failed: the whole log as a blob in the store. */
+  log: IndexLogBlob.optional(),
+  /** qemu, failed: the line that says why (the verifier's last complaint, or libbpf's error). */
+  firstError: z.string().max(1024).optional(),
+  /** qemu: per program (at most 512), when the object loaded or one program failed to load. */
+  programs: z.array(IndexProgramResult).max(512).optional(),
   /** qemu: content id of what was verified (object, BTF, kernel image, guest loader); equal ids are not verified twice. */
   verifyId: Sha256.optional(),
   seconds: z.number().nonnegative().optional(),
@@ -148,7 +178,7 @@ export const IndexFailure = z.strictObject({
 });
 
 export const ArtifactIndex = z.strictObject({
-  schemaVersion: z.union([z.literal(1), z.literal(2)]),
+  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]),
   generatedAt: z.string(),
   generator: z.string(),
   artifacts: z.array(IndexArtifact),
@@ -160,6 +190,8 @@ export const ArtifactIndex = z.strictObject({
 export type IndexArch = z.infer<typeof IndexArch>;
 export type IndexKernel = z.infer<typeof IndexKernel>;
 export type IndexVerification = z.infer<typeof IndexVerification>;
+export type IndexProgramResult = z.infer<typeof IndexProgramResult>;
+export type IndexLogBlob = z.infer<typeof IndexLogBlob>;
 export type VerifyMode = z.infer<typeof VerifyMode>;
 export type IndexArtifact = z.infer<typeof IndexArtifact>;
 export type IndexSourcePackage = z.infer<typeof IndexSourcePackage>;

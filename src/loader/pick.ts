@@ -45,8 +45,9 @@ export interface PickOptions {
   readonly preferCore?: boolean;
   /**
    * Only artifacts with an ok QEMU verification for this very kernel (distro,
-   * release, arch) in the mode they would be loaded in. Without it, an
-   * artifact whose verification there failed is still never chosen.
+   * release, arch) in the mode they would be loaded in (an inconclusive one is
+   * unproven). Without it, an artifact whose verification there failed is
+   * still never chosen; an inconclusive one is chosen.
    */
   readonly requireVerified?: boolean;
 }
@@ -120,9 +121,16 @@ function verificationProblem(artifact: IndexArtifact, host: HostIdentity, mode: 
   const entries = qemuEntries(artifact, host, mode);
   const failed = entries.find((v) => v.result === 'failed');
   if (failed !== undefined) return `failed QEMU verification in ${host.distro} ${host.release} ${host.arch} (${mode}): ${firstLine(failed.detail ?? 'failed')}`;
+  // Inconclusive (the emulator timed out or could not boot the kernel) proves nothing either way: never a reason to refuse.
   if (!require || entries.some((v) => v.result === 'ok')) return undefined;
+  const inconclusive = entries.find((v) => v.result === 'inconclusive');
   const unverifiable = entries.find((v) => v.result === 'not-verifiable');
-  const why = unverifiable === undefined ? 'the index lists none' : `it was not verifiable: ${firstLine(unverifiable.detail ?? 'no reason given')}`;
+  const why =
+    inconclusive !== undefined
+      ? `its verification was inconclusive, so it is unproven: ${firstLine(inconclusive.detail ?? 'no reason given')}`
+      : unverifiable === undefined
+        ? 'the index lists none'
+        : `it was not verifiable: ${firstLine(unverifiable.detail ?? 'no reason given')}`;
   return `no ok QEMU verification for ${host.distro} ${host.release} ${host.arch} in mode ${mode} (verified artifacts are required; ${why})`;
 }
 

@@ -125,7 +125,7 @@ async function verifyStatuses(queue: Queue, record: SubmissionRecord, known: Map
               error: {
                 code: 'E_VERIFY_FAILED',
                 message: failed.map((c) => `${c.artifactPath} (${c.mode}): ${c.entry.detail ?? 'failed'}`).join('; '),
-                ...(failed[0]?.entry.verifierLog === undefined ? {} : { output: failed[0].entry.verifierLog.split('\n').slice(0, 20).join('\n') }),
+                ...(failed[0]?.entry.verifierLog === undefined ? {} : { output: failed[0].entry.verifierLog.trimEnd().split('\n').slice(-20).join('\n') }),
               },
             };
       known.set(v.id, status);

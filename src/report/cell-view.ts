@@ -24,8 +24,8 @@ export interface CellView {
 }
 
 export const MODE_LABELS: Record<VerifyMode, string> = { 'non-core': 'nc', 'core-kernel-btf': 'k-btf', 'core-external-btf': 'x-btf' };
-const SYMBOLS = { ok: '✓', failed: '✗', 'not-verifiable': '⊘', 'not-run': '·' } as const;
-const VERIFY_TONES = { ok: 'ok', failed: 'fail', 'not-verifiable': 'warn', 'not-run': 'none' } as const;
+const SYMBOLS = { ok: '✓', failed: '✗', 'not-verifiable': '⊘', inconclusive: '?', 'not-run': '·' } as const;
+const VERIFY_TONES = { ok: 'ok', failed: 'fail', 'not-verifiable': 'warn', inconclusive: 'warn', 'not-run': 'none' } as const;
 
 export const failureAnchor = (i: number | undefined): string => (i === undefined ? '' : `#failure-${i + 1}`);
 

@@ -2,7 +2,7 @@ import type { ArtifactIndex, IndexArtifact, IndexExternalBtf, IndexFailure, Inde
 import { kernelKey, matrixKernels } from './kernels.js';
 
 export type CellStatus = 'failed' | 'verified' | 'built' | 'missing';
-export type VerifyState = 'ok' | 'failed' | 'not-verifiable' | 'not-run';
+export type VerifyState = 'ok' | 'failed' | 'not-verifiable' | 'inconclusive' | 'not-run';
 export const VERIFY_MODES: readonly VerifyMode[] = ['non-core', 'core-kernel-btf', 'core-external-btf'];
 
 export interface NonCorePart {

@@ -94,7 +94,7 @@ function cards(s: ReportSummary) {
     card('artifacts', 'Artifacts', s.artifacts, `${s.nonCore} non-CO-RE, ${s.core} CO-RE`, 'ok'),
     card('failures', 'Failures', s.failures, `${s.buildFailures} build, ${s.verifyFailures} verify`, s.failures === 0 ? 'ok' : 'fail'),
     card('verified-ok', 'QEMU ok', s.verified.ok, 'verifications passed', s.verified.ok === 0 ? 'none' : 'ok'),
-    card('verified-failed', 'QEMU failed', s.verified.failed, `${s.verified.notVerifiable} not verifiable`, s.verified.failed === 0 ? 'none' : 'fail'),
+    card('verified-failed', 'QEMU failed', s.verified.failed, `${s.verified.notVerifiable} not verifiable${s.verified.inconclusive === 0 ? '' : `, ${s.verified.inconclusive} inconclusive`}`, s.verified.failed === 0 ? 'none' : 'fail'),
     card(
       'btf-saved',
       'BTF saved',
@@ -130,7 +130,7 @@ function coreRows(index: ArtifactIndex) {
         size: formatBytes(a.size),
         btfFrom: `${a.kernel.distro} ${a.kernel.release}`,
         toolchain: a.toolchain,
-        qemu: qemu.length === 0 ? 'not run' : (['ok', 'failed', 'not-verifiable'] as const).map((r) => `${qemu.filter((v) => v.result === r).length} ${r.replace('-', ' ')}`).join(', '),
+        qemu: qemu.length === 0 ? 'not run' : (['ok', 'failed', 'not-verifiable', 'inconclusive'] as const).flatMap((r) => { const n = qemu.filter((v) => v.result === r).length; return r === 'inconclusive' && n === 0 ? [] : [`${n} ${r.replace('-', ' ')}`]; }).join(', '),
         href: '',
       };
     });

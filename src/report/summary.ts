@@ -23,7 +23,7 @@ export interface ReportSummary {
   readonly buildFailures: number;
   readonly verifyFailures: number;
   /** QEMU verifications (one per artifact, booted kernel and mode) by result. */
-  readonly verified: { readonly ok: number; readonly failed: number; readonly notVerifiable: number };
+  readonly verified: { readonly ok: number; readonly failed: number; readonly notVerifiable: number; readonly inconclusive: number };
   readonly btf: BtfSavings;
 }
 
@@ -45,6 +45,7 @@ export function summarizeIndex(index: ArtifactIndex): ReportSummary {
       ok: qemu.filter((v) => v.result === 'ok').length,
       failed: qemu.filter((v) => v.result === 'failed').length,
       notVerifiable: qemu.filter((v) => v.result === 'not-verifiable').length,
+      inconclusive: qemu.filter((v) => v.result === 'inconclusive').length,
     },
     btf: btfSavings(index),
   };

@@ -5,12 +5,16 @@
  * whose log misses a chunk says so).
  */
 
+import type { CaseResult, ProgramReport } from './types.js';
+
 export interface GuestCaseReport {
   readonly index: number;
-  readonly result: 'ok' | 'failed' | 'not-verifiable';
+  readonly result: CaseResult;
   readonly events: number;
   readonly detail: string;
   readonly log: string;
+  /** In the order the guest reported them. */
+  readonly programs: readonly ProgramReport[];
 }
 
 export interface GuestReport {
@@ -26,7 +30,8 @@ export interface GuestReport {
 const B64 = '[A-Za-z0-9+/=]*';
 const UNAME = /KBUILD-UNAME (\S{1,128})/;
 const LOG = new RegExp(`KBUILD-LOG (\\d+) (\\d+) (\\d+) (${B64})`);
-const RESULT = new RegExp(`KBUILD-RESULT (\\d+) (ok|failed|not-verifiable) (\\d+) (\\d+) (\\d+) (${B64})`);
+const RESULT = new RegExp(`KBUILD-RESULT (\\d+) (ok|failed|not-verifiable|inconclusive) (\\d+) (\\d+) (\\d+) (${B64})`);
+const PROG = new RegExp(`KBUILD-PROG (\\d+) (attached|loaded|skipped|failed) (\\d+) (${B64})`);
 const DONE = /KBUILD-DONE (\d+)/;
 const START = /KBUILD-START (\d+)/;
 const NOTE = /KBUILD-NOTE (.{0,300})/;
@@ -43,6 +48,7 @@ export function parseConsole(text: string): GuestReport {
   const chunks = new Map<number, Map<number, string>>();
   const cases = new Map<number, GuestCaseReport>();
   const started = new Set<number>();
+  const programs = new Map<number, ProgramReport[]>();
   for (const line of text.split(/\r?\n/)) {
     let m: RegExpExecArray | null;
     if ((m = UNAME.exec(line)) !== null) release = m[1];
@@ -54,6 +60,13 @@ export function parseConsole(text: string): GuestReport {
       const forCase = chunks.get(index) ?? new Map<number, string>();
       forCase.set(Number(m[2]), decode(chunk));
       chunks.set(index, forCase);
+    } else if ((m = PROG.exec(line)) !== null) {
+      const text = intact(m[3], m[4]);
+      if (text === undefined) continue;
+      const [name = '', ...rest] = decode(text).split('\n');
+      const index = Number(m[1]);
+      const detail = rest.join(' ');
+      programs.set(index, [...(programs.get(index) ?? []), { name, result: m[2] as ProgramReport['result'], ...(detail === '' ? {} : { detail }) }]);
     } else if ((m = RESULT.exec(line)) !== null) {
       const index = Number(m[1]);
       const expected = Number(m[4]);
@@ -66,6 +79,7 @@ export function parseConsole(text: string): GuestReport {
         events: Number(m[3]),
         detail: detailOf(intact(m[5], m[6])),
         log: parts.join(''),
+        programs: programs.get(index) ?? [],
       });
     } else if (DONE.test(line)) done = true;
     else if ((m = NOTE.exec(line)) !== null) notes.push(m[1] ?? '');
@@ -77,7 +91,7 @@ export function parseConsole(text: string): GuestReport {
 export function consoleTail(text: string, lines = 40): string {
   return text
     .split(/\r?\n/)
-    .filter((line) => !/KBUILD-(LOG|RESULT) /.test(line))
+    .filter((line) => !/KBUILD-(LOG|RESULT|PROG) /.test(line))
     .slice(-lines)
     .join('\n');
 }

@@ -7,6 +7,7 @@ import { KbuildError } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import type { Arch } from '../kernel/identity.js';
 import { arm64Sysroot, type SysrootOptions } from './arm64-sysroot.js';
+import { legacySysroot } from './legacy-sysroot.js';
 
 /**
  * The guest loader (images/guest/kbuild-guest.c), built statically against
@@ -28,10 +29,16 @@ async function guestSource(): Promise<{ path: string; bytes: Buffer }> {
 }
 const LIBRARIES = ['libbpf.a', 'libelf.a', 'libz.a', 'libzstd.a'] as const;
 const LINK = ['-lbpf', '-lelf', '-lz', '-lzstd'] as const;
+/** bullseye's libbpf 0.3 and libelf need no zstd. */
+const LEGACY_LINK = ['-lbpf', '-lelf', '-lz'] as const;
 const LOADER = 'init';
+
+/** `libbpf1`: the loader every case uses; `legacy`: built against a pre-1.0 libbpf for `SEC("maps")` objects. */
+export type GuestVariant = 'libbpf1' | 'legacy';
 
 export interface GuestLoader {
   readonly arch: Arch;
+  readonly variant: GuestVariant;
   readonly path: string;
   /** sha256 of the binary: part of every verifyId. */
   readonly sha256: string;
@@ -77,6 +84,13 @@ async function hostToolchain(): Promise<Toolchain> {
   return { compiler, flags: [], identity };
 }
 
+async function legacyToolchain(arch: Arch, options: SysrootOptions): Promise<Toolchain> {
+  const compiler = arch === 'x86_64' ? 'gcc' : 'aarch64-linux-gnu-gcc';
+  const version = await run(compiler, ['--version']).then((r) => r.stdout.split('\n')[0] ?? '');
+  const sysroot = await legacySysroot(arch, options);
+  return { compiler, flags: sysroot.flags, identity: ['legacy', version, ...sysroot.identity] };
+}
+
 async function arm64Toolchain(options: SysrootOptions): Promise<Toolchain> {
   const compiler = 'aarch64-linux-gnu-gcc';
   const version = await run(compiler, ['--version']).then((r) => r.stdout.split('\n')[0] ?? '');
@@ -90,11 +104,11 @@ const built = new Map<string, Promise<GuestLoader>>();
  * The guest loader of an arch, built when its cache entry is missing. Memoized
  * per process: parallel boots ask for it once each and hash the libraries once.
  */
-export function guestLoader(arch: Arch, options: SysrootOptions): Promise<GuestLoader> {
-  const key = `${arch}\n${options.cacheDir}\n${options.mirror ?? ''}`;
+export function guestLoader(arch: Arch, options: SysrootOptions, variant: GuestVariant = 'libbpf1'): Promise<GuestLoader> {
+  const key = `${arch}\n${variant}\n${options.cacheDir}\n${options.mirror ?? ''}`;
   let pending = built.get(key);
   if (pending === undefined) {
-    pending = buildGuestLoader(arch, options);
+    pending = buildGuestLoader(arch, options, variant);
     // A failure is not remembered: the next boot tries again (e.g. after a network error).
     pending.catch(() => built.delete(key));
     built.set(key, pending);
@@ -102,13 +116,15 @@ export function guestLoader(arch: Arch, options: SysrootOptions): Promise<GuestL
   return pending;
 }
 
-async function buildGuestLoader(arch: Arch, options: SysrootOptions): Promise<GuestLoader> {
+async function buildGuestLoader(arch: Arch, options: SysrootOptions, variant: GuestVariant): Promise<GuestLoader> {
   const source = await guestSource();
-  const toolchain = arch === 'x86_64' ? await hostToolchain() : await arm64Toolchain(options);
+  const toolchain = variant === 'legacy' ? await legacyToolchain(arch, options) : arch === 'x86_64' ? await hostToolchain() : await arm64Toolchain(options);
+  const link = variant === 'legacy' ? LEGACY_LINK : LINK;
   const key = sha256([arch, sha256(source.bytes), ...toolchain.identity].join('\n'));
-  const entry = await ensureEntry(join(options.cacheDir, 'verify'), `guest-${arch}`, key, async (dir) => {
-    await compile(toolchain.compiler, ['-static', '-O2', '-Wall', '-o', join(dir, LOADER), source.path, ...toolchain.flags, ...LINK]);
+  const name = variant === 'legacy' ? `guest-legacy-${arch}` : `guest-${arch}`;
+  const entry = await ensureEntry(join(options.cacheDir, 'verify'), name, key, async (dir) => {
+    await compile(toolchain.compiler, ['-static', '-O2', '-Wall', '-o', join(dir, LOADER), source.path, ...toolchain.flags, ...link]);
   });
   const path = join(entry.path, LOADER);
-  return { arch, path, sha256: sha256(await readFile(path)) };
+  return { arch, variant, path, sha256: sha256(await readFile(path)) };
 }

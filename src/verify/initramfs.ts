@@ -15,9 +15,11 @@ export interface InitramfsCase {
   readonly verifyCase: VerifyCase;
   /** core-external-btf: the BTF file to hand to libbpf (given or cut by the engine). */
   readonly btfFile?: string;
+  /** Loaded by /init-legacy (needs `legacyLoader`). */
+  readonly legacy?: boolean;
 }
 
-export async function buildInitramfs(out: string, guestLoader: string, cases: readonly InitramfsCase[], options: ManifestOptions): Promise<void> {
+export async function buildInitramfs(out: string, guestLoader: string, cases: readonly InitramfsCase[], options: ManifestOptions, legacyLoader?: string): Promise<void> {
   const members: CpioMember[] = [
     { kind: 'dir', name: 'dev' },
     { kind: 'char', name: 'dev/console', major: 5, minor: 1 },
@@ -26,6 +28,7 @@ export async function buildInitramfs(out: string, guestLoader: string, cases: re
     { kind: 'dir', name: 'cases' },
     { kind: 'file', name: 'init', data: await readFile(guestLoader), mode: 0o755 },
   ];
+  if (legacyLoader !== undefined) members.push({ kind: 'file', name: 'init-legacy', data: await readFile(legacyLoader), mode: 0o755 });
   const manifest: ManifestCase[] = [];
   for (const c of cases) {
     const { index } = c;
@@ -36,7 +39,7 @@ export async function buildInitramfs(out: string, guestLoader: string, cases: re
       btf = `/cases/${index}.btf`;
       members.push({ kind: 'file', name: btf, data: await readFile(c.btfFile) });
     }
-    manifest.push({ index, verifyCase: c.verifyCase, object, ...(btf === undefined ? {} : { btf }) });
+    manifest.push({ index, verifyCase: c.verifyCase, object, ...(btf === undefined ? {} : { btf }), ...(c.legacy === true ? { legacy: true } : {}) });
   }
   members.push({ kind: 'file', name: 'manifest', data: Buffer.from(writeManifest(manifest, options)) });
   await writeFile(out, writeCpio(members));

@@ -4,8 +4,8 @@ import type { VerifyCase } from './types.js';
 /**
  * The guest loader's manifest (images/guest/kbuild-guest.c reads it): one
  * directive a line, fields separated by spaces. Paths are the engine's own
- * (/cases/<n>.o); the only value from outside is the counter map's name,
- * which is checked to be a C identifier before it gets here.
+ * (/cases/<n>.o); the only values from outside are the counter map's name
+ * and the policy's program globs, checked here before they get in.
  */
 
 export interface ManifestCase {
@@ -14,6 +14,8 @@ export interface ManifestCase {
   /** Paths inside the initramfs. */
   readonly object: string;
   readonly btf?: string;
+  /** Run by /init-legacy (a pre-1.0 libbpf): the object has a `maps` section. */
+  readonly legacy?: boolean;
 }
 
 export interface ManifestOptions {
@@ -24,15 +26,31 @@ export interface ManifestOptions {
 }
 
 const MAP_NAME = /^[A-Za-z_][A-Za-z0-9_.]{0,127}$/;
+/** A program name or a glob of them: C identifier characters, `*` and `?` (no spaces: the manifest splits on them). */
+export const PROGRAM_GLOB = /^[A-Za-z_*?][A-Za-z0-9_*?]{0,127}$/;
+const MAX_POLICY = 64;
+
+function checkGlobs(where: string, field: string, globs: readonly string[] | undefined): void {
+  if (globs === undefined) return;
+  if (globs.length > MAX_POLICY) throw new ConfigError(`${where}: verify ${field} lists ${globs.length} names (at most ${MAX_POLICY})`);
+  for (const glob of globs) {
+    if (!PROGRAM_GLOB.test(glob)) throw new ConfigError(`${where}: verify ${field} ${JSON.stringify(glob)} is not a program name or glob (letters, digits, _, * and ?)`);
+  }
+}
 
 export function checkCase(verifyCase: VerifyCase): void {
   const where = `probe ${JSON.stringify(verifyCase.probe)} (${verifyCase.mode})`;
-  if (!MAP_NAME.test(verifyCase.check.counterMap)) {
-    throw new ConfigError(`${where}: verify counter map ${JSON.stringify(verifyCase.check.counterMap)} is not a BPF map name (letters, digits, _ and .)`);
+  const { event, attachSkip, attachOptional, autoloadDisable } = verifyCase.check;
+  checkGlobs(where, 'attach.skip', attachSkip);
+  checkGlobs(where, 'attach.optional', attachOptional);
+  checkGlobs(where, 'autoload.disable', autoloadDisable);
+  if (event === undefined) return;
+  if (!MAP_NAME.test(event.counterMap)) {
+    throw new ConfigError(`${where}: verify counter map ${JSON.stringify(event.counterMap)} is not a BPF map name (letters, digits, _ and .)`);
   }
-  if (verifyCase.check.trigger !== 'execve') throw new ConfigError(`${where}: unknown verify trigger ${JSON.stringify(verifyCase.check.trigger)}`);
-  if (!Number.isInteger(verifyCase.check.count) || verifyCase.check.count < 1 || verifyCase.check.count > 10_000) {
-    throw new ConfigError(`${where}: verify count ${verifyCase.check.count} is not an integer in 1..10000`);
+  if (event.trigger !== 'execve') throw new ConfigError(`${where}: unknown verify trigger ${JSON.stringify(event.trigger)}`);
+  if (!Number.isInteger(event.count) || event.count < 1 || event.count > 10_000) {
+    throw new ConfigError(`${where}: verify count ${event.count} is not an integer in 1..10000`);
   }
 }
 
@@ -42,7 +60,13 @@ export function writeManifest(cases: readonly ManifestCase[], options: ManifestO
   for (const c of cases) {
     checkCase(c.verifyCase);
     const { check, mode } = c.verifyCase;
-    lines.push(['case', c.index, mode, c.object, c.btf ?? '-', check.counterMap, check.trigger, check.count].join(' '));
+    // Loader and policy lines belong to the case line that follows them.
+    if (c.legacy === true) lines.push('loader legacy');
+    for (const glob of check.attachSkip ?? []) lines.push(`policy skip ${glob}`);
+    for (const glob of check.attachOptional ?? []) lines.push(`policy optional ${glob}`);
+    for (const glob of check.autoloadDisable ?? []) lines.push(`policy noautoload ${glob}`);
+    const event = check.event === undefined ? ['none', '-', 0] : [check.event.trigger, check.event.counterMap, check.event.count];
+    lines.push(['case', c.index, mode, c.object, c.btf ?? '-', ...event].join(' '));
   }
   return `${lines.join('\n')}\n`;
 }

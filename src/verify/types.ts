@@ -9,8 +9,8 @@ import type { VerifyMode } from '../loader/index-schema.js';
  * per-artifact `verification` entries (IndexVerification, method 'qemu').
  */
 
-/** How the guest proves a probe works: what to trigger and which counter must rise. */
-export interface ProbeCheck {
+/** The opt-in event check: after attaching, trigger the event and require a counter to reach `count`. */
+export interface EventCheck {
   /** What the guest does after attaching: `execve` runs N short-lived execve(2) calls. */
   readonly trigger: 'execve';
   /** How many times to trigger. */
@@ -18,6 +18,43 @@ export interface ProbeCheck {
   /** A BPF map (array or hash, u32 key 0 → u64/u32 counter) whose value must reach `count` after the trigger. */
   readonly counterMap: string;
 }
+
+/**
+ * How the guest proves a probe works. The proof is load + attach: the
+ * verifier accepts every autoloaded program and every program that should
+ * be attached attaches. The policy names programs (C identifiers or globs)
+ * to load without attaching (`attachSkip`), whose attach failure is
+ * reported but allowed (`attachOptional`), and to leave out of the load
+ * (`autoloadDisable`). `event` adds the event check.
+ */
+export interface ProbeCheck {
+  readonly event?: EventCheck;
+  readonly attachSkip?: readonly string[];
+  readonly attachOptional?: readonly string[];
+  readonly autoloadDisable?: readonly string[];
+  /** More policy for some kernels; planning resolves it per kernel (the engine never sees it). */
+  readonly kernels?: readonly KernelPolicy[];
+}
+
+/** Globs added to a probe's policy for the kernels whose version meets `when` (">=5.8") and whose arch is `arch`. */
+export interface KernelPolicy {
+  readonly when?: string;
+  readonly arch?: 'x86_64' | 'arm64';
+  readonly attachSkip?: readonly string[];
+  readonly attachOptional?: readonly string[];
+  readonly autoloadDisable?: readonly string[];
+}
+
+/** What happened to one program of the object. */
+export type ProgramResult = 'attached' | 'loaded' | 'skipped' | 'failed';
+export interface ProgramReport {
+  readonly name: string;
+  readonly result: ProgramResult;
+  readonly detail?: string;
+}
+
+/** A case's result: `inconclusive` when the emulator, not the object, stopped the proof (timeout, boot failure). */
+export type CaseResult = 'ok' | 'failed' | 'not-verifiable' | 'inconclusive';
 
 /** One object to load in one booted kernel, in one mode. */
 export interface VerifyCase {
@@ -48,13 +85,15 @@ export interface VerifyKernelRequest {
 
 export interface VerifyCaseResult {
   readonly case: VerifyCase;
-  readonly result: 'ok' | 'failed' | 'not-verifiable';
+  readonly result: CaseResult;
   /** Why, in one line: the libbpf error, "counter stayed 0 after 5 execve", "kernel has no /sys/kernel/btf/vmlinux", ... */
   readonly detail?: string;
   /** Counter value read after the trigger. */
   readonly events?: number;
-  /** failed: libbpf's output including the kernel verifier's log (truncated to 64 KiB). */
+  /** failed: libbpf's output including the kernel verifier's whole log (the guest keeps its first 256 KiB and last 768 KiB). */
   readonly verifierLog?: string;
+  /** Per program, when the object loaded (or the one that failed to load). */
+  readonly programs?: readonly ProgramReport[];
   /** core-external-btf: the BTF actually used (given or cut by the engine). */
   readonly btfSha256?: string;
   /** sha256 over object sha256, mode, BTF sha256, kernel image sha256 and guest loader sha256. */
@@ -65,8 +104,8 @@ export interface VerifyKernelResult {
   readonly kernel: KernelIdentity;
   /**
    * completed: the guest ran every case and powered off. timeout / boot-failed:
-   * every case is `failed` (timeout) or `not-verifiable` (boot-failed: no image,
-   * no qemu for the arch) with the reason in `detail`.
+   * the cases it did not report are `inconclusive` with the reason in `detail`.
+   * not-verifiable: no image, no qemu for the arch.
    */
   readonly outcome: 'completed' | 'timeout' | 'boot-failed' | 'not-verifiable';
   /** `uname -r` the guest printed. */

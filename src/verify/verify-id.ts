@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { VerifyMode } from '../loader/index-schema.js';
 
 /** Bumped when what a verification proves changes (guest loader behaviour, QEMU setup, pass criteria). */
-export const VERIFY_ENGINE_VERSION = 1;
+export const VERIFY_ENGINE_VERSION = 2;
 
 export interface VerifyIdInputs {
   readonly objectSha256: string;

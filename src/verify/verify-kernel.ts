@@ -8,11 +8,12 @@ import { KernelNotFoundError, KbuildError } from '../errors.js';
 import { consoleTail, parseConsole, type GuestReport } from './console-parser.js';
 import { cutExternalBtf } from './external-btf.js';
 import { guestLoader, type GuestLoader } from './guest-loader.js';
+import { usesLegacyMaps } from './legacy-maps.js';
 import { buildInitramfs, type InitramfsCase } from './initramfs.js';
 import { checkCase } from './manifest.js';
 import { QEMU_SETUPS, qemuArgs, qemuAvailable } from './qemu-command.js';
 import { bootQemu, type BootRun } from './qemu-process.js';
-import type { VerifyCase, VerifyCaseResult, VerifyKernelRequest, VerifyKernelResult } from './types.js';
+import type { ProgramReport, VerifyCase, VerifyCaseResult, VerifyKernelRequest, VerifyKernelResult } from './types.js';
 import { verifyId } from './verify-id.js';
 import { verifierSummary } from './verifier-log.js';
 
@@ -41,6 +42,8 @@ interface Prepared {
   readonly cutByEngine: boolean;
   /** Why the case cannot be loaded at all (it stays out of the guest). */
   readonly skip?: string;
+  /** `struct bpf_map_def SEC("maps")`: loaded by the legacy guest loader (pre-1.0 libbpf). */
+  readonly legacy: boolean;
 }
 
 function everyCase(request: VerifyKernelRequest, result: VerifyCaseResult['result'], detail: string, id: (c: VerifyCase) => string): VerifyCaseResult[] {
@@ -69,43 +72,59 @@ async function fetchImage(request: VerifyKernelRequest, builder: DistroBuilder):
 async function prepare(request: VerifyKernelRequest, image: FetchedImage): Promise<Prepared[]> {
   const prepared: Prepared[] = [];
   for (const c of request.cases) {
-    if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false });
-    else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false });
+    const legacy = await usesLegacyMaps(c.objectFile);
+    if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, legacy });
+    else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false, legacy });
     else {
       try {
         const cut = await cutExternalBtf(request.cacheDir, image, request.kernel.arch, c.objectFile, c.objectSha256);
-        prepared.push({ verifyCase: c, btfFile: cut.path, btfSha256: cut.sha256, cutByEngine: true });
+        prepared.push({ verifyCase: c, btfFile: cut.path, btfSha256: cut.sha256, cutByEngine: true, legacy });
       } catch (err) {
         // No BTF in the image, or bpftool refuses the object: nothing to hand to libbpf.
         if (!(err instanceof KbuildError) || err.retryable) throw err;
-        prepared.push({ verifyCase: c, cutByEngine: true, skip: `no external BTF could be cut from the kernel image: ${err.message}` });
+        prepared.push({ verifyCase: c, cutByEngine: true, legacy, skip: `no external BTF could be cut from the kernel image: ${err.message}` });
       }
     }
   }
   return prepared;
 }
 
+/** The program libbpf names in "prog 'x': failed to load" (the load stops at the first one). */
+function failedToLoad(log: string, why: string | undefined): ProgramReport[] {
+  const name = /prog '([^']{1,128})': failed to load/.exec(log)?.[1];
+  return name === undefined ? [] : [{ name, result: 'failed', detail: why ?? 'the verifier rejected it' }];
+}
+
 function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootRun, id: string, timeoutMs: number): VerifyCaseResult {
   const base = { case: p.verifyCase, verifyId: id, ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }) };
   if (p.skip !== undefined) return { ...base, result: 'not-verifiable', detail: p.skip };
   const got = report.cases.get(index);
-  const cutNote = p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : '';
+  const cutNote = `${p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : ''}${p.legacy ? ' (legacy maps section: loaded with libbpf 0.3)' : ''}`;
   if (got !== undefined) {
     const why = got.result === 'failed' ? verifierSummary(got.log) : undefined;
+    const programs = got.programs.length > 0 || got.result !== 'failed' ? got.programs : failedToLoad(got.log, why);
     return {
       ...base,
       result: got.result,
       detail: `${got.detail}${why === undefined ? '' : `: ${why}`}${cutNote}`,
       events: got.events,
-      ...(got.result === 'failed' && got.log !== '' ? { verifierLog: got.log.slice(0, 64 * 1024) } : {}),
+      ...(programs.length === 0 ? {} : { programs }),
+      ...(got.result === 'failed' && got.log !== '' ? { verifierLog: got.log } : {}),
     };
   }
-  if (boot.outcome === 'timeout') return { ...base, result: 'failed', detail: `timed out: the guest did not report this case within ${timeoutMs / 1000} s` };
-  if (report.done) return { ...base, result: 'not-verifiable', detail: 'the guest ran this case but the console lost its result line' };
-  if (report.started.has(index)) {
-    return { ...base, result: 'failed', detail: `the guest died while running this case (kernel panic or reset; QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}; see consoleTail)` };
+  const qemu = `QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}`;
+  // Neither the object nor the kernel is to blame for these: the emulator stopped the proof.
+  if (boot.outcome === 'timeout') {
+    const where = report.release === undefined ? 'the guest did not boot (no uname line)' : report.started.has(index) ? 'the guest was still running this case' : 'the guest did not reach this case';
+    return { ...base, result: 'inconclusive', detail: `timed out after ${timeoutMs / 1000} s: ${where}` };
   }
-  return { ...base, result: 'not-verifiable', detail: `the guest stopped before reporting this case (QEMU ${boot.signal ?? `exit ${boot.exitCode ?? '?'}`}; see consoleTail)` };
+  if (report.done) return { ...base, result: 'inconclusive', detail: 'the guest ran this case but the console lost its result line' };
+  if (report.started.has(index)) {
+    // The object's programs ran and the kernel went down: that is the object's doing.
+    return { ...base, result: 'failed', detail: `the guest died while running this case (kernel panic or reset; ${qemu}; see consoleTail)` };
+  }
+  const where = report.release === undefined ? 'the kernel did not boot to the guest loader' : 'the guest stopped before reporting this case';
+  return { ...base, result: 'inconclusive', detail: `${where} (${qemu}; see consoleTail)` };
 }
 
 export async function verifyKernel(request: VerifyKernelRequest, options: EngineOptions = {}): Promise<VerifyKernelResult> {
@@ -120,19 +139,21 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
   if (typeof image === 'string') return notVerifiable(request, started, image);
   request.signal?.throwIfAborted();
 
-  const loader: GuestLoader = await guestLoader(arch, {
+  const loaderOptions = {
     cacheDir: request.cacheDir,
     ...(request.mirror === undefined ? {} : { mirror: request.mirror }),
     ...(request.signal === undefined ? {} : { signal: request.signal }),
-  });
+  };
+  const loader: GuestLoader = await guestLoader(arch, loaderOptions);
   const prepared = await prepare(request, image);
+  const legacyLoader = prepared.some((p) => p.legacy && p.skip === undefined) ? await guestLoader(arch, loaderOptions, 'legacy') : undefined;
   const ids = prepared.map((p) =>
     verifyId({
       objectSha256: p.verifyCase.objectSha256,
       mode: p.verifyCase.mode,
       ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }),
       imageSha256: image.package.sha256,
-      guestLoaderSha256: loader.sha256,
+      guestLoaderSha256: p.legacy && legacyLoader !== undefined ? legacyLoader.sha256 : loader.sha256,
     }),
   );
 
@@ -146,14 +167,16 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
   try {
     const initramfs = join(work, 'initramfs.cpio');
     const cases: InitramfsCase[] = prepared.flatMap((p, index) =>
-      p.skip !== undefined ? [] : [{ index, verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }) }],
+      p.skip !== undefined ? [] : [{ index, verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }), ...(p.legacy ? { legacy: true } : {}) }],
     );
     // The limit is the boot's: fetching the image and building the guest loader the first time do not count.
     const limit = request.timeoutMs;
-    await buildInitramfs(initramfs, loader.path, cases, { caseTimeoutSeconds: limit / 1000, ...(options.hangGuest === true ? { hang: true } : {}) });
+    await buildInitramfs(initramfs, loader.path, cases, { caseTimeoutSeconds: limit / 1000, ...(options.hangGuest === true ? { hang: true } : {}) }, legacyLoader?.path);
     request.signal?.throwIfAborted();
     const boot = await bootQemu(QEMU_SETUPS[arch].binary, qemuArgs(arch, { kernel: image.path, initramfs }), {
       timeoutMs: limit,
+      // Room for every case's whole log (up to 1 MiB, base64 on the wire) besides the kernel's own lines.
+      maxConsoleBytes: (8 + 2 * cases.length) * 1024 * 1024,
       ...(request.signal === undefined ? {} : { signal: request.signal }),
       ...(options.onConsole === undefined ? {} : { onConsole: options.onConsole }),
       ...(options.onQemuStart === undefined ? {} : { onStart: options.onQemuStart }),

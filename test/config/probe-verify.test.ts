@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
 import { parseKernelsFile } from '../../src/config/load-kernels-file.js';
-import { probeCheck, probeChecks } from '../../src/verify/stage/probe-check.js';
+import { checkForKernel, probeCheck, probeChecks } from '../../src/verify/stage/probe-check.js';
 
 const file = (verify: string): string => `probes:
   - name: exec-snoop
@@ -22,20 +22,49 @@ function errorOf(text: string): string {
 }
 
 describe('probes[].verify', () => {
-  it('defaults to 5 execve and the map <probe>_count', () => {
+  it('defaults to load + attach, without an event check', () => {
     const { config } = parseKernelsFile(file(''), 'k.yaml');
-    assert.deepEqual(probeChecks(config.probes).get('exec-snoop'), { check: { trigger: 'execve', count: 5, counterMap: 'exec_snoop_count' } });
-    assert.deepEqual(probeCheck('unlisted'), { check: { trigger: 'execve', count: 5, counterMap: 'unlisted_count' } });
+    assert.deepEqual(probeChecks(config.probes).get('exec-snoop'), { check: {} });
+    assert.deepEqual(probeCheck('unlisted'), { check: {} });
   });
 
-  it('takes a check, filling what it leaves out, or false', () => {
+  it('takes an event check, filling what it leaves out, or false', () => {
     const { config } = parseKernelsFile(file('    verify: { counterMap: execve_count, count: 3 }\n'), 'k.yaml');
-    assert.deepEqual(probeCheck('exec-snoop', config.probes[0]), { check: { trigger: 'execve', count: 3, counterMap: 'execve_count' } });
+    assert.deepEqual(probeCheck('exec-snoop', config.probes[0]), { check: { event: { trigger: 'execve', count: 3, counterMap: 'execve_count' } } });
+    const counted = parseKernelsFile(file('    verify: { trigger: execve }\n'), 'k.yaml');
+    assert.deepEqual(probeCheck('exec-snoop', counted.config.probes[0]), { check: { event: { trigger: 'execve', count: 5, counterMap: 'exec_snoop_count' } } });
     const off = parseKernelsFile(file('    verify: false\n'), 'k.yaml');
     assert.match((probeCheck('exec-snoop', off.config.probes[0]) as { notVerifiable: string }).notVerifiable, /verify: false/);
   });
 
+  it('takes the attach and autoload policy: program names and globs', () => {
+    const { config } = parseKernelsFile(file('    verify:\n      attach: { skip: [tail_*, dispatch_?], optional: [sys_enter_open] }\n      autoload: { disable: [feature_probe] }\n'), 'k.yaml');
+    assert.deepEqual(probeCheck('exec-snoop', config.probes[0]), {
+      check: { attachSkip: ['tail_*', 'dispatch_?'], attachOptional: ['sys_enter_open'], autoloadDisable: ['feature_probe'] },
+    });
+  });
+
+  it('adds policy for the kernels a rule matches, by version and arch', () => {
+    const yaml = [
+      '    verify:',
+      '      attach: { skip: [tail_*] }',
+      '      kernels:',
+      '        - { arch: arm64, attach: { optional: [sys_enter_open] } }',
+      '        - { when: "<5.8", autoload: { disable: [ringbuf_*] }, attach: { skip: [tail_*, old_*] } }',
+      '',
+    ].join('\n');
+    const { config } = parseKernelsFile(file(yaml), 'k.yaml');
+    const choice = probeCheck('exec-snoop', config.probes[0]);
+    assert.ok('check' in choice);
+    assert.deepEqual(checkForKernel(choice.check, { release: '6.1.0-50-amd64', arch: 'x86_64' }), { attachSkip: ['tail_*'] });
+    assert.deepEqual(checkForKernel(choice.check, { release: '6.1.0-50-arm64', arch: 'arm64' }), { attachSkip: ['tail_*'], attachOptional: ['sys_enter_open'] });
+    assert.deepEqual(checkForKernel(choice.check, { release: '5.4.0-150-generic', arch: 'x86_64' }), { attachSkip: ['tail_*', 'old_*'], autoloadDisable: ['ringbuf_*'] });
+    assert.match(errorOf(file('    verify:\n      kernels: [{ when: "5.8" }]\n')), /probes\[0\]\.verify\.kernels\[0\]\.when: a kernel version condition/);
+  });
+
   it('names file, line and field of a bad check', () => {
+    assert.match(errorOf(file('    verify:\n      attach: { skip: ["a b"] }\n')), /^k\.yaml:5: probes\[0\]\.verify\.attach\.skip\[0\]: a program name or glob/);
+    assert.match(errorOf(file('    verify:\n      autoload: { disable: ["x;y"] }\n')), /probes\[0\]\.verify\.autoload\.disable\[0\]: a program name or glob/);
     assert.match(errorOf(file('    verify:\n      counterMap: "x; rm -rf /"\n')), /^k\.yaml:5: probes\[0\]\.verify\.counterMap: a BPF map name \(a C identifier\)/);
     assert.match(errorOf(file('    verify: { trigger: open }\n')), /^k\.yaml:4: probes\[0\]\.verify\.trigger: /);
     assert.match(errorOf(file('    verify: { count: 0 }\n')), /^k\.yaml:4: probes\[0\]\.verify\.count: /);

@@ -82,6 +82,15 @@ describe('pick and QEMU verification', () => {
     assert.equal(external.choice?.mode, 'core+external-btf');
   });
 
+  it('never refuses an artifact whose verification was inconclusive; requireVerified treats it as unproven', () => {
+    const entries = [qemu('non-core', 'inconclusive', HOST_KERNEL, 'timed out after 300 s: the guest did not boot (no uname line)')];
+    const result = pick(indexWith(entries, []), host(), 'execve');
+    assert.equal(result.choice?.mode, 'non-core', 'an emulator limit is no outage on real hosts');
+    const required = pick(indexWith(entries, []), host(), 'execve', { requireVerified: true });
+    assert.notEqual(required.choice?.mode, 'non-core');
+    assert.match(required.rejected.find((r) => r.kind === 'non-core')?.reason ?? '', /inconclusive, so it is unproven: timed out after 300 s/);
+  });
+
   it('with requireVerified names what is missing when nothing qualifies', () => {
     const result = pick(indexWith([qemu('non-core', 'not-verifiable', HOST_KERNEL, 'no QEMU for x86_64')], []), host(), 'execve', { requireVerified: true });
     assert.equal(result.choice, undefined);

@@ -51,7 +51,7 @@ describe('report summary', () => {
       failures: index.failures.filter((f) => f.stage === 'build').map(({ stage: _stage, ...f }) => f),
     });
     const s = summarizeIndex(v1);
-    assert.deepEqual(s.verified, { ok: 0, failed: 0, notVerifiable: 0 });
+    assert.deepEqual(s.verified, { ok: 0, failed: 0, notVerifiable: 0, inconclusive: 0 });
     assert.deepEqual([s.failures, s.buildFailures, s.verifyFailures], [1, 1, 0]);
   });
 });

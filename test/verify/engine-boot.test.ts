@@ -39,7 +39,7 @@ describe('verify engine: real Debian kernels in QEMU (slow)', { timeout: 20 * 60
       const got = result.results.find((r) => r.case.probe === 'execve' && r.case.mode === mode);
       assert.ok(got !== undefined, mode);
       assert.equal(got.result, 'ok', `${arch} ${mode}: ${got.detail ?? ''}\n${got.verifierLog ?? ''}`);
-      assert.ok((got.events ?? 0) >= CHECK.count, `${arch} ${mode}: the probe saw the execve calls (${got.events})`);
+      assert.ok((got.events ?? 0) >= CHECK.event.count, `${arch} ${mode}: the probe saw the execve calls (${got.events})`);
       assert.match(got.verifyId, /^[0-9a-f]{64}$/);
       if (mode === 'core-external-btf') {
         assert.match(got.btfSha256 ?? '', /^[0-9a-f]{64}$/, 'the BTF the engine cut is named');

@@ -14,7 +14,7 @@ export const KERNELS: Readonly<Record<Arch, KernelIdentity>> = {
   arm64: { distro: 'debian', release: '6.1.0-50-arm64', arch: 'arm64' },
 };
 
-export const CHECK = { trigger: 'execve', count: 5, counterMap: 'execve_count' } as const;
+export const CHECK = { event: { trigger: 'execve', count: 5, counterMap: 'execve_count' } } as const;
 
 const KERNELS_YAML = `probes:
   - name: execve

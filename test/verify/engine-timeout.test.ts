@@ -31,7 +31,7 @@ describe('verify engine: time limit, abort and parent signals (slow)', { timeout
   });
   after(() => rm(work, { recursive: true, force: true }));
 
-  it('kills a guest that never finishes at its limit and fails its cases as timed out', async () => {
+  it('kills a guest that never finishes at its limit; its cases are inconclusive (the emulator stopped the proof), not failed', async () => {
     let pgid: number | undefined;
     let console = '';
     const limitMs = 25_000;
@@ -43,8 +43,8 @@ describe('verify engine: time limit, abort and parent signals (slow)', { timeout
     assert.match(console, /KBUILD-NOTE hanging/, 'the guest booted and hung (it did not just fail to start)');
     assert.equal(result.bootedRelease, KERNELS.x86_64.release);
     assert.equal(result.results.length, 1);
-    assert.equal(result.results[0]?.result, 'failed');
-    assert.match(result.results[0]?.detail ?? '', /timed out/);
+    assert.equal(result.results[0]?.result, 'inconclusive');
+    assert.match(result.results[0]?.detail ?? '', /timed out after 25 s: the guest did not reach this case/);
     // Killed at the limit, not when the guest would have ended (never): a functional bound, not a speed target.
     assert.ok(result.seconds < limitMs / 1000 + 20, `ended after ${result.seconds} s`);
     assert.ok(pgid !== undefined);

@@ -54,22 +54,28 @@ describe('verify engine: initramfs, manifest and console formats', () => {
     assert.throws(() => writeCpio([{ kind: 'file', name: 'a/../../etc/passwd', data: Buffer.alloc(0) }]), /bad cpio member name/);
   });
 
-  it('writes one manifest line per case and refuses a counter map that is not a map name', () => {
+  it('writes the policy lines and one case line per case, and refuses a counter map or glob that is not a name', () => {
+    const policy = { attachSkip: ['tail_*'], attachOptional: ['sys_enter_open'], autoloadDisable: ['feature_probe'] };
     const text = writeManifest(
       [
         { index: 0, verifyCase: aCase(), object: '/cases/0.o' },
-        { index: 1, verifyCase: aCase({ mode: 'core-external-btf' }), object: '/cases/1.o', btf: '/cases/1.btf' },
+        { index: 1, verifyCase: aCase({ mode: 'core-external-btf', check: policy }), object: '/cases/1.o', btf: '/cases/1.btf' },
       ],
       { caseTimeoutSeconds: 90.5 },
     );
-    assert.equal(text, 'case-timeout 90\ncase 0 non-core /cases/0.o - execve_count execve 5\ncase 1 core-external-btf /cases/1.o /cases/1.btf execve_count execve 5\n');
-    const hostile = aCase({ check: { ...CHECK, counterMap: 'x y\nhang' } });
+    assert.equal(
+      text,
+      'case-timeout 90\ncase 0 non-core /cases/0.o - execve execve_count 5\n' +
+        'policy skip tail_*\npolicy optional sys_enter_open\npolicy noautoload feature_probe\ncase 1 core-external-btf /cases/1.o /cases/1.btf none - 0\n',
+    );
+    assert.throws(() => writeManifest([{ index: 0, verifyCase: aCase({ check: { attachSkip: ['a b'] } }), object: '/o' }], { caseTimeoutSeconds: 1 }), /attach\.skip "a b" is not a program name or glob/);
+    const hostile = aCase({ check: { event: { ...CHECK.event, counterMap: 'x y\nhang' } } });
     assert.throws(() => writeManifest([{ index: 0, verifyCase: hostile, object: '/cases/0.o' }], { caseTimeoutSeconds: 1 }), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.match(err.message, /probe "execve" \(non-core\): verify counter map "x y\\nhang" is not a BPF map name/);
       return true;
     });
-    assert.throws(() => writeManifest([{ index: 0, verifyCase: aCase({ check: { ...CHECK, count: 0 } }), object: '/o' }], { caseTimeoutSeconds: 1 }), /count 0/);
+    assert.throws(() => writeManifest([{ index: 0, verifyCase: aCase({ check: { event: { ...CHECK.event, count: 0 } } }), object: '/o' }], { caseTimeoutSeconds: 1 }), /count 0/);
   });
 
   it('reads results from a console the kernel also prints on, and says when a log chunk was lost', () => {
@@ -81,7 +87,11 @@ describe('verify engine: initramfs, manifest and console formats', () => {
       `KBUILD-LOG 0 1 ${b64('R6 unbounded memory access').slice(0, 12)}[    3.1] random: crng init done`,
       `KBUILD-LOG 0 2 ${b64('tail\n')}`,
       `KBUILD-RESULT 0 failed 0 3 ${b64('load failed: Permission denied')}`,
-      `[    3.2] audit: x KBUILD-RESULT 1 ok 7 0 ${b64('1 program(s) attached')}`,
+      `KBUILD-PROG 1 attached ${b64('handle_exec\nattached (SEC("tp/sched/sched_process_exec"))')}`,
+      `KBUILD-PROG 1 loaded ${b64('tail_target\nloaded, not attached: attach.skip')}`,
+      `KBUILD-PROG 1 skipped ${b64('x').slice(0, 3)}`,
+      `[    3.2] audit: x KBUILD-RESULT 1 ok 7 0 ${b64('1 attached')}`,
+      `KBUILD-RESULT 2 inconclusive 0 0 ${b64('the case did not finish within 5 s in the guest')}`,
       'KBUILD-DONE 2',
     ].join('\r\n');
     const report = parseConsole(text);
@@ -92,6 +102,12 @@ describe('verify engine: initramfs, manifest and console formats', () => {
     assert.match(report.cases.get(0)?.log ?? '', /^libbpf: prog load failed\n/);
     assert.match(report.cases.get(0)?.log ?? '', /console lost part 1/);
     assert.deepEqual({ result: report.cases.get(1)?.result, events: report.cases.get(1)?.events }, { result: 'ok', events: 7 });
+    assert.deepEqual(report.cases.get(1)?.programs, [
+      { name: 'handle_exec', result: 'attached', detail: 'attached (SEC("tp/sched/sched_process_exec"))' },
+      { name: 'tail_target', result: 'loaded', detail: 'loaded, not attached: attach.skip' },
+    ], 'a damaged program line is dropped, not misread');
+    assert.equal(report.cases.get(2)?.result, 'inconclusive');
+    assert.doesNotMatch(consoleTail(text), /KBUILD-PROG/);
     assert.doesNotMatch(consoleTail(text), /KBUILD-LOG/);
     const panicked = parseConsole('KBUILD-START 0\r\n[ 1.0] Kernel panic - not syncing: Fatal exception');
     assert.equal(panicked.done, false);

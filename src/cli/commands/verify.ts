@@ -30,7 +30,7 @@ export interface VerifyCommandOptions {
 /**
  * Boots every kernel the store's index (or --kernels) names and loads what the
  * index lists for it; the results go back into the index (locked, signed).
- * Exit 0 when nothing failed (not-verifiable is reported, not a failure), 1
+ * Exit 0 when nothing failed (not-verifiable and inconclusive are reported, not failures), 1
  * when a verification failed, 2 for bad input.
  */
 export async function verifyCommand(opts: VerifyCommandOptions): Promise<number> {

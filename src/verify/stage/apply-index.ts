@@ -1,7 +1,7 @@
 import { ArtifactIndex, type IndexArtifact, type IndexFailure, type IndexVerification } from '../../loader/index-schema.js';
 import type { CaseOutcome, KernelOutcome } from './outcome.js';
 
-/** Failure messages carry the head of the verifier log; the whole log stays on the artifact's entry. */
+/** Failure messages carry the end of the verifier log (where the reason is); the whole log is a blob the entry names. */
 const LOG_HEAD_LINES = 40;
 
 /** (booted kernel, mode) of a qemu entry: one entry per pair and artifact. */
@@ -40,7 +40,7 @@ export function sortEntries(entries: readonly IndexVerification[]): IndexVerific
 
 function failureOf(c: CaseOutcome): IndexFailure {
   const kernel = c.entry.kernel!;
-  const log = c.entry.verifierLog === undefined ? '' : `\n${c.entry.verifierLog.split('\n').slice(0, LOG_HEAD_LINES).join('\n')}`;
+  const log = c.entry.verifierLog === undefined ? '' : `\n${c.entry.verifierLog.trimEnd().split('\n').slice(-LOG_HEAD_LINES).join('\n')}`;
   return {
     probe: c.probe,
     kind: c.kind,

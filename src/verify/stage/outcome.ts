@@ -29,12 +29,13 @@ export interface KernelOutcome {
   readonly detail?: string;
 }
 
-export function countResults(outcomes: readonly KernelOutcome[]): { ok: number; failed: number; notVerifiable: number; cached: number; booted: number } {
+export function countResults(outcomes: readonly KernelOutcome[]): { ok: number; failed: number; notVerifiable: number; inconclusive: number; cached: number; booted: number } {
   const cases = outcomes.flatMap((o) => o.cases);
   return {
     ok: cases.filter((c) => c.entry.result === 'ok').length,
     failed: cases.filter((c) => c.entry.result === 'failed').length,
     notVerifiable: cases.filter((c) => c.entry.result === 'not-verifiable').length,
+    inconclusive: cases.filter((c) => c.entry.result === 'inconclusive').length,
     cached: cases.filter((c) => c.cached).length,
     booted: outcomes.filter((o) => o.booted).length,
   };

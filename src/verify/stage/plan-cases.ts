@@ -1,6 +1,6 @@
 import type { KernelIdentity } from '../../kernel/identity.js';
 import type { IndexArtifact, IndexBtfBlob, IndexKernelBtf, VerifyMode } from '../../loader/index-schema.js';
-import { probeCheck, type ProbeCheckChoice } from './probe-check.js';
+import { checkForKernel, probeCheck, type ProbeCheckChoice } from './probe-check.js';
 
 /** One object to load in one kernel in one mode, still in terms of the store (nothing downloaded yet). */
 export interface PlannedCase {
@@ -49,7 +49,8 @@ export function planCases(input: CasePlanInput): KernelPlan[] {
     seen.add(kernelId(kernel));
     const cases: PlannedCase[] = [];
     for (const probe of probes) {
-      const check = input.checks?.get(probe) ?? probeCheck(probe);
+      const choice = input.checks?.get(probe) ?? probeCheck(probe);
+      const check: ProbeCheckChoice = 'check' in choice ? { check: checkForKernel(choice.check, kernel) } : choice;
       const own = input.artifacts.find((a) => a.probe === probe && a.kind === 'non-core' && sameKernel(a.kernel, kernel));
       if (own !== undefined) cases.push({ probe, mode: 'non-core', artifact: own, check });
       const core = input.artifacts.find((a) => a.probe === probe && a.kind === 'core' && a.arch === kernel.arch);

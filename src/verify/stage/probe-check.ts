@@ -1,25 +1,53 @@
 import type { Probe } from '../../config/kernels-schema.js';
-import type { ProbeCheck } from '../types.js';
+import { conditionHolds } from '../../job/build-config.js';
+import type { KernelIdentity } from '../../kernel/identity.js';
+import { parseReleaseVersion, versionCode } from '../../kernel/release.js';
+import type { KernelPolicy, ProbeCheck } from '../types.js';
 
 /** A probe's check, or why it has none (kernels.yaml said `verify: false`). */
 export type ProbeCheckChoice = { readonly check: ProbeCheck } | { readonly notVerifiable: string };
 
 export const DEFAULT_TRIGGER_COUNT = 5;
 
-/** `<probe>_count` with "-" as "_": the map name convention of the default check. */
+/** `<probe>_count` with "-" as "_": the counter map of an event check that names none. */
 export function defaultCounterMap(probe: string): string {
   return `${probe.replace(/-/g, '_')}_count`;
 }
 
-/** kernels.yaml's `probes[].verify`, defaults filled; a probe kernels.yaml does not list gets the default check. */
+/**
+ * kernels.yaml's `probes[].verify`, defaults filled. Load + attach is the
+ * proof; the event check only when the probe asks for it (trigger, count or
+ * counterMap). A probe kernels.yaml does not list gets load + attach.
+ */
 export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeCheckChoice {
   const verify = entry?.verify;
   if (verify === false) return { notVerifiable: 'kernels.yaml says verify: false for this probe' };
+  const wantsEvent = verify !== undefined && (verify.trigger !== undefined || verify.count !== undefined || verify.counterMap !== undefined);
+  const lists = (globs: readonly string[] | undefined): readonly string[] | undefined => (globs === undefined || globs.length === 0 ? undefined : [...globs]);
+  const attachSkip = lists(verify?.attach?.skip);
+  const attachOptional = lists(verify?.attach?.optional);
+  const autoloadDisable = lists(verify?.autoload?.disable);
+  const kernels: KernelPolicy[] = (verify?.kernels ?? []).map((r) => {
+    const skip = lists(r.attach?.skip);
+    const optional = lists(r.attach?.optional);
+    const disable = lists(r.autoload?.disable);
+    return {
+      ...(r.when === undefined ? {} : { when: r.when }),
+      ...(r.arch === undefined ? {} : { arch: r.arch }),
+      ...(skip === undefined ? {} : { attachSkip: skip }),
+      ...(optional === undefined ? {} : { attachOptional: optional }),
+      ...(disable === undefined ? {} : { autoloadDisable: disable }),
+    };
+  });
   return {
     check: {
-      trigger: verify?.trigger ?? 'execve',
-      count: verify?.count ?? DEFAULT_TRIGGER_COUNT,
-      counterMap: verify?.counterMap ?? defaultCounterMap(probe),
+      ...(wantsEvent
+        ? { event: { trigger: verify.trigger ?? 'execve', count: verify.count ?? DEFAULT_TRIGGER_COUNT, counterMap: verify.counterMap ?? defaultCounterMap(probe) } }
+        : {}),
+      ...(attachSkip === undefined ? {} : { attachSkip }),
+      ...(attachOptional === undefined ? {} : { attachOptional }),
+      ...(autoloadDisable === undefined ? {} : { autoloadDisable }),
+      ...(kernels.length === 0 ? {} : { kernels }),
     },
   };
 }
@@ -27,4 +55,24 @@ export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeC
 /** Checks of every probe a kernels file lists, by name. */
 export function probeChecks(probes: readonly Pick<Probe, 'name' | 'verify'>[]): ReadonlyMap<string, ProbeCheckChoice> {
   return new Map(probes.map((p) => [p.name, probeCheck(p.name, p)]));
+}
+
+/** The policy for one kernel: the probe's own, plus that of every `kernels` rule the kernel meets. */
+export function checkForKernel(check: ProbeCheck, kernel: Pick<KernelIdentity, 'release' | 'arch'>): ProbeCheck {
+  if (check.kernels === undefined) return check;
+  const code = versionCode(parseReleaseVersion(kernel.release));
+  const rules = check.kernels.filter((r) => (r.arch === undefined || r.arch === kernel.arch) && (r.when === undefined || conditionHolds(r.when, code)));
+  const merged = (field: 'attachSkip' | 'attachOptional' | 'autoloadDisable'): readonly string[] | undefined => {
+    const all = [...(check[field] ?? []), ...rules.flatMap((r) => r[field] ?? [])];
+    return all.length === 0 ? undefined : [...new Set(all)];
+  };
+  const attachSkip = merged('attachSkip');
+  const attachOptional = merged('attachOptional');
+  const autoloadDisable = merged('autoloadDisable');
+  return {
+    ...(check.event === undefined ? {} : { event: check.event }),
+    ...(attachSkip === undefined ? {} : { attachSkip }),
+    ...(attachOptional === undefined ? {} : { attachOptional }),
+    ...(autoloadDisable === undefined ? {} : { autoloadDisable }),
+  };
 }

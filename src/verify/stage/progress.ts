@@ -21,11 +21,12 @@ export function outcomeLine(o: KernelOutcome): string {
 
 /** "(booted 4.5s): 3 ok, 0 failed, 0 not verifiable" and why it did not complete. */
 export function outcomeSummary(o: KernelOutcome): string {
-  const counts = { ok: 0, failed: 0, 'not-verifiable': 0 };
+  const counts = { ok: 0, failed: 0, 'not-verifiable': 0, inconclusive: 0 };
   for (const c of o.cases) counts[c.entry.result]++;
   const cached = o.cases.filter((c) => c.cached).length;
   const how = o.status === 'cached' ? 'cached' : o.booted ? `booted ${o.seconds.toFixed(1)}s` : o.status;
   const parts = [`${counts.ok} ok`, `${counts.failed} failed`, `${counts['not-verifiable']} not verifiable`];
+  if (counts.inconclusive > 0) parts.push(`${counts.inconclusive} inconclusive`);
   if (cached > 0 && o.status !== 'cached') parts.push(`${cached} cached`);
   const tail = o.detail === undefined ? '' : `: ${o.detail}`;
   return `(${how}): ${parts.join(', ')}${tail}`;

@@ -56,7 +56,7 @@ export async function runVerifyStage(plans: readonly KernelPlan[], options: Veri
   return { outcomes, summary: { kernels: plans.length, durationMs: Date.now() - started, ...countResults(outcomes) } };
 }
 
-/** The JSON form of outcomes (for --json): per kernel, per case, without the verifier logs' full text. */
+/** The JSON form of outcomes (for --json): per kernel, per case and program, with the log's store path instead of its text. */
 export function outcomesJson(outcomes: readonly KernelOutcome[]): unknown[] {
   return outcomes.map((o) => ({
     kernel: o.kernel,
@@ -73,6 +73,9 @@ export function outcomesJson(outcomes: readonly KernelOutcome[]): unknown[] {
       ...(c.entry.detail === undefined ? {} : { detail: c.entry.detail }),
       ...(c.entry.events === undefined ? {} : { events: c.entry.events }),
       ...(c.entry.bootedRelease === undefined ? {} : { bootedRelease: c.entry.bootedRelease }),
+      ...(c.entry.programs === undefined ? {} : { programs: c.entry.programs }),
+      ...(c.entry.firstError === undefined ? {} : { firstError: c.entry.firstError }),
+      ...(c.entry.log === undefined ? {} : { log: c.entry.log.path }),
     })),
   }));
 }

@@ -12,6 +12,7 @@ import type { VerifyEngine } from './engine.js';
 import { StoreFiles } from './materialize.js';
 import type { CaseOutcome, KernelOutcome } from './outcome.js';
 import type { KernelPlan, PlannedCase } from './plan-cases.js';
+import { entryOf, retryInconclusive } from './case-entry.js';
 import { inputKey, readVerifyRecord, writeVerifyRecord } from './records.js';
 
 export interface VerifyKernelsOptions {
@@ -31,8 +32,6 @@ export interface VerifyKernelsOptions {
   readonly onStart?: (kernel: KernelIdentity) => void;
 }
 
-const DETAIL_MAX = 4096;
-const LOG_MAX = 65536;
 
 /**
  * Boots every planned kernel (a bounded pool) and loads its cases, reusing
@@ -135,15 +134,17 @@ async function verifyOne(
     return { kernel, status: 'boot-failed', booted: false, seconds: 0, detail, cases: [...preset, ...cached, ...toBoot.map((c) => outcomeOf(c, kernel, { result, detail }))] };
   }
   let result: VerifyKernelResult;
-  try {
-    result = await options.engine.verifyKernel({
+  const boot = (cases: readonly VerifyCase[]): Promise<VerifyKernelResult> =>
+    options.engine.verifyKernel({
       kernel,
-      cases: request,
+      cases,
       timeoutMs: options.timeoutMs,
       cacheDir: options.cacheDir,
       ...(mirror === undefined ? {} : { mirror }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+  try {
+    result = await retryInconclusive(await boot(request), boot);
   } catch (err) {
     // Interrupted (SIGINT/SIGTERM): nothing was learnt about the cases that did not run, so they get no entry.
     if (options.signal?.aborted === true) return { kernel, status: 'boot-failed', booted: false, seconds: 0, detail: 'interrupted', cases: [...preset, ...cached] };
@@ -151,8 +152,9 @@ async function verifyOne(
     const detail = `verify engine error: ${errorMessage(err)}`;
     return { kernel, status: 'boot-failed', booted: false, seconds: 0, detail, cases: [...preset, ...cached, ...toBoot.map((c) => outcomeOf(c, kernel, { result: 'not-verifiable', detail }))] };
   }
-  const booted = toBoot.map((c, i) => outcomeOf(c, kernel, entryOf(findResult(result, request[i]!), result)));
-  if (result.outcome === 'completed') {
+  const entries = await Promise.all(toBoot.map((_, i) => entryOf(findResult(result, request[i]!), result, options.store)));
+  const booted = toBoot.map((c, i) => outcomeOf(c, kernel, entries[i]!));
+  if (result.outcome === 'completed' && !booted.some((b) => b.entry.result === 'inconclusive')) {
     for (const [probe, key] of keys) {
       const mine = booted.filter((b) => b.probe === probe);
       if (mine.length === 0) continue;
@@ -212,20 +214,6 @@ function fromRecord(cases: readonly PlannedCase[], entries: readonly { artifactP
 
 function findResult(result: VerifyKernelResult, wanted: VerifyCase): VerifyCaseResult | undefined {
   return result.results.find((r) => r.case.artifactPath === wanted.artifactPath && r.case.mode === wanted.mode && r.case.probe === wanted.probe);
-}
-
-function entryOf(r: VerifyCaseResult | undefined, kernel: VerifyKernelResult): Omit<IndexVerification, 'method' | 'kernel' | 'mode'> {
-  if (r === undefined) return { result: 'failed', detail: `the engine returned no result for this case (${kernel.outcome})`, seconds: kernel.seconds };
-  return {
-    result: r.result,
-    ...(r.detail === undefined ? {} : { detail: r.detail.slice(0, DETAIL_MAX) }),
-    ...(kernel.bootedRelease === undefined ? {} : { bootedRelease: kernel.bootedRelease.slice(0, 128) }),
-    ...(r.btfSha256 === undefined ? {} : { btfSha256: r.btfSha256 }),
-    ...(r.events === undefined ? {} : { events: r.events }),
-    ...(r.verifierLog === undefined ? {} : { verifierLog: r.verifierLog.slice(0, LOG_MAX) }),
-    verifyId: r.verifyId,
-    seconds: kernel.seconds,
-  };
 }
 
 function base(c: PlannedCase): Omit<CaseOutcome, 'entry' | 'cached'> {

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { run } from '../../src/exec/exec.js';
+import { cacheRoot } from '../../src/cache/cache-dir.js';
+import type { Arch } from '../../src/kernel/identity.js';
+import type { ProbeCheck, VerifyCase, VerifyKernelResult } from '../../src/verify/types.js';
+import { verifyKernel } from '../../src/verify/verify-kernel.js';
+import { KERNELS } from './engine-fixtures.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const POLICY: ProbeCheck = { attachSkip: ['skip_me', 'skip_typo'], attachOptional: ['missing_*'], autoloadDisable: ['feature_probe'] };
+
+/** Plain clang -target bpf: these objects use no kernel types, so one serves both arches. */
+async function compile(work: string, name: string): Promise<{ file: string; sha256: string }> {
+  const file = join(work, `${name}.o`);
+  await run('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`, '-c', join(FIXTURES, `${name}.bpf.c`), '-o', file]);
+  return { file, sha256: createHash('sha256').update(await readFile(file)).digest('hex') };
+}
+
+// Real Debian kernels in QEMU (TCG): load + attach as the proof, the per-probe policy, and the whole verifier log.
+describe('verify engine: load + attach per program, policy, whole log (real QEMU boots, slow)', { timeout: 15 * 60 * 1000 }, () => {
+  let work: string;
+  let policy: { file: string; sha256: string };
+  let bigBroken: { file: string; sha256: string };
+  let legacy: { file: string; sha256: string };
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'kbuild-verify-policy-'));
+    policy = await compile(work, 'policy');
+    bigBroken = await compile(work, 'big-broken');
+    legacy = await compile(work, 'legacy-maps');
+  });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  const aCase = (probe: string, object: { file: string; sha256: string }, check: ProbeCheck): VerifyCase => ({
+    probe,
+    mode: 'core-kernel-btf',
+    objectFile: object.file,
+    objectSha256: object.sha256,
+    artifactPath: `core/x86_64/${probe}.o`,
+    check,
+  });
+  const boot = (arch: Arch): Promise<VerifyKernelResult> =>
+    verifyKernel({
+      kernel: KERNELS[arch],
+      cases: [
+        aCase('policy', policy, POLICY),
+        aCase('strict', policy, {}),
+        aCase('big-broken', bigBroken, {}),
+        aCase('legacy', legacy, { event: { trigger: 'execve', count: 3, counterMap: 'legacy_count' } }),
+      ],
+      timeoutMs: 180_000,
+      cacheDir: cacheRoot(),
+    });
+  const programs = (result: VerifyKernelResult, probe: string): Record<string, string> =>
+    Object.fromEntries((result.results.find((r) => r.case.probe === probe)?.programs ?? []).map((p) => [p.name, p.result]));
+
+  for (const arch of ['x86_64', 'arm64'] as const) {
+    it(`${arch}: a probe without a counter map is ok when its programs load and attach; the policy decides the rest`, async () => {
+      const result = await boot(arch);
+      assert.equal(result.outcome, 'completed', result.consoleTail);
+      const ok = result.results.find((r) => r.case.probe === 'policy');
+      assert.equal(ok?.result, 'ok', `${ok?.detail ?? ''}\n${ok?.verifierLog ?? ''}`);
+      assert.equal(ok?.events, 0, 'no event check was asked for');
+      assert.match(ok?.detail ?? '', /attach\.skip skip_typo matches no program/, 'a policy name matching nothing is pointed out');
+      assert.deepEqual(programs(result, 'policy'), {
+        tail_target: 'loaded',
+        dispatcher: 'attached',
+        on_execve: 'attached',
+        skip_me: 'loaded',
+        missing_kprobe: 'loaded',
+        no_target: 'loaded',
+        feature_probe: 'skipped',
+        optional_by_object: 'skipped',
+        xdp_pass: 'attached',
+        socket_filter: 'attached',
+        cgroup_egress: 'attached',
+      });
+      const detail = (name: string): string => ok?.programs?.find((p) => p.name === name)?.detail ?? '';
+      assert.match(detail('tail_target'), /prog-array jump/);
+      assert.match(detail('skip_me'), /attach\.skip/);
+      assert.match(detail('missing_kprobe'), /attach\.optional/);
+      assert.match(detail('no_target'), /no attach target/);
+      assert.match(detail('feature_probe'), /autoload\.disable/);
+
+      // The same object without the policy: the kprobe on a missing function is required, so the case fails.
+      const strict = result.results.find((r) => r.case.probe === 'strict');
+      assert.equal(strict?.result, 'failed');
+      assert.match(strict?.detail ?? '', /1 program\(s\) failed to attach \(attaching missing_kprobe failed/);
+      assert.equal(programs(result, 'strict')['missing_kprobe'], 'failed');
+      assert.equal(programs(result, 'strict')['skip_me'], 'attached');
+
+      // The verifier's whole log, far past the 8 KiB the guest used to keep, with its reason at the end.
+      const broken = result.results.find((r) => r.case.probe === 'big-broken');
+      assert.equal(broken?.result, 'failed');
+      const log = broken?.verifierLog ?? '';
+      assert.ok(log.length > 32 * 1024, `the whole log came over the console (${log.length} bytes)`);
+      assert.match(log, /BEGIN PROG LOAD LOG[\s\S]*invalid access to map value|BEGIN PROG LOAD LOG[\s\S]*unbounded/);
+      assert.match(log, /END PROG LOAD LOG/);
+      assert.doesNotMatch(log, /console lost part/);
+      assert.deepEqual(programs(result, 'big-broken'), { big_broken: 'failed' });
+      assert.match(broken?.detail ?? '', /load failed: .*(invalid access to map value|unbounded|outside of the allowed memory range)/);
+
+      // struct bpf_map_def SEC("maps"): the legacy loader (libbpf 0.3) loads, attaches and counts.
+      const old = result.results.find((r) => r.case.probe === 'legacy');
+      assert.equal(old?.result, 'ok', `${old?.detail ?? ''}\n${old?.verifierLog ?? ''}`);
+      assert.ok((old?.events ?? 0) >= 3, `legacy_count = ${old?.events}`);
+      assert.deepEqual(programs(result, 'legacy'), { legacy_execve: 'attached' });
+      assert.match(old?.detail ?? '', /legacy maps/);
+    });
+  }
+});
