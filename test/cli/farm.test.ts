@@ -133,7 +133,7 @@ describe('kbuild submit / worker / status on Redis (real Debian kernels, slow)',
       assert.equal(changed.enqueued, 5, 'the changed probe only');
       assert.deepEqual(built(changed), built(added));
 
-      const more = await run(twoProbes(`${KERNELS}  - { distro: debian, release: 6.1.0-50-amd64, arch: x86_64 }\n`));
+      const more = await run(twoProbes(`${KERNELS}  - { distro: debian, release: 6.1.0-50-amd64, arch: x86_64, btf: true }\n`));
       assert.equal(more.enqueued, 2, 'one job per probe for the new kernel');
       assert.deepEqual(built(more), ['execve debian 6.1.0-50-amd64 x86_64', 'other debian 6.1.0-50-amd64 x86_64']);
       assert.ok(execveBefore.equals(await readFile(join(store, ALL_PATHS[3]!))), 'untouched objects stay as they were');
