@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseIndex } from '../../src/loader/read-index.js';
+import { parseSignature, publicKeyFromPem, sha256Hex, verifyIndexBytes } from '../../src/loader/signature.js';
+import { writeIndex } from '../../src/runner/write-index.js';
+import { generateKeyFiles, loadSigningKey, signIndexBytes, type SigningKey } from '../../src/sign/signing-key.js';
+import { FsStore } from '../../src/store/fs-store.js';
+import type { ArtifactStore } from '../../src/store/types.js';
+import { kbuild } from '../helpers/cli.js';
+import { indexOf, storeNonCore } from '../helpers/index-fixtures.js';
+
+/** The real folder store, with one write of `failKey` failing as a full disk or a dropped PUT would. */
+function failingOnce(store: FsStore, failKey: string): ArtifactStore {
+  let failed = false;
+  return {
+    location: store.location,
+    putFile: (key, path) => store.putFile(key, path),
+    putBytes: async (key, bytes) => {
+      if (key === failKey && !failed) {
+        failed = true;
+        throw Object.assign(new Error(`ENOSPC: no space left on device, write '${key}'`), { code: 'ENOSPC' });
+      }
+      await store.putBytes(key, bytes);
+    },
+    get: (key) => store.get(key),
+    stat: (key) => store.stat(key),
+    close: () => store.close(),
+  };
+}
+
+describe('a signed publish cut short between its writes', () => {
+  let work: string;
+  let keys: { privateKey: string; publicKey: string };
+  let signingKey: SigningKey;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'kbuild-interrupted-publish-'));
+    keys = await generateKeyFiles(join(work, 'keys'));
+    signingKey = await loadSigningKey(keys.privateKey);
+  });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  async function publish(store: ArtifactStore, probe: string): Promise<void> {
+    const artifact = await storeNonCore(store, probe, '6.1.0-50-cloud-amd64', randomBytes(80));
+    await writeIndex(store, indexOf([artifact]), { signingKey });
+  }
+
+  async function fetchProbe(out: string, probe: string) {
+    return kbuild(['fetch', '--index', out, '--dest', join(work, 'cache'), '--public-key', keys.publicKey, '--probe', probe,
+      '--distro', 'debian', '--release', '6.1.0-50-cloud-amd64', '--arch', 'x86_64', '--btf', 'yes']);
+  }
+
+  async function assertSignedWith(out: string, probes: string[]): Promise<void> {
+    const bytes = await readFile(join(out, 'index.json'));
+    const sig = parseSignature(await readFile(join(out, 'index.json.sig')), 'sig');
+    assert.equal(sig.indexSha256, sha256Hex(bytes), 'index.json.sig is the signature of index.json again');
+    verifyIndexBytes(bytes, sig, { publicKey: publicKeyFromPem(await readFile(keys.publicKey), 'pub') }, 'index');
+    assert.deepEqual([...new Set(parseIndex(bytes.toString(), 'index').artifacts.map((a) => a.probe))].sort(), probes);
+  }
+
+  for (const failKey of ['index.json.sig', 'index.json', 'index.json.next.sig']) {
+    it(`failing the write of ${failKey}: readers still verify, and the next publish heals the store`, async () => {
+      const out = join(work, `store-${failKey}`);
+      const store = new FsStore(out);
+      await publish(store, 'first');
+      await assert.rejects(publish(failingOnce(store, failKey), 'second'), /ENOSPC/);
+
+      const between = await fetchProbe(out, 'first');
+      assert.equal(between.exitCode, 0, `fetch accepts the store as the failure left it:\n${between.stderr}`);
+
+      await publish(store, 'third');
+      const written = failKey === 'index.json.sig' ? ['first', 'second', 'third'] : ['first', 'third'];
+      await assertSignedWith(out, written);
+      for (const probe of written) {
+        const fetched = await fetchProbe(out, probe);
+        assert.equal(fetched.exitCode, 0, fetched.stderr);
+      }
+    });
+  }
+
+  it('an index changed by hand is still refused (exit 4): the next signature only covers what a publisher wrote', async () => {
+    const out = join(work, 'store-tampered');
+    const store = new FsStore(out);
+    await publish(store, 'first');
+    await assert.rejects(publish(failingOnce(store, 'index.json.sig'), 'second'), /ENOSPC/);
+    const bytes = await readFile(join(out, 'index.json'), 'utf8');
+    await writeFile(join(out, 'index.json'), bytes.replace('"generator": "test"', '"generator": "evil"'));
+    const fetched = await fetchProbe(out, 'first');
+    assert.equal(fetched.exitCode, 4, fetched.stderr);
+    assert.match(fetched.stderr, /does not match/);
+    await assert.rejects(publish(store, 'third'), { code: 'E_INDEX_SIGNATURE' });
+  });
+
+  it('a signed file that is not a kbuild index is refused with exit 4, as the README says', async () => {
+    const out = join(work, 'store-malformed');
+    const store = new FsStore(out);
+    const bytes = Buffer.from('{"schemaVersion": "nonsense"}\n');
+    await store.putBytes('index.json', bytes);
+    await store.putBytes('index.json.sig', signIndexBytes(bytes, signingKey));
+    const fetched = await fetchProbe(out, 'first');
+    assert.equal(fetched.exitCode, 4, fetched.stderr);
+    assert.match(fetched.stderr, /not a kbuild index/);
+  });
+});
