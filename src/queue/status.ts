@@ -133,6 +133,17 @@ async function verifyStatuses(queue: Queue, record: SubmissionRecord, known: Map
   );
 }
 
+/** Exit code of `submit --wait` and `status` when the farm lost (part of) a submission: nothing says its builds were published. */
+export const EXIT_SUBMISSION_LOST = 5;
+
+/** One line when jobs or the publish step of a submission are gone from Redis (restarted without persistence, or flushed). */
+export function lostLine(status: SubmissionStatus): string | undefined {
+  if (status.counts.missing === 0 && status.publish.state !== 'missing') return undefined;
+  const jobs = status.counts.missing === 0 ? '' : `${status.counts.missing} of ${status.jobs.length} jobs`;
+  const publish = status.publish.state === 'missing' ? 'its publish step' : '';
+  return `submission ${status.submission} is gone from Redis (${[jobs, publish].filter((s) => s !== '').join(' and ')}: Redis restarted without persistence, or was flushed); nothing says its builds were published — resubmit`;
+}
+
 export function countsLine(status: SubmissionStatus): string {
   const c = status.counts;
   const parts = [`${c.done} done`, `${c.failed} failed`, `${c.running} running`, `${c.queued} queued`];
