@@ -50,7 +50,11 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
   const queue = new Queue(settings.queue, { connection: redis, prefix: BULL_PREFIX });
   const executors = options.executors ?? openExecutors({ log });
   // Submitters read this to compute queue job ids that change when the fleet's compiler does.
-  await redis.set(farmKey(settings.queue, 'toolchain'), await executors.local.toolchainId());
+  const toolchainKey = farmKey(settings.queue, 'toolchain');
+  const toolchain = await executors.local.toolchainId();
+  await redis.set(toolchainKey, toolchain);
+  // Redis may have been restarted empty or flushed since: registered again, never over another worker's.
+  const reregister = (): Promise<unknown> => redis.set(toolchainKey, toolchain, 'NX').catch(() => undefined);
   const stores = new StoreCache();
   const build = options.build ?? processorStep({ executors, log, openStore: stores.open });
 
@@ -88,6 +92,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
   const worker = new Worker(
     settings.queue,
     async (job: Job, token?: string, signal?: AbortSignal) => {
+      await reregister();
       if (job.name === BUILD) return runBuild(job as Job<BuildJobData>, signal);
       if (job.name === VERIFY) {
         try {
