@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { sweepLeftoverScratch } from '../sweep-scratch.js';
 import { builderFor } from '../../../builders/registry.js';
 import { cacheRoot } from '../../cache/cache-dir.js';
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
@@ -52,6 +53,7 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
   const loaded = await loadKernelsFile(opts.kernels);
   for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
   const plan = await planBuild(loaded);
+  await sweepLeftoverScratch();
   // Read before building: a bad key path fails in a second, not after the builds.
   const signingKey = opts.signingKey === undefined ? undefined : await loadSigningKey(opts.signingKey);
   const store = await openStore(opts.out, opts.s3 === undefined ? {} : { s3: opts.s3 });

@@ -1,4 +1,5 @@
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
+import { sweepLeftoverScratch } from '../sweep-scratch.js';
 import { KbuildError } from '../../errors.js';
 import type { KernelIdentity } from '../../kernel/identity.js';
 import type { S3Settings } from '../../loader/s3-client.js';
@@ -34,6 +35,7 @@ export interface VerifyCommandOptions {
  * when a verification failed, 2 for bad input.
  */
 export async function verifyCommand(opts: VerifyCommandOptions): Promise<number> {
+  await sweepLeftoverScratch();
   const loaded = opts.kernels === undefined ? undefined : await loadKernelsFile(opts.kernels);
   const signingKey = opts.signingKey === undefined ? undefined : await loadSigningKey(opts.signingKey);
   const store = await openStore(opts.store, opts.s3 === undefined ? {} : { s3: opts.s3 });
