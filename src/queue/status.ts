@@ -75,9 +75,15 @@ export async function submissionStatus(queue: Queue, record: SubmissionRecord, k
   // A SIGKILLed worker's job stays "active" until its lock expires: with nobody connected, say so.
   const liveWorkers = jobs.some((j) => j.state === 'running') ? (await queue.getWorkers()).length : undefined;
   if (liveWorkers === 0) jobs.forEach((j, i) => { if (j.state === 'running') jobs[i] = { ...j, orphaned: true }; });
+  const published = await publishState(queue, record.publishJobId);
+  // A build the publish step could not put into the index failed, whatever its job says.
+  for (const u of published.result?.unpublished ?? []) {
+    const i = jobs.findIndex((j) => j.id === u.id);
+    const job = jobs[i];
+    if (job !== undefined) jobs[i] = { ...job, state: 'failed', error: { code: u.code, message: `not published: ${u.message}` } };
+  }
   const counts: Record<FarmJobState, number> = { done: 0, failed: 0, running: 0, retrying: 0, queued: 0, missing: 0 };
   for (const job of jobs) counts[job.state]++;
-  const published = await publishState(queue, record.publishJobId);
   return {
     submission: record.id,
     store: record.store,
