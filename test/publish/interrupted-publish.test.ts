@@ -9,12 +9,14 @@ import { parseSignature, publicKeyFromPem, sha256Hex, verifyIndexBytes } from '.
 import { writeIndex } from '../../src/runner/write-index.js';
 import { generateKeyFiles, loadSigningKey, signIndexBytes, type SigningKey } from '../../src/sign/signing-key.js';
 import { FsStore } from '../../src/store/fs-store.js';
+import { openStore } from '../../src/store/open-store.js';
 import type { ArtifactStore } from '../../src/store/types.js';
 import { kbuild } from '../helpers/cli.js';
+import { startRgw, type Rgw } from '../helpers/rgw.js';
 import { indexOf, storeNonCore } from '../helpers/index-fixtures.js';
 
-/** The real folder store, with one write of `failKey` failing as a full disk or a dropped PUT would. */
-function failingOnce(store: FsStore, failKey: string): ArtifactStore {
+/** A real store, with one write of `failKey` failing as a full disk or a dropped PUT would. */
+function failingOnce(store: ArtifactStore, failKey: string): ArtifactStore {
   let failed = false;
   return {
     location: store.location,
@@ -104,5 +106,51 @@ describe('a signed publish cut short between its writes', () => {
     const fetched = await fetchProbe(out, 'first');
     assert.equal(fetched.exitCode, 4, fetched.stderr);
     assert.match(fetched.stderr, /not a kbuild index/);
+  });
+});
+
+describe('a signed publish to S3 (Ceph RGW) whose signature PUT is dropped (slow)', { timeout: 5 * 60_000 }, () => {
+  let work: string;
+  let keys: { privateKey: string; publicKey: string };
+  let signingKey: SigningKey;
+  let rgw: Rgw;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'kbuild-interrupted-s3-'));
+    keys = await generateKeyFiles(join(work, 'keys'));
+    signingKey = await loadSigningKey(keys.privateKey);
+    rgw = await startRgw();
+  });
+  after(async () => {
+    await rgw?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('fetch over S3 accepts the store as the failure left it, and the next publish heals it', async () => {
+    const bucket = await rgw.createBucket();
+    const url = `s3://${bucket}/farm`;
+    const store = await openStore(url, { env: rgw.env });
+    try {
+      const publish = async (target: ArtifactStore, probe: string) => {
+        const artifact = await storeNonCore(target, probe, '6.1.0-50-cloud-amd64', randomBytes(80));
+        await writeIndex(target, indexOf([artifact]), { signingKey, env: {} });
+      };
+      const fetchProbe = (probe: string) =>
+        kbuild(['fetch', '--index', url, '--dest', join(work, 'cache'), '--public-key', keys.publicKey, '--probe', probe,
+          '--distro', 'debian', '--release', '6.1.0-50-cloud-amd64', '--arch', 'x86_64', '--btf', 'yes'], { env: { ...rgw.env, PATH: process.env['PATH'] ?? '' } });
+      await publish(store, 'first');
+      await assert.rejects(publish(failingOnce(store, 'index.json.sig'), 'second'), /ENOSPC/);
+      const between = await fetchProbe('second');
+      assert.equal(between.exitCode, 0, between.stderr);
+      await publish(store, 'third');
+      const bytes = await store.get('index.json');
+      const sig = parseSignature((await store.get('index.json.sig')) ?? Buffer.alloc(0), 'sig');
+      assert.equal(sig.indexSha256, sha256Hex(bytes ?? Buffer.alloc(0)));
+      assert.deepEqual(parseIndex(String(bytes), 'index').artifacts.map((a) => a.probe).sort(), ['first', 'second', 'third']);
+      assert.equal((await fetchProbe('third')).exitCode, 0);
+    } finally {
+      await store.close();
+      await rgw.deleteBucket(bucket);
+    }
   });
 });
