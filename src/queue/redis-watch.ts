@@ -28,3 +28,10 @@ export function watchRedis(redis: Redis, url: string, write: (line: string) => v
     redis.off('ready', onReady);
   };
 }
+
+const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/** Errors BullMQ re-emits while Redis is unreachable: watchRedis reports those once. */
+export function isConnectionError(err: Error & { code?: string }): boolean {
+  return (err.code !== undefined && CONNECTION_ERRNO.has(err.code)) || /Connection is closed|connect ETIMEDOUT/.test(err.message);
+}

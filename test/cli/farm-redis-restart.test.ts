@@ -46,4 +46,26 @@ describe('submit --wait across a Redis restart that lost everything', { timeout:
     assert.doesNotMatch(err, /ECONNREFUSED|\n\s+at /, 'no ioredis stack traces');
     assert.match(err, /is gone from Redis .*resubmit/);
   });
+
+  it('a worker prints one line when Redis goes and one when it is back, and still stops cleanly', async () => {
+    const child = execa('node', [CLI, 'worker', '--redis', redis.url, '--queue', 'restart-worker'], { cwd: work, reject: false });
+    let stderr = '';
+    await new Promise<void>((resolve) => child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/kbuild worker \S+: queue/.test(stderr)) resolve();
+    }));
+    await redis.stop();
+    await new Promise((r) => setTimeout(r, 3000));
+    await redis.start();
+    await new Promise<void>((resolve) => {
+      const check = (): void => (/is back/.test(stderr) ? resolve() : void setTimeout(check, 100));
+      check();
+    });
+    child.kill('SIGTERM');
+    const result = await child;
+    assert.equal(result.exitCode, 0, stderr);
+    assert.equal(stderr.match(/lost Redis at/g)?.length, 1, stderr);
+    assert.equal(stderr.match(/Redis at \S+ is back/g)?.length, 1, stderr);
+    assert.doesNotMatch(stderr, /ECONNREFUSED|\n\s+at |"level":50/, 'no stack traces or error logs per reconnect');
+  });
 });
