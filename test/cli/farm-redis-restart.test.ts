@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, REPO_ROOT } from '../helpers/cli.js';
+import { slowToolchain } from '../helpers/farm.js';
 import { ownRedis, type OwnRedis } from '../helpers/own-redis.js';
 
 const ONE_KERNEL = `probes:\n  - { name: execve, source: probes/execve/execve.bpf.c }\nkernels:\n  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }\n`;
@@ -67,5 +68,41 @@ describe('submit --wait across a Redis restart that lost everything', { timeout:
     assert.equal(stderr.match(/lost Redis at/g)?.length, 1, stderr);
     assert.equal(stderr.match(/Redis at \S+ is back/g)?.length, 1, stderr);
     assert.doesNotMatch(stderr, /ECONNREFUSED|\n\s+at |"level":50/, 'no stack traces or error logs per reconnect');
+  });
+
+  it('with persistence, --wait rides out the restart and exits 0 once the worker (also reconnected) published', async () => {
+    const aof = join(work, 'aof');
+    await mkdir(aof);
+    const durable = await ownRedis({ aofDir: aof });
+    try {
+      const worker = execa('node', [CLI, 'worker', '--redis', durable.url, '--queue', 'durable', '--concurrency', '1'], {
+        cwd: work,
+        reject: false,
+        env: { PATH: await slowToolchain(join(work, 'slow'), 3) },
+      });
+      let workerErr = '';
+      await new Promise<void>((resolve) => worker.stderr?.on('data', (chunk: Buffer) => {
+        workerErr += chunk.toString();
+        if (/kbuild worker \S+: queue/.test(workerErr)) resolve();
+      }));
+      const submit = execa('node', [CLI, 'submit', '--kernels', join(work, 'kernels.yaml'), '--store', join(work, 'durable-store'), '--redis', durable.url, '--queue', 'durable', '--wait', '--no-verify'], { cwd: work, reject: false });
+      await new Promise<void>((resolve) => {
+        const check = (): void => (/compiling/.test(workerErr) ? resolve() : void setTimeout(check, 100));
+        check();
+      });
+      await durable.stop();
+      await new Promise((r) => setTimeout(r, 2000));
+      await durable.start();
+      const result = await submit;
+      worker.kill('SIGTERM');
+      await worker;
+      const err = String(result.stderr);
+      assert.equal(result.exitCode, 0, `${err}\nworker:\n${workerErr}`);
+      assert.equal(err.match(/lost Redis at/g)?.length, 1, err);
+      assert.equal(err.match(/is back/g)?.length, 1, err);
+      assert.match(String(result.stdout), /index: /);
+    } finally {
+      await durable.stop();
+    }
   });
 });

@@ -25,14 +25,16 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-export async function ownRedis(): Promise<OwnRedis> {
+/** `aofDir`: keep an append-only file there, so a restart (after a clean stop) finds everything again. */
+export async function ownRedis(options: { aofDir?: string } = {}): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const own: OwnRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      const persistence = options.aofDir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.aofDir];
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
       for (let i = 0; i < 100; i++) {
         const ping = await execa('redis-cli', ['-p', String(port), 'ping'], { reject: false });
         if (ping.stdout.trim() === 'PONG') return;
