@@ -111,7 +111,8 @@ export async function readVerifiedIndex(source: IndexSource, indexKey: string, o
     if (bytes === undefined) throw new KbuildError('E_INDEX_NOT_FOUND', `${where} does not exist`, { exitCode: 2 });
     const sigBytes = publicKey === undefined ? undefined : await source.read(`${indexKey}.sig`, MAX_SIGNATURE_BYTES);
     let signature = sigBytes === undefined ? undefined : parseSignature(sigBytes, `${where}.sig`);
-    if (signature !== undefined && signature.indexSha256 !== sha256Hex(bytes)) signature = (await nextSignatureFor(source, indexKey, bytes)) ?? signature;
+    // No signature, or another index's: a publish cut short before index.json.sig left this index's as the next one.
+    if (publicKey !== undefined && signature?.indexSha256 !== sha256Hex(bytes)) signature = (await nextSignatureFor(source, indexKey, bytes)) ?? signature;
     if (signature !== undefined && signature.indexSha256 !== sha256Hex(bytes) && attempt < TORN_READ_RETRIES) {
       await sleep(250 * attempt);
       continue;

@@ -44,6 +44,13 @@ export async function readStoredIndex(store: ArtifactStore, signingKey: SigningK
   }
   if (bytes === undefined) return undefined;
   if (signingKey !== undefined) {
+    // The first publish of a store, cut short before index.json.sig: its next signature completes it.
+    if (sigBytes === undefined && (await store.stat(NEXT_SIGNATURE_KEY)) !== undefined) {
+      const next = await completedSignature(store, bytes, where);
+      verifyIndexBytes(bytes, next.signature, { publicKey: createPublicKey(signingKey.privateKey) }, where);
+      await store.putBytes(INDEX_SIGNATURE_KEY, next.bytes);
+      return parseStored(bytes, where);
+    }
     if (sigBytes === undefined) {
       throw new KbuildError('E_INDEX_UNSIGNED', `${where} is not signed; refusing to sign entries nobody vouched for`, {
         exitCode: 2,
@@ -61,6 +68,10 @@ export async function readStoredIndex(store: ArtifactStore, signingKey: SigningK
       await store.putBytes(INDEX_SIGNATURE_KEY, next.bytes);
     }
   }
+  return parseStored(bytes, where);
+}
+
+function parseStored(bytes: Buffer, where: string): ArtifactIndex {
   try {
     return parseIndex(bytes.toString('utf8'), where);
   } catch (err) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -83,6 +83,17 @@ describe('a signed publish cut short between its writes', () => {
       }
     });
   }
+
+  it('the first publish of a store, cut short before index.json.sig: readers verify, the next publish heals', async () => {
+    const out = join(work, 'store-first');
+    const store = new FsStore(out);
+    await assert.rejects(publish(failingOnce(store, 'index.json.sig'), 'first'), /ENOSPC/);
+    await assert.rejects(stat(join(out, 'index.json.sig')), { code: 'ENOENT' });
+    const between = await fetchProbe(out, 'first');
+    assert.equal(between.exitCode, 0, between.stderr);
+    await publish(store, 'second');
+    await assertSignedWith(out, ['first', 'second']);
+  });
 
   it('an index changed by hand is still refused (exit 4): the next signature only covers what a publisher wrote', async () => {
     const out = join(work, 'store-tampered');
