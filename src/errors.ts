@@ -109,3 +109,23 @@ export class IntegrityError extends KbuildError {
     super(code, message, { exitCode: 4, ...options });
   }
 }
+
+const DISK_ERRNO = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+/** A full disk (or quota, or read-only filesystem): retrying the same write cannot help, and the message names where. */
+export class DiskError extends KbuildError {
+  constructor(path: string, errno: string, options: KbuildErrorOptions = {}) {
+    const what = errno === 'ENOSPC' ? 'no space left on the device' : errno === 'EDQUOT' ? 'disk quota exceeded' : 'read-only filesystem';
+    super('E_DISK', `cannot write ${path}: ${what} (${errno})`, {
+      suggestions: ['Free space on that filesystem (or point TMPDIR / KBUILD_CACHE_DIR / the store elsewhere), then run again'],
+      ...options,
+    });
+  }
+}
+
+/** `err` as a DiskError naming `path` when it is a full disk (or quota, read-only filesystem); else unchanged. */
+export function asDiskError(err: unknown, path: string): unknown {
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (err instanceof KbuildError || typeof errno !== 'string' || !DISK_ERRNO.has(errno)) return err;
+  return new DiskError(path, errno, { cause: err });
+}

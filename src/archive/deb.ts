@@ -1,11 +1,8 @@
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { xz } from '@napi-rs/lzma';
-import { decompress as zstdDecompress } from 'fzstd';
 import tarStream from 'tar-stream';
 import { ArchiveError } from '../errors.js';
 import { writeAtomically } from '../util/atomic-file.js';
 import { listArMembers, readArMember } from './ar.js';
+import { decompressBounded, maxUnpackedBytes } from './bounded-decompress.js';
 import { entryPath, type ExtractStats } from './safe-tree.js';
 import { extractTarEntries, safeEntryPath, writeEntry, type TarEntry } from './tar-tree.js';
 
@@ -17,14 +14,7 @@ export { entryPath, safeSymlinkTarget, type ExtractStats } from './safe-tree.js'
  * written outside the destination, and never through a symlink.
  */
 
-const DECOMPRESS = new Map<string, (raw: Buffer) => Promise<Buffer>>([
-  ['', async (raw) => raw],
-  ['.xz', async (raw) => xz.decompress(raw)],
-  ['.zst', async (raw) => Buffer.from(zstdDecompress(raw))],
-  ['.gz', promisify(gunzip)],
-]);
-
-/** Returns data.tar, decompressed. The whole tar is held in memory (a kernel image is ~100 MB). */
+/** Returns data.tar, decompressed and at most maxUnpackedBytes() long. The whole tar is held in memory (a kernel image is ~100 MB). */
 export async function readDataTar(debPath: string): Promise<Buffer> {
   const members = await listArMembers(debPath);
   const first = members[0];
@@ -32,15 +22,15 @@ export async function readDataTar(debPath: string): Promise<Buffer> {
   const format = (await readArMember(debPath, first)).toString('latin1');
   if (!/^2\.[0-9]+\n$/.test(format)) throw new ArchiveError(`${debPath}: unsupported .deb format ${JSON.stringify(format)}`);
   const data = members.find((m) => m.name.startsWith('data.tar'));
-  const decompress = data === undefined ? undefined : DECOMPRESS.get(data.name.slice('data.tar'.length));
-  if (data === undefined || decompress === undefined) {
+  const compression = data === undefined ? undefined : data.name.slice('data.tar.'.length);
+  if (data === undefined || (data.name !== 'data.tar' && !['xz', 'zst', 'gz'].includes(compression ?? ''))) {
     throw new ArchiveError(`${debPath}: no data.tar, data.tar.xz, data.tar.zst or data.tar.gz member`);
   }
-  try {
-    return await decompress(await readArMember(debPath, data));
-  } catch (err) {
-    throw new ArchiveError(`${debPath}: cannot decompress ${data.name}`, { cause: err });
+  if (data.name === 'data.tar') {
+    if (data.size > maxUnpackedBytes()) throw new ArchiveError(`${debPath}: data.tar is larger than ${maxUnpackedBytes()} bytes (KBUILD_MAX_UNPACKED_BYTES raises the limit)`);
+    return readArMember(debPath, data);
   }
+  return decompressBounded(await readArMember(debPath, data), compression ?? '', `${debPath}: ${data.name}`);
 }
 
 /** A generator so parsing starts only when iterated: entries emitted before a reader is attached would be lost. */

@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { decompress as zstdDecompress } from 'fzstd';
 import { ArchiveError } from '../errors.js';
-import { runFilter } from '../exec/exec.js';
+import { decompressBounded } from './bounded-decompress.js';
 import { extractCpio } from './cpio.js';
 import type { ExtractStats } from './safe-tree.js';
 
@@ -95,24 +92,6 @@ export function stringTag(header: RpmHeader, tag: number): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** An installed kernel-devel is ~70 MB; its cpio archive is the same size. */
-const MAX_CPIO_BYTES = 1024 * 1024 * 1024;
-
-/**
- * rpm writes xz payloads with a SHA-256 integrity check, which the pure-Rust
- * decoder of @napi-rs/lzma 1.4 (the last release for Node 18) refuses; xz
- * itself (liblzma, what rpm uses) decodes them. The payload's sha256 has been
- * checked against the metadata (and PAYLOADDIGEST) before it gets here.
- */
-const xzTool = (raw: Buffer): Promise<Buffer> => runFilter('xz', ['--decompress', '--stdout', '--format=auto'], raw, { maxBytes: MAX_CPIO_BYTES, timeoutMs: 300_000 });
-
-const DECOMPRESS: Readonly<Record<string, (raw: Buffer) => Promise<Buffer>>> = {
-  xz: xzTool,
-  lzma: xzTool,
-  zstd: async (raw) => Buffer.from(zstdDecompress(raw)),
-  gzip: promisify(gunzip),
-};
-
 /** The payload's cpio archive, after checking its digest when the header carries one. */
 export async function rpmCpio(pkg: RpmPackage, where: string): Promise<Buffer> {
   const { header, payload } = pkg;
@@ -125,13 +104,9 @@ export async function rpmCpio(pkg: RpmPackage, where: string): Promise<Buffer> {
     if (actual !== digest.toLowerCase()) throw new ArchiveError(`${where}: payload digest mismatch, header says ${digest}, payload is ${actual}`);
   }
   const compressor = stringTag(header, TAG.PAYLOADCOMPRESSOR) ?? 'gzip';
-  const decompress = DECOMPRESS[compressor];
-  if (decompress === undefined) throw new ArchiveError(`${where}: payload compressor ${JSON.stringify(compressor)} is not one of xz, zstd, gzip, lzma`);
-  try {
-    return await decompress(payload);
-  } catch (err) {
-    throw new ArchiveError(`${where}: cannot decompress its ${compressor} payload`, { cause: err });
-  }
+  if (!['xz', 'lzma', 'zstd', 'gzip'].includes(compressor)) throw new ArchiveError(`${where}: payload compressor ${JSON.stringify(compressor)} is not one of xz, zstd, gzip, lzma`);
+  // xz itself (liblzma, what rpm uses) also decodes the SHA-256 integrity check of rpm's xz payloads.
+  return decompressBounded(payload, compressor, `${where}: its ${compressor} payload`);
 }
 
 /** Extracts `prefix` (e.g. "usr/src/kernels/") of an .rpm file's payload into `dest`. */

@@ -26,12 +26,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       .addOption(new Option('-c, --concurrency <n>', 'parallel jobs').argParser(positiveInt).default(2))
       .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
       .addOption(new Option('--redis <url>', 'Redis that serializes index updates of a shared S3 store').env('KBUILD_REDIS_URL'))
+      .option('--unlocked', 'publish to an S3 store without a Redis lock (only when nothing else publishes to it)')
       .option('--json', 'print a machine-readable summary on stdout')
       .addOption(new Option('--executor <kind>', 'run every build locally or in the distro\'s builder image (overrides kernels.yaml)').choices(['local', 'docker']))
       .option('--no-verify', 'do not boot the kernels in QEMU to load what was built')
       .addOption(new Option('--verify-concurrency <n>', 'kernels booted at once (default: the machine\'s cores)').argParser(positiveInt))
       .addOption(new Option('--verify-timeout <seconds>', 'time limit of one kernel\'s boot; QEMU is killed past it').argParser(positiveInt).default(300)),
-  ).action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean; signingKey?: string; redis?: string; executor?: 'local' | 'docker'; verify: boolean; verifyConcurrency?: number; verifyTimeout: number }) => {
+  ).action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean; signingKey?: string; redis?: string; unlocked?: boolean; executor?: 'local' | 'docker'; verify: boolean; verifyConcurrency?: number; verifyTimeout: number }) => {
     const { buildCommand } = await import('./commands/build.js');
     exitCode = await buildCommand({ ...opts, s3: s3SettingsFrom(opts) });
   });
@@ -47,8 +48,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       .addOption(new Option('-c, --concurrency <n>', 'kernels booted at once (default: the machine\'s cores)').argParser(positiveInt))
       .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
       .addOption(new Option('--redis <url>', 'Redis that serializes index updates of a shared S3 store').env('KBUILD_REDIS_URL'))
+      .option('--unlocked', 'publish to an S3 store without a Redis lock (only when nothing else publishes to it)')
       .option('--json', 'print the results per kernel and case as JSON'),
-  ).action(async (opts: { store: string; kernels?: string; kernel?: string[]; timeout: number; concurrency?: number; signingKey?: string; redis?: string; json?: boolean }) => {
+  ).action(async (opts: { store: string; kernels?: string; kernel?: string[]; timeout: number; concurrency?: number; signingKey?: string; redis?: string; unlocked?: boolean; json?: boolean }) => {
     const { verifyCommand } = await import('./commands/verify.js');
     exitCode = await verifyCommand({ ...opts, s3: s3SettingsFrom(opts) });
   });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChecksumError, KbuildError, NetworkError, errorMessage } from '../errors.js';
+import { asDiskError, ChecksumError, KbuildError, NetworkError, errorMessage } from '../errors.js';
 import { publishTransfer } from '../progress/transfer-channel.js';
 import { writeAtomically } from '../util/atomic-file.js';
 
@@ -225,12 +225,17 @@ export async function downloadToFile(
                 throw new ChecksumError(`${url}: expected ${expected.size} bytes, received more`);
               }
               hash.update(chunk);
-              await file.write(chunk);
+              // A full disk is no network error: named and never retried.
+              await file.write(chunk).catch((err: unknown) => {
+                throw asDiskError(err, dest);
+              });
               progress.data(bytes);
             }
           }
           // Flushed before the rename so a crash cannot leave a named-by-hash file with holes.
-          await file.datasync();
+          await file.datasync().catch((err: unknown) => {
+            throw asDiskError(err, dest);
+          });
         } finally {
           await file.close();
         }

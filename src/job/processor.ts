@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuilderContext, DistroBuilder } from '../../builders/types.js';
 import { KbuildError } from '../errors.js';
@@ -16,6 +15,7 @@ import { btfRecordKey, readIntactBtfRecord, type ExternalBtfRecord } from '../bt
 import { processBtfJob } from './external-btf-step.js';
 import { prepareProject } from './project.js';
 import { jobArch, jobKernel, jobLabel, type BuildJob, type CoreJob, type NonCoreJob } from './types.js';
+import { makeScratch } from '../util/scratch.js';
 
 export interface ProcessorDeps {
   readonly store: ArtifactStore;
@@ -85,7 +85,7 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
     log: (message, fields) => deps.log.info({ job: jobLabel(job), ...fields }, message),
   };
 
-  const scratch = await mkdtemp(join(tmpdir(), 'kbuild-job-'));
+  const scratch = await makeScratch('kbuild-job-');
   try {
     const probeDir = await prepareProject(job.probe, join(scratch, 'project'), { cacheDir: deps.cacheDir, store: deps.store });
     const workspace: JobWorkspace = { builder, context, executorFor, probeDir, scratch, stage, signal };

@@ -9,7 +9,7 @@ import type { ArtifactIndex } from './index-schema.js';
 import { openIndexSource, SizeLimitError, type IndexSource, type SourceOptions } from './index-source.js';
 import { describePick, pick, type PickResult } from './pick.js';
 import { IndexFormatError, parseIndex } from './read-index.js';
-import { parseSignature, publicKeyFromPem, sha256Hex, verifyIndexBytes, type IndexTrustResult } from './signature.js';
+import { nextSignatureKey, parseSignature, publicKeyFromPem, sha256Hex, verifyIndexBytes, type IndexSignature, type IndexTrustResult } from './signature.js';
 
 export interface FetchOptions extends SourceOptions {
   /** index.json as a path, file://, http(s):// or s3:// URL (or the folder/prefix holding it). */
@@ -110,7 +110,9 @@ export async function readVerifiedIndex(source: IndexSource, indexKey: string, o
     const bytes = await source.read(indexKey, MAX_INDEX_BYTES);
     if (bytes === undefined) throw new KbuildError('E_INDEX_NOT_FOUND', `${where} does not exist`, { exitCode: 2 });
     const sigBytes = publicKey === undefined ? undefined : await source.read(`${indexKey}.sig`, MAX_SIGNATURE_BYTES);
-    const signature = sigBytes === undefined ? undefined : parseSignature(sigBytes, `${where}.sig`);
+    let signature = sigBytes === undefined ? undefined : parseSignature(sigBytes, `${where}.sig`);
+    // No signature, or another index's: a publish cut short before index.json.sig left this index's as the next one.
+    if (publicKey !== undefined && signature?.indexSha256 !== sha256Hex(bytes)) signature = (await nextSignatureFor(source, indexKey, bytes)) ?? signature;
     if (signature !== undefined && signature.indexSha256 !== sha256Hex(bytes) && attempt < TORN_READ_RETRIES) {
       await sleep(250 * attempt);
       continue;
@@ -120,10 +122,19 @@ export async function readVerifiedIndex(source: IndexSource, indexKey: string, o
     try {
       return { index: parseIndex(bytes.toString('utf8'), where), trust: result };
     } catch (err) {
-      if (err instanceof IndexFormatError) throw new KbuildError(err.code, err.message, { exitCode: 2 });
+      // Downloaded and refused, like a bad signature (README: exit 4), even when its signature holds.
+      if (err instanceof IndexFormatError) throw new IntegrityError(err.code, err.message);
       throw err;
     }
   }
+}
+
+/** A publish cut short between index.json and its signature left the signature of that index under the next-signature key. */
+async function nextSignatureFor(source: IndexSource, indexKey: string, bytes: Buffer): Promise<IndexSignature | undefined> {
+  const key = nextSignatureKey(indexKey);
+  const nextBytes = await source.read(key, MAX_SIGNATURE_BYTES);
+  const next = nextBytes === undefined ? undefined : parseSignature(nextBytes, `${source.location}/${key}`);
+  return next?.indexSha256 === sha256Hex(bytes) ? next : undefined;
 }
 
 interface Expected {

@@ -9,6 +9,13 @@ import { IntegrityError, KbuildError } from '../errors.js';
  */
 export const INDEX_SIGNATURE_KEY = 'index.json.sig';
 
+/**
+ * A publisher writes the signature of its new index here first, then the
+ * index, then `<index>.sig`: a publish cut short between the last two writes
+ * leaves an index whose signature is this one, and readers accept it.
+ */
+export const nextSignatureKey = (indexKey: string): string => `${indexKey}.next.sig`;
+
 export const IndexSignature = z.strictObject({
   algorithm: z.literal('ed25519'),
   /** First 16 hex digits of the sha256 of the public key (DER SubjectPublicKeyInfo). */

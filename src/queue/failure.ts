@@ -22,6 +22,8 @@ export function describeFailure(err: unknown): BuildFailure {
   if (err instanceof CompileError) return { code: err.code, message: err.message, output: err.output };
   if (err instanceof KbuildError) return { code: err.code, message: err.message };
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  // A full disk is not retried as if it were the network.
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') return { code: 'E_DISK', message: errorMessage(err) };
   return { code: typeof errno === 'string' && TRANSIENT_ERRNO.has(errno) ? 'E_NETWORK' : 'E_INTERNAL', message: errorMessage(err) };
 }
 

@@ -11,6 +11,7 @@ import { publishSubmission } from './publish.js';
 import { runVerifyJob, VERIFY, type VerifyJobData } from './verify-job.js';
 import { BULL_PREFIX, farmKey, openRedis, type FarmSettings } from './settings.js';
 import { StoreCache } from './store-cache.js';
+import { isConnectionError, watchRedis } from './redis-watch.js';
 import { anySignal } from '../util/any-signal.js';
 import type { SigningKey } from '../sign/signing-key.js';
 
@@ -48,9 +49,16 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const redis = await openRedis(settings.redisUrl);
   const queue = new Queue(settings.queue, { connection: redis, prefix: BULL_PREFIX });
+  // A Redis outage is one line when lost and one when back, not a stack per reconnect attempt.
+  queue.on('error', () => {});
+  const stopWatching = watchRedis(redis, settings.redisUrl, (line) => out(`${name}: ${line}`));
   const executors = options.executors ?? openExecutors({ log });
   // Submitters read this to compute queue job ids that change when the fleet's compiler does.
-  await redis.set(farmKey(settings.queue, 'toolchain'), await executors.local.toolchainId());
+  const toolchainKey = farmKey(settings.queue, 'toolchain');
+  const toolchain = await executors.local.toolchainId();
+  await redis.set(toolchainKey, toolchain);
+  // Redis may have been restarted empty or flushed since: registered again, never over another worker's.
+  const reregister = (): Promise<unknown> => redis.set(toolchainKey, toolchain, 'NX').catch(() => undefined);
   const stores = new StoreCache();
   const build = options.build ?? processorStep({ executors, log, openStore: stores.open });
 
@@ -88,6 +96,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
   const worker = new Worker(
     settings.queue,
     async (job: Job, token?: string, signal?: AbortSignal) => {
+      await reregister();
       if (job.name === BUILD) return runBuild(job as Job<BuildJobData>, signal);
       if (job.name === VERIFY) {
         try {
@@ -121,7 +130,9 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
       name,
     },
   );
-  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  worker.on('error', (err) => {
+    if (!isConnectionError(err)) log.error({ err }, 'worker error');
+  });
   worker.on('stalled', (jobId) => out(`${name}: took back stalled job ${jobId}`));
 
   let closing: Promise<void> | undefined;
@@ -129,6 +140,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     // Every step runs even when one fails; the first failure is reported.
     closing ??= (async () => {
       const steps = await Promise.allSettled([worker.close()]);
+      stopWatching();
       const rest = await Promise.allSettled([queue.close(), stores.close(), executors.close()]);
       await redis.quit().catch(() => redis.disconnect());
       const failed = [...steps, ...rest].find((s): s is PromiseRejectedResult => s.status === 'rejected');

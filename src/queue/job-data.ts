@@ -32,6 +32,8 @@ export interface PublishJobResult {
   readonly index: string;
   readonly artifacts: number;
   readonly failures: number;
+  /** Builds that finished but could not be published (their object changed in or vanished from the store). */
+  readonly unpublished?: readonly { readonly id: string; readonly code: string; readonly message: string }[];
 }
 
 export const BUILD = 'build';

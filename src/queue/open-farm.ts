@@ -12,6 +12,8 @@ export interface FarmClient {
 export async function openFarm(settings: FarmSettings): Promise<FarmClient> {
   const redis = await openRedis(settings.redisUrl);
   const queue = new Queue(settings.queue, { connection: redis, prefix: BULL_PREFIX });
+  // Without a listener BullMQ prints every reconnect failure's stack; outages are reported by watchRedis, failed commands by their callers.
+  queue.on('error', () => {});
   return {
     queue,
     redis,

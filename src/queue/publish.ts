@@ -52,7 +52,12 @@ export async function publishSubmission(job: Job<PublishJobData>, token: string 
   // Redis lock, so publishers on any machine (and `kbuild build --redis`) never lose each other's entries.
   const lock = new RedisPublishLock(deps.redis, store.location);
   await writeIndex(store, index, { lock, ...(deps.signingKey === undefined ? {} : { signingKey: deps.signingKey }) });
-  return { index: `${store.location}/index.json`, artifacts: index.artifacts.length, failures: index.failures.length };
+  // Built, then refused here: the submitter must count these as failures, not as done.
+  const unpublished = record.jobs.flatMap((submitted, i) => {
+    const r = results[i];
+    return states.get(submitted.id) === 'done' && r?.status === 'failed' && r.error !== undefined ? [{ id: submitted.id, code: r.error.code, message: r.error.message }] : [];
+  });
+  return { index: `${store.location}/index.json`, artifacts: index.artifacts.length, failures: index.failures.length, ...(unpublished.length === 0 ? {} : { unpublished }) };
 }
 
 async function resultOf(record: SubmissionRecord, i: number, state: string | undefined, queue: Queue, store: ArtifactStore): Promise<JobResult> {

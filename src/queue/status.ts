@@ -22,6 +22,8 @@ export interface JobStatus {
   readonly error?: BuildFailure;
   /** Verify jobs: what the boot showed ("3 ok, 0 failed, ..."); external-BTF jobs of a kernel with BTF: "not needed". */
   readonly summary?: string;
+  /** Running, but no worker is connected: its lock will expire and the next worker takes it back. */
+  readonly orphaned?: boolean;
 }
 
 export interface SubmissionStatus {
@@ -29,6 +31,8 @@ export interface SubmissionStatus {
   readonly store: string;
   readonly createdAt: string;
   readonly counts: Readonly<Record<FarmJobState, number>>;
+  /** Workers connected to the queue now (BullMQ's worker registry: their Redis connections). */
+  readonly liveWorkers?: number;
   readonly publish: { readonly state: PublishState; readonly index?: string; readonly reason?: string };
   readonly jobs: readonly JobStatus[];
 }
@@ -69,14 +73,24 @@ export async function submissionStatus(queue: Queue, record: SubmissionRecord, k
     }),
   );
   jobs.push(...(await verifyStatuses(queue, record, known)));
+  // A SIGKILLed worker's job stays "active" until its lock expires: with nobody connected, say so.
+  const liveWorkers = jobs.some((j) => j.state === 'running') ? (await queue.getWorkers()).length : undefined;
+  if (liveWorkers === 0) jobs.forEach((j, i) => { if (j.state === 'running') jobs[i] = { ...j, orphaned: true }; });
+  const published = await publishState(queue, record.publishJobId);
+  // A build the publish step could not put into the index failed, whatever its job says.
+  for (const u of published.result?.unpublished ?? []) {
+    const i = jobs.findIndex((j) => j.id === u.id);
+    const job = jobs[i];
+    if (job !== undefined) jobs[i] = { ...job, state: 'failed', error: { code: u.code, message: `not published: ${u.message}` } };
+  }
   const counts: Record<FarmJobState, number> = { done: 0, failed: 0, running: 0, retrying: 0, queued: 0, missing: 0 };
   for (const job of jobs) counts[job.state]++;
-  const published = await publishState(queue, record.publishJobId);
   return {
     submission: record.id,
     store: record.store,
     createdAt: record.createdAt,
     counts,
+    ...(liveWorkers === undefined ? {} : { liveWorkers }),
     publish: {
       state: published.state,
       ...(published.result === undefined ? {} : { index: published.result.index }),
@@ -134,9 +148,21 @@ async function verifyStatuses(queue: Queue, record: SubmissionRecord, known: Map
   );
 }
 
+/** Exit code of `submit --wait` and `status` when the farm lost (part of) a submission: nothing says its builds were published. */
+export const EXIT_SUBMISSION_LOST = 5;
+
+/** One line when jobs or the publish step of a submission are gone from Redis (restarted without persistence, or flushed). */
+export function lostLine(status: SubmissionStatus): string | undefined {
+  if (status.counts.missing === 0 && status.publish.state !== 'missing') return undefined;
+  const jobs = status.counts.missing === 0 ? '' : `${status.counts.missing} of ${status.jobs.length} jobs`;
+  const publish = status.publish.state === 'missing' ? 'its publish step' : '';
+  return `submission ${status.submission} is gone from Redis (${[jobs, publish].filter((s) => s !== '').join(' and ')}: Redis restarted without persistence, or was flushed); nothing says its builds were published — resubmit`;
+}
+
 export function countsLine(status: SubmissionStatus): string {
   const c = status.counts;
-  const parts = [`${c.done} done`, `${c.failed} failed`, `${c.running} running`, `${c.queued} queued`];
+  const running = status.liveWorkers === 0 && c.running > 0 ? `${c.running} running (no live worker: will be retried when one starts)` : `${c.running} running`;
+  const parts = [`${c.done} done`, `${c.failed} failed`, running, `${c.queued} queued`];
   if (c.retrying > 0) parts.push(`${c.retrying} retrying`);
   if (c.missing > 0) parts.push(`${c.missing} missing`);
   return `${parts.join(', ')} of ${status.jobs.length}; index ${status.publish.state}`;
@@ -158,7 +184,8 @@ export function renderStatus(status: SubmissionStatus): string {
 
 export function jobLine(job: JobStatus): string {
   const done = job.summary ?? (job.outcome === 'skipped' ? 'up to date' : 'built');
-  const state = job.state === 'done' ? `${done}${job.reused === true ? ' (earlier)' : ''}` : job.state;
+  const state =
+    job.state === 'done' ? `${done}${job.reused === true ? ' (earlier)' : ''}` : job.orphaned === true ? 'running (no live worker: will be retried when one starts)' : job.state;
   const where = job.worker === undefined ? '' : ` [${job.worker}]`;
   if (job.error === undefined || job.state !== 'failed') return `${job.label}: ${state}${where}`;
   const output = job.error.output === undefined ? '' : `\n${indent(job.error.output.trimEnd())}`;

@@ -1,15 +1,11 @@
-import { createPublicKey } from 'node:crypto';
-import { KbuildError } from '../errors.js';
 import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure } from '../loader/index-schema.js';
-import { parseIndex } from '../loader/read-index.js';
-import { INDEX_SIGNATURE_KEY, parseSignature, verifyIndexBytes } from '../loader/signature.js';
 import { fileLockFor } from '../publish/file-lock.js';
 import { mergeIndex } from '../publish/merge-index.js';
 import { noPublishLock, type PublishLock } from '../publish/publish-lock.js';
 import { RedisPublishLock } from '../publish/redis-lock.js';
-import { loadSigningKey, signIndexBytes, type SigningKey } from '../sign/signing-key.js';
+import { readStoredIndex, writeSignedIndex } from '../publish/signed-index.js';
+import { loadSigningKey, type SigningKey } from '../sign/signing-key.js';
 import { FsStore } from '../store/fs-store.js';
-import { INDEX_KEY } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
 import { jobArch, jobKernel } from '../job/types.js';
 import type { JobResult } from './run-jobs.js';
@@ -96,8 +92,7 @@ export async function updateIndex(
       const merged = update(stored);
       const bytes = Buffer.from(`${JSON.stringify(merged, null, 2)}\n`);
       lease.assertHeld();
-      await store.putBytes(INDEX_KEY, bytes);
-      if (signingKey !== undefined) await store.putBytes(INDEX_SIGNATURE_KEY, signIndexBytes(bytes, signingKey));
+      await writeSignedIndex(store, bytes, signingKey);
       return { index: merged, signed: signingKey !== undefined, lock: lock.name };
     });
   } finally {
@@ -109,35 +104,4 @@ function defaultLock(store: ArtifactStore, env: NodeJS.ProcessEnv): PublishLock 
   if (store instanceof FsStore) return fileLockFor(store.location);
   const redis = env['KBUILD_REDIS_URL'];
   return redis ? new RedisPublishLock(redis, store.location) : noPublishLock;
-}
-
-/**
- * The stored index must be trustworthy before it is merged and re-signed:
- * signed by our own key when we sign, and never signed when we do not (an
- * unsigned write would leave a stale signature that no longer matches).
- */
-async function readStoredIndex(store: ArtifactStore, signingKey: SigningKey | undefined): Promise<ArtifactIndex | undefined> {
-  const [bytes, sigBytes] = await Promise.all([store.get(INDEX_KEY), store.get(INDEX_SIGNATURE_KEY)]);
-  const where = `${store.location}/${INDEX_KEY}`;
-  if (sigBytes !== undefined && signingKey === undefined) {
-    throw new KbuildError('E_SIGNING_KEY_REQUIRED', `${where} is signed; publishing an unsigned index over it would break its signature`, {
-      exitCode: 2,
-      suggestions: ['Pass --signing-key FILE (or set KBUILD_SIGNING_KEY) with the key that signs this store'],
-    });
-  }
-  if (bytes === undefined) return undefined;
-  if (signingKey !== undefined) {
-    if (sigBytes === undefined) {
-      throw new KbuildError('E_INDEX_UNSIGNED', `${where} is not signed; refusing to sign entries nobody vouched for`, {
-        exitCode: 2,
-        suggestions: ['Check the stored index, then remove index.json so the next publish starts a signed one'],
-      });
-    }
-    verifyIndexBytes(bytes, parseSignature(sigBytes, `${where}.sig`), { publicKey: createPublicKey(signingKey.privateKey) }, where);
-  }
-  try {
-    return parseIndex(bytes.toString('utf8'), where);
-  } catch (err) {
-    throw new KbuildError('E_INDEX_FORMAT', `${(err as Error).message}; refusing to publish over it`, { exitCode: 2, cause: err });
-  }
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { builderFor } from '../../builders/registry.js';
 import type { DistroBuilder, FetchedImage } from '../../builders/types.js';
@@ -16,6 +15,7 @@ import { bootQemu, type BootRun } from './qemu-process.js';
 import type { ProgramReport, VerifyCase, VerifyCaseResult, VerifyKernelRequest, VerifyKernelResult } from './types.js';
 import { verifyId } from './verify-id.js';
 import { verifierSummary } from './verifier-log.js';
+import { makeScratch } from '../util/scratch.js';
 
 export { qemuAvailable } from './qemu-command.js';
 export { VERIFY_ENGINE_VERSION, verifyId } from './verify-id.js';
@@ -163,7 +163,7 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
     return { kernel: request.kernel, outcome: 'not-verifiable', seconds: (performance.now() - started) / 1000, results };
   }
 
-  const work = await mkdtemp(join(tmpdir(), 'kbuild-verify-'));
+  const work = await makeScratch('kbuild-verify-');
   try {
     const initramfs = join(work, 'initramfs.cpio');
     const cases: InitramfsCase[] = prepared.flatMap((p, index) =>

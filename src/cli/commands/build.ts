@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { sweepLeftoverScratch } from '../sweep-scratch.js';
 import { builderFor } from '../../../builders/registry.js';
 import { cacheRoot } from '../../cache/cache-dir.js';
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
@@ -17,7 +18,7 @@ import { runJobs, type JobResult } from '../../runner/run-jobs.js';
 import { indexFromResults, writeIndex } from '../../runner/write-index.js';
 import { openStore } from '../../store/open-store.js';
 import type { S3Settings } from '../../loader/s3-client.js';
-import { RedisPublishLock } from '../../publish/redis-lock.js';
+import { publishLockFor, refuseUnlockedS3 } from '../publish-lock-option.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { GENERATOR } from '../../version.js';
 import type { LoadedKernelsFile } from '../../config/load-kernels-file.js';
@@ -40,6 +41,8 @@ export interface BuildOptions {
   readonly executor?: ExecutorKind;
   readonly signingKey?: string;
   readonly redis?: string;
+  /** Publish to an S3 store without a lock (the user's promise that nothing else publishes there). */
+  readonly unlocked?: boolean;
   readonly s3?: S3Settings;
   /** Boot each kernel in QEMU and load what was built (default on; `--no-verify`). */
   readonly verify?: boolean;
@@ -49,16 +52,15 @@ export interface BuildOptions {
 
 /** The embedded default: plan, run every job in-process, write the index. Exit 0 only when all built. */
 export async function buildCommand(opts: BuildOptions): Promise<number> {
+  refuseUnlockedS3(opts.out, opts.redis, opts.unlocked);
   const loaded = await loadKernelsFile(opts.kernels);
   for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
   const plan = await planBuild(loaded);
+  await sweepLeftoverScratch();
   // Read before building: a bad key path fails in a second, not after the builds.
   const signingKey = opts.signingKey === undefined ? undefined : await loadSigningKey(opts.signingKey);
   const store = await openStore(opts.out, opts.s3 === undefined ? {} : { s3: opts.s3 });
-  const lock = opts.redis === undefined ? undefined : new RedisPublishLock(opts.redis, store.location);
-  if (lock === undefined && store.location.startsWith('s3://')) {
-    process.stderr.write(`kbuild: note: no --redis: nothing serializes index updates of ${store.location} with other publishers\n`);
-  }
+  const lock = publishLockFor(store.location, opts.redis, opts.unlocked);
   const log = createLogger();
   const executors = openExecutors({ log, ...(opts.executor === undefined ? {} : { override: opts.executor }) });
   const started = Date.now();

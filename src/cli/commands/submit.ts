@@ -5,7 +5,8 @@ import { cacheRoot } from '../../cache/cache-dir.js';
 import { openStore } from '../../store/open-store.js';
 import { openFarm, type FarmClient } from '../../queue/open-farm.js';
 import { farmSettings } from '../../queue/settings.js';
-import { countsLine, jobLine, submissionStatus, type JobStatus, type SubmissionStatus } from '../../queue/status.js';
+import { countsLine, EXIT_SUBMISSION_LOST, jobLine, lostLine, submissionStatus, type JobStatus, type SubmissionStatus } from '../../queue/status.js';
+import { watchRedis } from '../../queue/redis-watch.js';
 import { submitPlan } from '../../queue/submit.js';
 import { probeChecks } from '../../verify/stage/probe-check.js';
 import { DEFAULT_VERIFY_TIMEOUT_S } from '../../verify/stage/run-stage.js';
@@ -70,11 +71,17 @@ export async function submitCommand(opts: SubmitCommandOptions): Promise<number>
       process.stdout.write(opts.json === true ? `${JSON.stringify(head, null, 2)}\n` : `${head.submission}\n`);
       return 0;
     }
-    const status = await follow(farm, outcome.record);
+    const stopWatching = watchRedis(farm.redis, settings.redisUrl, (line) => process.stderr.write(`kbuild: ${line}\n`));
+    const status = await follow(farm, outcome.record).finally(stopWatching);
     if (status.publish.state === 'published') await reportAfterPublish(() => writeReportOfStoredIndex(storeHandle));
     const failed = status.counts.failed + (status.publish.state === 'failed' ? 1 : 0);
     if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...head, ...status }, null, 2)}\n`);
     else process.stdout.write(`${head.submission}: ${countsLine(status)}${status.publish.index === undefined ? '' : `\nindex: ${status.publish.index}`}\n`);
+    const lost = lostLine(status);
+    if (lost !== undefined) {
+      process.stderr.write(`kbuild: ${lost}\n`);
+      return EXIT_SUBMISSION_LOST;
+    }
     return failed === 0 ? 0 : 1;
   } finally {
     await farm.close();

@@ -1,10 +1,11 @@
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
+import { sweepLeftoverScratch } from '../sweep-scratch.js';
 import { KbuildError } from '../../errors.js';
 import type { KernelIdentity } from '../../kernel/identity.js';
 import type { S3Settings } from '../../loader/s3-client.js';
 import { IndexFormatError, parseIndex } from '../../loader/read-index.js';
 import { createLogger } from '../../log.js';
-import { RedisPublishLock } from '../../publish/redis-lock.js';
+import { publishLockFor, refuseUnlockedS3 } from '../publish-lock-option.js';
 import { updateIndex } from '../../runner/write-index.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { INDEX_KEY } from '../../store/keys.js';
@@ -23,6 +24,8 @@ export interface VerifyCommandOptions {
   readonly concurrency?: number;
   readonly signingKey?: string;
   readonly redis?: string;
+  /** Publish to an S3 store without a lock (the user's promise that nothing else publishes there). */
+  readonly unlocked?: boolean;
   readonly json?: boolean;
   readonly s3?: S3Settings;
 }
@@ -34,10 +37,12 @@ export interface VerifyCommandOptions {
  * when a verification failed, 2 for bad input.
  */
 export async function verifyCommand(opts: VerifyCommandOptions): Promise<number> {
+  await sweepLeftoverScratch();
   const loaded = opts.kernels === undefined ? undefined : await loadKernelsFile(opts.kernels);
   const signingKey = opts.signingKey === undefined ? undefined : await loadSigningKey(opts.signingKey);
+  refuseUnlockedS3(opts.store, opts.redis, opts.unlocked);
   const store = await openStore(opts.store, opts.s3 === undefined ? {} : { s3: opts.s3 });
-  const lock = opts.redis === undefined ? undefined : new RedisPublishLock(opts.redis, store.location);
+  const lock = publishLockFor(store.location, opts.redis, opts.unlocked);
   const interrupt = new AbortController();
   const onSignal = (): void => interrupt.abort();
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);

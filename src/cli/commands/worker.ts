@@ -1,4 +1,5 @@
 import { createLogger } from '../../log.js';
+import { sweepLeftoverScratch } from '../sweep-scratch.js';
 import { startFarmWorker } from '../../queue/farm-worker.js';
 import { farmSettings } from '../../queue/settings.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
@@ -20,6 +21,7 @@ export interface WorkerCommandOptions {
  */
 export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
   const settings = farmSettings(opts);
+  await sweepLeftoverScratch();
   const signingKey = opts.signingKey === undefined ? undefined : await loadSigningKey(opts.signingKey);
   // Listen before the worker starts: it may take a job (and be signalled) before startFarmWorker returns.
   let stopSignal = '';

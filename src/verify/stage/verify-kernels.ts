@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { DistroBuilder } from '../../../builders/types.js';
 import { errorMessage, IntegrityError } from '../../errors.js';
 import type { Arch, KernelIdentity } from '../../kernel/identity.js';
@@ -14,6 +12,7 @@ import type { CaseOutcome, KernelOutcome } from './outcome.js';
 import type { KernelPlan, PlannedCase } from './plan-cases.js';
 import { entryOf, retryInconclusive } from './case-entry.js';
 import { inputKey, readVerifyRecord, writeVerifyRecord } from './records.js';
+import { makeScratch } from '../../util/scratch.js';
 
 export interface VerifyKernelsOptions {
   readonly engine: VerifyEngine;
@@ -39,7 +38,7 @@ export interface VerifyKernelsOptions {
  * trouble: a kernel that cannot boot here is `not-verifiable` with the reason.
  */
 export async function verifyKernels(plans: readonly KernelPlan[], options: VerifyKernelsOptions): Promise<KernelOutcome[]> {
-  const scratch = await mkdtemp(join(tmpdir(), 'kbuild-verify-'));
+  const scratch = await makeScratch('kbuild-verify-');
   const files = new StoreFiles(options.store, scratch);
   const qemu = new Map<Arch, Promise<boolean | string>>();
   const qemuFor = (arch: Arch): Promise<boolean | string> => {
