@@ -349,13 +349,26 @@ static const char *tail_call_map(struct bpf_program *prog, const struct prog_slo
  * when there is none here either. What is attached stays so until the
  * case's child exits.
  */
+/*
+ * lo has one XDP slot: an object with several XDP programs (xdp-tools'
+ * xdp_forward.bpf.c) would see EBUSY from the second on. The previous one,
+ * already reported attached, is detached to make room for the next.
+ */
+static struct bpf_link *xdp_on_lo;
+
 static struct bpf_link *attach_in_guest(struct bpf_program *prog, long *err)
 {
 	struct bpf_link *link = NULL;
 	int fd;
 	switch (prog_type(prog)) {
 	case BPF_PROG_TYPE_XDP:
+		if (xdp_on_lo) {
+			bpf_link__destroy(xdp_on_lo);
+			xdp_on_lo = NULL;
+		}
 		link = bpf_program__attach_xdp(prog, 1);
+		if (link && !libbpf_get_error(link))
+			xdp_on_lo = link;
 		break;
 	case BPF_PROG_TYPE_SOCKET_FILTER:
 		fd = socket(AF_INET, SOCK_DGRAM, 0);

@@ -46,6 +46,14 @@ export const VerifyKernelPolicy = z.strictObject({
   arch: z.enum(['x86_64', 'arm64']).optional().describe('Kernels of this arch'),
   attach: z.strictObject({ skip: ProgramGlobs.optional(), optional: ProgramGlobs.optional() }).optional(),
   autoload: z.strictObject({ disable: ProgramGlobs.optional() }).optional(),
+  mode: z
+    .enum(['non-core', 'core-kernel-btf', 'core-external-btf'])
+    .optional()
+    .describe('Cases of this mode only (core-external-btf: a CO-RE object relocated against an external BTF)'),
+  verify: z
+    .literal(false)
+    .optional()
+    .describe('Not verified where the rule applies (the project does not run its objects there): reported not-verifiable with the reason'),
 });
 
 /**

@@ -43,6 +43,10 @@ export interface KernelPolicy {
   readonly attachSkip?: readonly string[];
   readonly attachOptional?: readonly string[];
   readonly autoloadDisable?: readonly string[];
+  /** The rule applies to cases of this mode only. */
+  readonly mode?: 'non-core' | 'core-kernel-btf' | 'core-external-btf';
+  /** Not verified where the rule applies. */
+  readonly verify?: false;
 }
 
 /** What happened to one program of the object. */

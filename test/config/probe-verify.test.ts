@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
 import { parseKernelsFile } from '../../src/config/load-kernels-file.js';
-import { checkForKernel, probeCheck, probeChecks } from '../../src/verify/stage/probe-check.js';
+import { checkForKernel, choiceForCase, probeCheck, probeChecks } from '../../src/verify/stage/probe-check.js';
 
 const file = (verify: string): string => `probes:
   - name: exec-snoop
@@ -60,6 +60,30 @@ describe('probes[].verify', () => {
     assert.deepEqual(checkForKernel(choice.check, { release: '6.1.0-50-arm64', arch: 'arm64' }), { attachSkip: ['tail_*'], attachOptional: ['sys_enter_open'] });
     assert.deepEqual(checkForKernel(choice.check, { release: '5.4.0-150-generic', arch: 'x86_64' }), { attachSkip: ['tail_*', 'old_*'], autoloadDisable: ['ringbuf_*'] });
     assert.match(errorOf(file('    verify:\n      kernels: [{ when: "5.8" }]\n')), /probes\[0\]\.verify\.kernels\[0\]\.when: a kernel version condition/);
+  });
+
+  it('kernels rules can turn verification off for some kernels and modes (not-verifiable), and scope globs to one mode', () => {
+    const yaml = [
+      'probes:',
+      '  - name: userns',
+      '    source: u.bpf.c',
+      '    verify:',
+      '      kernels:',
+      '        - { when: "<6.2", verify: false }',
+      '        - { mode: core-external-btf, verify: false }',
+      '        - { mode: core-kernel-btf, autoload: { disable: [kfunc_*] } }',
+      'kernels:',
+      '  - { distro: debian, release: 6.1.0-50-amd64, arch: x86_64 }',
+      '',
+    ].join('\n');
+    const { config } = parseKernelsFile(yaml, 'k.yaml');
+    const choice = probeCheck('userns', config.probes[0]);
+    const k61 = { release: '6.1.0-50-amd64', arch: 'x86_64' } as const;
+    const k612 = { release: '6.12.117+deb13-cloud-amd64', arch: 'x86_64' } as const;
+    assert.deepEqual(choiceForCase(choice, k61, 'core-kernel-btf'), { notVerifiable: 'kernels.yaml says verify: false for this probe on kernels <6.2' });
+    assert.deepEqual(choiceForCase(choice, k612, 'core-external-btf'), { notVerifiable: 'kernels.yaml says verify: false for this probe on core-external-btf' });
+    assert.deepEqual(choiceForCase(choice, k612, 'core-kernel-btf'), { check: { autoloadDisable: ['kfunc_*'] } });
+    assert.deepEqual(choiceForCase(choice, k612, 'non-core'), { check: {} });
   });
 
   it('names file, line and field of a bad check', () => {

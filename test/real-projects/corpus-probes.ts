@@ -166,15 +166,22 @@ export function libbpfProject(libbpf: string): CorpusProject {
   };
 }
 
-export function kernelsYaml(project: CorpusProject): string {
+/** How a layout differs from the build-only corpus: each probe's `verify` entry (YAML lines indented by four spaces) and the kernels block. */
+export interface LayoutOptions {
+  readonly verify?: (probe: CorpusProbe) => string;
+  readonly kernels?: string;
+}
+
+export function kernelsYaml(project: CorpusProject, options: LayoutOptions = {}): string {
+  const verify = options.verify ?? (() => '    verify: false\n');
   const probes = project.probes
-    .map((p) => `  - name: ${p.name}\n    root: ${project.root}\n    sources: [${p.source}]\n${p.settings}    verify: false\n`)
+    .map((p) => `  - name: ${p.name}\n    root: ${project.root}\n    sources: [${p.source}]\n${p.settings}${verify(p)}`)
     .join('');
-  return `probes:\n${probes}${CORPUS_KERNELS}`;
+  return `probes:\n${probes}${options.kernels ?? CORPUS_KERNELS}`;
 }
 
 /** Copies the project's subtrees into dir/<root> and writes dir/kernels.yaml. */
-export async function layOut(dir: string, project: CorpusProject): Promise<string> {
+export async function layOut(dir: string, project: CorpusProject, options: LayoutOptions = {}): Promise<string> {
   const upstream = await realProject(project.project);
   const root = join(dir, project.root);
   for (const sub of project.subtrees) {
@@ -183,6 +190,6 @@ export async function layOut(dir: string, project: CorpusProject): Promise<strin
   }
   if (project.project === 'libbpf') await writeFile(join(root, 'sixth-arg.bpf.c'), NEWER_LIBBPF_PROBE);
   const kernels = join(dir, 'kernels.yaml');
-  await writeFile(kernels, kernelsYaml(project));
+  await writeFile(kernels, kernelsYaml(project, options));
   return kernels;
 }

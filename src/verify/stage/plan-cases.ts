@@ -1,6 +1,6 @@
 import type { KernelIdentity } from '../../kernel/identity.js';
 import type { IndexArtifact, IndexBtfBlob, IndexKernelBtf, VerifyMode } from '../../loader/index-schema.js';
-import { checkForKernel, probeCheck, type ProbeCheckChoice } from './probe-check.js';
+import { choiceForCase, probeCheck, type ProbeCheckChoice } from './probe-check.js';
 
 /** One object to load in one kernel in one mode, still in terms of the store (nothing downloaded yet). */
 export interface PlannedCase {
@@ -50,14 +50,13 @@ export function planCases(input: CasePlanInput): KernelPlan[] {
     const cases: PlannedCase[] = [];
     for (const probe of probes) {
       const choice = input.checks?.get(probe) ?? probeCheck(probe);
-      const check: ProbeCheckChoice = 'check' in choice ? { check: checkForKernel(choice.check, kernel) } : choice;
       const own = input.artifacts.find((a) => a.probe === probe && a.kind === 'non-core' && sameKernel(a.kernel, kernel));
-      if (own !== undefined) cases.push({ probe, mode: 'non-core', artifact: own, check });
+      if (own !== undefined) cases.push({ probe, mode: 'non-core', artifact: own, check: choiceForCase(choice, kernel, 'non-core') });
       const core = input.artifacts.find((a) => a.probe === probe && a.kind === 'core' && a.arch === kernel.arch);
       if (core === undefined) continue;
-      cases.push({ probe, mode: 'core-kernel-btf', artifact: core, check });
+      cases.push({ probe, mode: 'core-kernel-btf', artifact: core, check: choiceForCase(choice, kernel, 'core-kernel-btf') });
       const btf = externalBtfBlob(input.kernelBtf, kernel, core);
-      cases.push({ probe, mode: 'core-external-btf', artifact: core, check, ...(btf === undefined ? {} : { btf }) });
+      cases.push({ probe, mode: 'core-external-btf', artifact: core, check: choiceForCase(choice, kernel, 'core-external-btf'), ...(btf === undefined ? {} : { btf }) });
     }
     if (cases.length > 0) plans.push({ kernel, cases });
   }

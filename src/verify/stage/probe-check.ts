@@ -37,6 +37,8 @@ export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeC
       ...(skip === undefined ? {} : { attachSkip: skip }),
       ...(optional === undefined ? {} : { attachOptional: optional }),
       ...(disable === undefined ? {} : { autoloadDisable: disable }),
+      ...(r.mode === undefined ? {} : { mode: r.mode }),
+      ...(r.verify === undefined ? {} : { verify: r.verify }),
     };
   });
   return {
@@ -57,11 +59,31 @@ export function probeChecks(probes: readonly Pick<Probe, 'name' | 'verify'>[]): 
   return new Map(probes.map((p) => [p.name, probeCheck(p.name, p)]));
 }
 
-/** The policy for one kernel: the probe's own, plus that of every `kernels` rule the kernel meets. */
-export function checkForKernel(check: ProbeCheck, kernel: Pick<KernelIdentity, 'release' | 'arch'>): ProbeCheck {
-  if (check.kernels === undefined) return check;
+type Mode = NonNullable<KernelPolicy['mode']>;
+
+function rulesFor(check: ProbeCheck, kernel: Pick<KernelIdentity, 'release' | 'arch'>, mode?: Mode): readonly KernelPolicy[] {
+  if (check.kernels === undefined) return [];
   const code = versionCode(parseReleaseVersion(kernel.release));
-  const rules = check.kernels.filter((r) => (r.arch === undefined || r.arch === kernel.arch) && (r.when === undefined || conditionHolds(r.when, code)));
+  return check.kernels.filter(
+    (r) => (r.arch === undefined || r.arch === kernel.arch) && (r.when === undefined || conditionHolds(r.when, code)) && (r.mode === undefined || r.mode === mode),
+  );
+}
+
+/** The choice for one case: not verifiable when a `kernels` rule it meets says `verify: false`, else checkForKernel's policy. */
+export function choiceForCase(choice: ProbeCheckChoice, kernel: Pick<KernelIdentity, 'release' | 'arch'>, mode: Mode): ProbeCheckChoice {
+  if (!('check' in choice)) return choice;
+  const off = rulesFor(choice.check, kernel, mode).find((r) => r.verify === false);
+  if (off !== undefined) {
+    const where = [off.when === undefined ? undefined : `kernels ${off.when}`, off.arch, off.mode].filter((w) => w !== undefined).join(', ');
+    return { notVerifiable: `kernels.yaml says verify: false for this probe on ${where || 'these kernels'}` };
+  }
+  return { check: checkForKernel(choice.check, kernel, mode) };
+}
+
+/** The policy for one kernel (and mode): the probe's own, plus that of every `kernels` rule the kernel meets. */
+export function checkForKernel(check: ProbeCheck, kernel: Pick<KernelIdentity, 'release' | 'arch'>, mode?: Mode): ProbeCheck {
+  if (check.kernels === undefined) return check;
+  const rules = rulesFor(check, kernel, mode);
   const merged = (field: 'attachSkip' | 'attachOptional' | 'autoloadDisable'): readonly string[] | undefined => {
     const all = [...(check[field] ?? []), ...rules.flatMap((r) => r[field] ?? [])];
     return all.length === 0 ? undefined : [...new Set(all)];

@@ -1,0 +1,80 @@
+/**
+ * The kernels.yaml `verify` policy each real project needs for its objects
+ * to be proven (load + attach in QEMU) with kbuild's generic guest loader,
+ * unmodified. Each entry says why, from what the project's own loader does.
+ * Shared by verify-corpus.test.ts, bench/verify-real-projects.ts and
+ * docs/real-projects.md (which shows the same entries).
+ */
+import { CORPUS_KERNELS, type CorpusProbe } from './corpus-probes.js';
+
+/** The corpus kernels plus a 16K-page arm64 kernel (BTF for CO-RE builds still from 6.1.0-50-arm64). */
+export const ARM64_16K = '6.12.117+deb13-arm64-16k';
+export const VERIFY_KERNELS = CORPUS_KERNELS.replace('btf:\n', `  - { distro: debian, release: ${ARM64_16K}, arch: arm64 }\nbtf:\n`);
+export const VERIFY_RELEASES = ['6.1.0-50-cloud-amd64', '6.12.117+deb13-cloud-amd64', '6.1.0-50-arm64', '5.10.0-32-cloud-amd64', ARM64_16K];
+
+const OFF = '    verify: false\n';
+
+// ---------------------------------------------------------------- systemd
+// restrict-fs (cgroup_hash: a hash of maps whose inner map systemd creates),
+// restrict-ifaces (sd_restrictif) and socket-bind (sd_bind_allow) leave
+// max_entries 0 for systemd to set before loading: map creation fails with
+// EINVAL before any program is looked at, so no policy can load them.
+// sysctl-monitor calls bpf_current_task_under_cgroup, which 6.1 does not offer
+// to cgroup/sysctl programs ("unknown func"; 5.10 stops earlier on func_info):
+// systemd-networkd logs that and runs without it, so it is proven on 6.12 only.
+// userns-restrict (BPF LSM) needs the bpf_rdonly_cast kfunc (6.2+), and passes
+// it bpf_core_type_id_kernel() ids: relocated against a minimized external BTF
+// those are ids of that BTF, not the kernel's, and the verifier refuses them —
+// external BTF is for kernels without BTF, which have no kfuncs anyway. Its
+// LSM programs attach: Debian's kernels list "bpf" among their LSMs.
+export const SYSTEMD_VERIFY: Readonly<Record<string, string>> = {
+  'systemd-restrict-fs': OFF,
+  'systemd-restrict-ifaces': OFF,
+  'systemd-socket-bind': OFF,
+  'systemd-sysctl-monitor': '    verify:\n      kernels: [{ when: "<6.12", verify: false }]\n',
+  'systemd-userns-restrict': '    verify:\n      kernels: [{ when: "<6.12", verify: false }, { mode: core-external-btf, verify: false }]\n',
+};
+
+// ---------------------------------------------------------------- suricata
+// xdp_filter and xdp_lb declare their maps the legacy way (SEC("maps")): the
+// legacy guest loader (libbpf 0.3) loads and attaches them on lo; it cannot
+// take an external BTF, so their core-external-btf cases are not-verifiable.
+// filter, bypass_filter, lb and vlan_filter put their programs in sections
+// named "filter" and "loadbalancer", which name no program type: Suricata
+// sets it itself (bpf_program__set_socket_filter, util-ebpf.c) before
+// loading, and a kernels.yaml policy has no program-type override yet.
+export const SURICATA_VERIFY: Readonly<Record<string, string>> = {
+  'suricata-vlan-filter': OFF,
+  'suricata-filter': OFF,
+  'suricata-bypass-filter': OFF,
+  'suricata-lb': OFF,
+};
+
+// ---------------------------------------------------------------- xdp-tools
+// xdp-bench's and xdp-redirect's programs, xdp-monitor and xdp-trafficgen
+// share lib/util/xdp_sample_shared's counters (rx_cnt, cpus_available) with
+// max_entries 0: the tool sizes them to the CPU count before loading, and
+// map creation fails with EINVAL before any program is looked at.
+// xdp_flowtable*.bpf.c call the bpf_xdp_flow_lookup kfunc of nf_flow_table,
+// a module the guest does not load ("not found in kernel or module BTFs").
+// xdpdump_bpf.c's fentry/fexit programs name no target ("func"): xdpdump
+// sets it to the XDP program it dumps, at run time.
+// xdp_load_bytes.bpf.c is xdp-tools' probe for bpf_xdp_load_bytes (5.18):
+// that it does not load on 5.10 is the answer xdp-tools wants there. So is
+// xdp_sample.bpf.c's bpf_printk with four arguments (bpf_trace_vprintk, 5.16).
+// The rest (xdp-filter's ten, xdp-forward's two on lo in turn, xsk, testing
+// programs) load and attach with no policy.
+export const XDP_TOOLS_SIZED_BY_TOOL = ['xdp-basic', 'xdp-redirect-basic', 'xdp-redirect-cpumap', 'xdp-redirect-devmap', 'xdp-redirect-devmap-multi', 'xdp-monitor', 'xdp-trafficgen'];
+export const XDP_TOOLS_VERIFY: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(XDP_TOOLS_SIZED_BY_TOOL.map((name) => [name, OFF])),
+  'xdp-flowtable': OFF,
+  'xdp-flowtable-sample': OFF,
+  'xdpdump-bpf': OFF,
+  'xdp-load-bytes': '    verify:\n      kernels: [{ when: "<5.18", verify: false }]\n',
+  'xdp-sample': '    verify:\n      kernels: [{ when: "<5.16", verify: false }]\n',
+};
+
+/** The verify entry of a probe: the project's policy, or load + attach with no policy. */
+export function verifyEntry(policies: Readonly<Record<string, string>>): (probe: CorpusProbe) => string {
+  return (probe) => policies[probe.name] ?? '';
+}
