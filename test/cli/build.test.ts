@@ -155,7 +155,7 @@ describe('kbuild build (real Debian kernels, slow)', { timeout: 30 * 60 * 1000 }
     await writeFile(join(work, 'kernels.yaml'), KERNELS);
     // A changed probe makes every job rebuild; stop the run once the first job is done.
     await writeFile(join(work, 'probes/execve/execve.bpf.c'), `${await readFile(join(work, 'probes/execve/execve.bpf.c'), 'utf8')}\n/* changed */\n`);
-    const child = execa('node', [CLI, 'build', '--kernels', join(work, 'kernels.yaml'), '--out', out, '--no-verify'], { reject: false, env: { PATH: tools.path } });
+    const child = execa('node', [CLI, 'build', '--kernels', join(work, 'kernels.yaml'), '--out', out, '--no-verify'], { reject: false, forceKillAfterDelay: false, env: { PATH: tools.path } });
     let stderr = '';
     await new Promise<void>((resolveFirst) => {
       child.stderr?.on('data', (chunk: Buffer) => {

@@ -127,7 +127,7 @@ describe('Docker executor end to end: bootstrap image, real kernels, local vs do
     await writeFile(join(work, 'probes/slow/execve.bpf.c'), `${source}\n${bomb.join('\n')}\nint kbuild_slow(int x) { A9 return x; }\n`);
     const kernels = join(work, 'slow.yaml');
     await writeFile(kernels, KERNELS.replace('probes/execve/execve.bpf.c', 'probes/slow/execve.bpf.c').replace('name: execve', 'name: slow'));
-    const child = execa('node', [CLI, 'build', '--kernels', kernels, '--out', join(work, 'out-slow'), '--concurrency', '1', '--no-verify'], { reject: false });
+    const child = execa('node', [CLI, 'build', '--kernels', kernels, '--out', join(work, 'out-slow'), '--concurrency', '1', '--no-verify'], { reject: false, forceKillAfterDelay: false });
     let running = false;
     for (let i = 0; i < 600 && !running; i += 1) {
       running = (await leftContainers(docker)).some((c) => c.State === 'running' && c.Command.startsWith('clang'));

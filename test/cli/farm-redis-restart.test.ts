@@ -49,7 +49,7 @@ describe('submit --wait across a Redis restart that lost everything', { timeout:
   });
 
   it('a worker prints one line when Redis goes and one when it is back, and still stops cleanly', async () => {
-    const child = execa('node', [CLI, 'worker', '--redis', redis.url, '--queue', 'restart-worker'], { cwd: work, reject: false });
+    const child = execa('node', [CLI, 'worker', '--redis', redis.url, '--queue', 'restart-worker'], { cwd: work, reject: false, forceKillAfterDelay: false });
     let stderr = '';
     await new Promise<void>((resolve) => child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();

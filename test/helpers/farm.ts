@@ -43,6 +43,9 @@ function spawnWorker(queue: string, options: { env?: Record<string, string>; arg
     cwd: REPO_ROOT,
     env: { ...options.env },
     reject: false,
+    // execa's kill() sends SIGKILL 5 s after SIGTERM by default: a worker finishing a slow build on a
+    // loaded machine was killed that way (exit code undefined), which is not what the SIGTERM tests test.
+    forceKillAfterDelay: false,
   });
 }
 

@@ -59,7 +59,7 @@ describe("the folder store's publish lock", { timeout: 2 * 60_000 }, () => {
     const owner = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
       await writeFile(join(out, LOCK), JSON.stringify({ pid: owner.pid, host: hostname(), at: new Date().toISOString() }));
-      const publisher = execa('node', ['--import', 'tsx', join(REPO_ROOT, 'test/publish/publisher.ts'), out, '0', '1', keys.privateKey], { cwd: REPO_ROOT, reject: false });
+      const publisher = execa('node', ['--import', 'tsx', join(REPO_ROOT, 'test/publish/publisher.ts'), out, '0', '1', keys.privateKey], { cwd: REPO_ROOT, reject: false, forceKillAfterDelay: false });
       let stderr = '';
       await new Promise<void>((resolve) => publisher.stderr?.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
