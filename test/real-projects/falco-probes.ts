@@ -82,6 +82,8 @@ ${DRIVER_CONFIG_VALUES}      - from: driver/bpf/configure/Makefile.inc.in
         to: driver/bpf/configure/TASK_PIDS_FIELD/Makefile.inc
         values: { CONFIGURE_MODULE: TASK_PIDS_FIELD }
 kernels:
-  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64 }
-  - { distro: debian, release: 6.1.0-50-arm64, arch: arm64 }
+  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }
+  - { distro: debian, release: 6.12.117+deb13-cloud-amd64, arch: x86_64, btf: true }
+  - { distro: debian, release: 6.1.0-50-arm64, arch: arm64, btf: true }
+  - { distro: debian, release: 5.10.0-32-cloud-amd64, arch: x86_64, btf: false }
 `;
