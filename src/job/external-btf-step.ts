@@ -10,7 +10,7 @@ import type { IndexExternalBtf } from '../loader/index-schema.js';
 import { coreKey } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
 import { buildId, sha256Hex } from './build-id.js';
-import { readIntactRecord } from './build-record.js';
+import { readBuildRecord, readIntactRecord } from './build-record.js';
 import { buildCoreObject, templateDigest } from './compile-job.js';
 import type { BtfJob, CoreJob } from './types.js';
 import type { JobWorkspace } from './processor.js';
@@ -83,7 +83,7 @@ async function makeExternalBtf(job: BtfJob, deps: ExternalBtfDeps): Promise<{ bt
   const core = reused
     ? { downloaded: false }
     : await buildCoreObject(coreJob, {
-        builder: coreBuilder, context: deps.context, executor, probeDir: deps.probeDir, scratch: dir, outFile: coreObject, stage: deps.stage, signal: deps.signal,
+        builder: coreBuilder, context: deps.context, executor, probeDir: await deps.project(), scratch: dir, outFile: coreObject, stage: deps.stage, signal: deps.signal,
       });
   const coreSha256 = sha256Hex(await readFile(coreObject));
   if (!reused) await assertSameAsStoredCore(deps.store, executor, coreJob, coreSha256);
@@ -127,10 +127,11 @@ async function makeExternalBtf(job: BtfJob, deps: ExternalBtfDeps): Promise<{ bt
 /** Writes the stored CO-RE object of this very build (same build id, intact) to `dest`; false when there is none. */
 async function storedCoreObject(store: ArtifactStore, executor: Executor, coreJob: CoreJob, dest: string): Promise<boolean> {
   const key = coreKey(coreJob.probe.name, coreJob.arch);
-  const stored = await readIntactRecord(store, key);
+  // The record, then the object read once and checked against it (readIntactRecord would read it twice).
+  const stored = await readBuildRecord(store, key);
   if (stored === undefined || stored.buildId !== buildId(coreJob, await executor.toolchainId(), await templateDigest())) return false;
   const bytes = await store.get(key);
-  if (bytes === undefined || sha256Hex(bytes) !== stored.sha256) return false;
+  if (bytes === undefined || bytes.length !== stored.size || sha256Hex(bytes) !== stored.sha256) return false;
   await writeFile(dest, bytes);
   return true;
 }

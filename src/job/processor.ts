@@ -50,7 +50,12 @@ export interface JobWorkspace {
   readonly builder: DistroBuilder;
   readonly context: BuilderContext;
   readonly executorFor: (job: BuildJob) => Promise<Executor>;
-  readonly probeDir: string;
+  /**
+   * The job's own copy of the probe's project, unpacked on first use: an
+   * external-BTF job that finds its kernel has BTF, or reuses the stored CO-RE
+   * object, never unpacks the bundle.
+   */
+  readonly project: () => Promise<string>;
   readonly scratch: string;
   readonly stage: (stage: JobStage) => void;
   readonly signal: AbortSignal | undefined;
@@ -87,8 +92,10 @@ export async function processJob(job: BuildJob, deps: ProcessorDeps, signal?: Ab
 
   const scratch = await makeScratch('kbuild-job-');
   try {
-    const probeDir = await prepareProject(job.probe, join(scratch, 'project'), { cacheDir: deps.cacheDir, store: deps.store });
-    const workspace: JobWorkspace = { builder, context, executorFor, probeDir, scratch, stage, signal };
+    let unpacked: Promise<string> | undefined;
+    const project = (): Promise<string> =>
+      (unpacked ??= prepareProject(job.probe, join(scratch, 'project'), { cacheDir: deps.cacheDir, store: deps.store }));
+    const workspace: JobWorkspace = { builder, context, executorFor, project, scratch, stage, signal };
     if (job.kind === 'btf') {
       const record = await processBtfJob(job, id, workspace, deps);
       stage('store');
@@ -120,7 +127,7 @@ export async function storedResult(job: BuildJob, store: ArtifactStore): Promise
 async function buildObject(job: NonCoreJob | CoreJob, id: string, toolchain: string, executor: Executor, w: JobWorkspace, store: ArtifactStore): Promise<JobOutcome> {
   const outFile = join(w.scratch, 'out', 'probe.o');
   await mkdir(join(w.scratch, 'out'));
-  const c = { builder: w.builder, context: w.context, executor, probeDir: w.probeDir, scratch: w.scratch, outFile, stage: w.stage, signal: w.signal };
+  const c = { builder: w.builder, context: w.context, executor, probeDir: await w.project(), scratch: w.scratch, outFile, stage: w.stage, signal: w.signal };
   const built = job.kind === 'core' ? await buildCoreObject(job, c) : await buildNonCoreObject(job, c);
 
   w.stage('store');
