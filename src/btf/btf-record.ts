@@ -19,6 +19,13 @@ export const ExternalBtfRecord = z.strictObject({
 });
 export type ExternalBtfRecord = z.infer<typeof ExternalBtfRecord>;
 
+/** btf: auto on a kernel whose .config turns out to have BTF: nothing was made, and every display says so. */
+export const BTF_NOT_NEEDED = 'not needed, the kernel has BTF';
+
+export function btfNotNeeded(record: ExternalBtfRecord | undefined): boolean {
+  return record !== undefined && record.externalBtf === undefined;
+}
+
 export function btfRecordKey(probe: string, kernel: { distro: string; release: string; arch: string }): string {
   return assertSafeKey(`btf/records/${kernel.arch}/${probe}_${kernel.distro}_${kernel.release}.json`);
 }

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import { jobLabel } from '../job/types.js';
+import { BTF_NOT_NEEDED, btfNotNeeded } from '../btf/btf-record.js';
 import type { JobResult } from '../runner/run-jobs.js';
 import { formatBytes, onTransfer, printable, transferName, type TransferEvent } from './transfer-channel.js';
 import { TransferLines } from './transfer-lines.js';
@@ -14,10 +15,8 @@ function resultLine(result: JobResult): string {
   if (result.status === 'failed') return `FAILED  ${jobLabel(result.job)} (${secs}s): ${result.error?.message ?? ''}`;
   if (result.status === 'interrupted') return `stopped ${jobLabel(result.job)} (${secs}s)`;
   const verb = result.status === 'built' ? 'built  ' : 'skipped';
-  // btf: auto on a kernel whose .config turns out to have BTF: nothing was made, and the line says so.
-  const needless = result.job.kind === 'btf' && result.externalBtf !== undefined && result.externalBtf.externalBtf === undefined;
   const warned = result.artifact?.warnings === undefined ? '' : ' with compiler warnings';
-  return `${verb} ${jobLabel(result.job)} (${secs}s)${needless ? ': not needed, the kernel has BTF' : warned}`;
+  return `${verb} ${jobLabel(result.job)} (${secs}s)${btfNotNeeded(result.externalBtf) ? `: ${BTF_NOT_NEEDED}` : warned}`;
 }
 
 /** Without a terminal: one plain line per finished job, for CI logs; big downloads and S3 uploads as they go. */

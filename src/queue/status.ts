@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { BTF_NOT_NEEDED, btfNotNeeded } from '../btf/btf-record.js';
 import type { BuildFailure } from './failure.js';
 import { jobDetail, jobStates, publishState, type FarmJobState, type PublishState } from './queue-view.js';
 import { parseFailureReason } from './failure.js';
@@ -64,7 +65,7 @@ export async function submissionStatus(queue: Queue, record: SubmissionRecord, k
               reused: (detail.finishedOn ?? Infinity) < Date.parse(record.createdAt),
               worker: result.worker,
               ...(result.artifact === undefined ? {} : { path: result.artifact.path, sha256: result.artifact.sha256 }),
-              ...(result.externalBtf !== undefined && result.externalBtf.externalBtf === undefined ? { summary: 'not needed, the kernel has BTF' } : {}),
+              ...(btfNotNeeded(result.externalBtf) ? { summary: BTF_NOT_NEEDED } : {}),
             }),
         ...(detail.failure === undefined ? {} : { error: detail.failure }),
       };
