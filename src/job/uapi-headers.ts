@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { PackageRef } from '../../builders/types.js';
-import type { Arch } from '../kernel/identity.js';
+import { debianArch } from '../../builders/debian/resolve.js';
+import { clangHostTriple, type Arch } from '../kernel/identity.js';
 import { debianPackages } from '../repo/apt/debian-packages.js';
 
 /**
@@ -16,10 +17,8 @@ import { debianPackages } from '../repo/apt/debian-packages.js';
  */
 
 export const UAPI_SUITE = 'bookworm';
-const DEB_ARCH: Record<Arch, { debArch: string; triplet: string; macro: string }> = {
-  x86_64: { debArch: 'amd64', triplet: 'x86_64-linux-gnu', macro: '__x86_64__' },
-  arm64: { debArch: 'arm64', triplet: 'aarch64-linux-gnu', macro: '__aarch64__' },
-};
+/** The arch macro glibc's headers test. */
+const ARCH_MACRO: Record<Arch, string> = { x86_64: '__x86_64__', arm64: '__aarch64__' };
 
 export interface UapiHeaders {
   /** Folders for -idirafter, in order: the arch-independent tree, then the arch's asm/. */
@@ -34,15 +33,13 @@ export async function uapiHeaders(
   options: { cacheDir: string; mirror?: string; signal?: AbortSignal },
   libc = false,
 ): Promise<UapiHeaders> {
-  const { debArch, triplet, macro } = DEB_ARCH[arch];
   const names = libc ? ['linux-libc-dev', 'libc6-dev'] : ['linux-libc-dev'];
-  // The purpose names the cache of the resolved index entries: one per list of names.
-  const purpose = libc ? 'uapi-libc' : 'uapi';
-  const unpacked = await debianPackages({ purpose, names, suite: UAPI_SUITE, debArch, prefix: 'usr/include/' }, options);
+  const unpacked = await debianPackages({ purpose: 'uapi', names, suite: UAPI_SUITE, debArch: debianArch(arch), prefix: 'usr/include/' }, options);
   const include = join(unpacked.dir, 'usr', 'include');
   return {
-    dirs: [include, join(include, triplet)],
-    defines: libc ? [`-D${macro}`] : [],
+    // Debian's multiarch folder is the GNU triplet clang also targets.
+    dirs: [include, join(include, clangHostTriple(arch))],
+    defines: libc ? [`-D${ARCH_MACRO[arch]}`] : [],
     packages: unpacked.packages.map((p) => ({ name: p.name, version: p.version, sha256: p.sha256 })),
   };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { Arch } from '../kernel/identity.js';
+import { debianArch } from '../../builders/debian/resolve.js';
+import { clangHostTriple, type Arch } from '../kernel/identity.js';
 import { debianPackages } from '../repo/apt/debian-packages.js';
 import type { Sysroot, SysrootOptions } from './arm64-sysroot.js';
 
@@ -12,17 +13,16 @@ import type { Sysroot, SysrootOptions } from './arm64-sysroot.js';
  */
 export const LEGACY_SUITE = 'bullseye';
 export const LEGACY_PACKAGES = ['libbpf-dev', 'libelf-dev', 'zlib1g-dev'] as const;
-const DEB_ARCH: Record<Arch, string> = { x86_64: 'amd64', arm64: 'arm64' };
-const TRIPLET: Record<Arch, string> = { x86_64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 
 export async function legacySysroot(arch: Arch, options: SysrootOptions): Promise<Sysroot> {
   const unpacked = await debianPackages(
-    { purpose: 'guest-legacy-sysroot', names: LEGACY_PACKAGES, suite: LEGACY_SUITE, debArch: DEB_ARCH[arch], prefix: 'usr/' },
+    { purpose: 'guest-legacy-sysroot', names: LEGACY_PACKAGES, suite: LEGACY_SUITE, debArch: debianArch(arch), prefix: 'usr/' },
     options,
   );
   const usr = join(unpacked.dir, 'usr');
+  const triplet = clangHostTriple(arch);
   return {
-    flags: [`-I${join(usr, 'include')}`, `-I${join(usr, 'include', TRIPLET[arch])}`, `-L${join(usr, 'lib', TRIPLET[arch])}`],
+    flags: [`-I${join(usr, 'include')}`, `-I${join(usr, 'include', triplet)}`, `-L${join(usr, 'lib', triplet)}`],
     identity: unpacked.packages.map((p) => `${p.name} ${p.version} ${p.sha256}`),
   };
 }

@@ -48,11 +48,14 @@ async function resolve(request: DebianPackagesRequest, options: DebianPackagesOp
   const trust = trustOptions({});
   const http = options.signal === undefined ? {} : { signal: options.signal };
   const index: IndexLoadOptions = { ttlMs: SIX_HOURS, http, trust, refresh };
-  const path = join(options.cacheDir, 'packages', `${request.purpose}-${mirrorId(mirror)}-${request.suite}-${request.debArch}.json`);
+  // Keyed by the names too (the remembered answer and the filtered index both): the same purpose
+  // asking for other packages must not get what was kept for the old list.
+  const selection = `${request.purpose}-${contentKey(...request.names).slice(0, 12)}`;
+  const path = join(options.cacheDir, 'packages', `${selection}-${mirrorId(mirror)}-${request.suite}-${request.debArch}.json`);
   const wanted = new RegExp(`^Package: (${request.names.map((n) => n.replace(/[.+]/g, '\\$&')).join('|')})\\n`);
   const { value } = await remembered(path, Resolved, { allowUnsigned: trust.allowUnsigned, refresh }, async () => {
     const location = { cacheDir: options.cacheDir, archive: 'debian', mirror, suite: request.suite, debArch: request.debArch };
-    const result = await loadPackageIndex(location, index, { name: request.purpose, wanted });
+    const result = await loadPackageIndex(location, index, { name: selection, wanted });
     if ('skipped' in result) throw new KernelNotFoundError(`debian ${request.suite} ${request.debArch} index unusable: ${result.skipped}`);
     const packages = request.names.map((name) => {
       const stanza = result.index.packages.find((p) => p.package === name && (p.architecture === request.debArch || p.architecture === 'all'));
