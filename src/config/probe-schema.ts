@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CFlags } from './cflags.js';
+import { CPU_COUNT, INNER_MAP_TYPES, MAX_MAP_ENTRIES, PROGRAM_TYPES, TRIGGERS } from '../verify/policy-names.js';
 
 /**
  * The `probes` section of kernels.yaml: what users bring. A probe is a
@@ -44,7 +45,7 @@ export const VerifyKernelPolicy = z.strictObject({
     .optional()
     .describe('Kernels whose version matches'),
   arch: z.enum(['x86_64', 'arm64']).optional().describe('Kernels of this arch'),
-  attach: z.strictObject({ skip: ProgramGlobs.optional(), optional: ProgramGlobs.optional() }).optional(),
+  attach: z.strictObject({ skip: ProgramGlobs.optional(), optional: ProgramGlobs.optional(), only: ProgramGlobs.optional() }).optional(),
   autoload: z.strictObject({ disable: ProgramGlobs.optional() }).optional(),
   mode: z
     .enum(['non-core', 'core-kernel-btf', 'core-external-btf'])
@@ -56,25 +57,62 @@ export const VerifyKernelPolicy = z.strictObject({
     .describe('Not verified where the rule applies (the project does not run its objects there): reported not-verifiable with the reason'),
 });
 
+/** A BPF map's name as libbpf knows it (C identifier; `.` for `.rodata`-style maps). */
+export const MapName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,127}$/, 'a BPF map name (letters, digits, _ and .)');
+export const MapEntryCount = z.union([z.number().int().min(1).max(MAX_MAP_ENTRIES), z.string().regex(CPU_COUNT, 'a number, "cpus", "cpus*N" or "cpus*cpus"')]);
+export const MapPolicy = z
+  .strictObject({
+    maxEntries: MapEntryCount.optional().describe('max_entries to set before the load: a count, or "cpus", "cpus*N", "cpus*cpus" (in the guest\'s possible CPUs)'),
+    inner: z
+      .strictObject({
+        type: z.enum(INNER_MAP_TYPES),
+        keySize: z.number().int().min(0).max(512).optional().describe('Bytes (default 4; 0 for ringbuf)'),
+        valueSize: z.number().int().min(0).max(65536).optional().describe('Bytes (default 4; 0 for ringbuf)'),
+        maxEntries: MapEntryCount.describe('For ringbuf: bytes, a power of two and a multiple of the page size'),
+      })
+      .optional()
+      .describe('The inner map the project\'s loader creates for a map-in-map declared without an inner template'),
+  })
+  .refine((m) => m.maxEntries !== undefined || m.inner !== undefined, 'give maxEntries, inner or both');
+
+/** A record whose keys are checked with `key`'s own message (zod's record says only "Invalid key in record"), at most `max` entries. */
+function checkedRecord<V extends z.ZodType>(key: z.ZodString, value: V, max: number) {
+  return z.record(z.string(), value).superRefine((record, ctx) => {
+    const keys = Object.keys(record);
+    if (keys.length > max) ctx.addIssue({ code: 'custom', message: `at most ${max} entries` });
+    for (const k of keys) {
+      const parsed = key.safeParse(k);
+      if (!parsed.success) ctx.addIssue({ code: 'custom', path: [k], message: parsed.error.issues[0]?.message ?? 'not a valid name' });
+    }
+  });
+}
+
 /**
  * How `kbuild verify` proves a probe works inside a booted kernel. The proof
  * is load + attach: the verifier accepts every autoloaded program and every
  * program that should be attached attaches (programs the object places in a
  * prog-array, and sections libbpf has no attach target for, are loaded but
  * not attached). `attach.skip`: load but do not attach (tail-call targets the
- * project's loader wires up); `attach.optional`: an attach failure is
+ * project's loader wires up); `attach.only`: attach these, load the rest;
+ * `attach.optional`: an attach failure is
  * reported, not failed (a tracepoint one arch lacks); `autoload.disable`: not
  * loaded at all (bpf_program__set_autoload false, as the project's loader
  * does). The event check is opt-in: with `trigger`, `count` or `counterMap`,
  * the guest triggers the event `count` times (default 5) and reads
  * `counterMap` (default `<probe>_count`, "-" as "_"; key 0 → counter),
  * which must reach `count`. `kernels` adds policy for some kernels (`when`
- * a version condition, `arch`). `false`: not verified (reported not-verifiable).
+ * a version condition, `arch`). Before the load the guest does what the
+ * project's loader does: `maps` sizes maps left at max_entries 0 and creates
+ * the inner map of a map-in-map; `programTypes` sets the type of programs
+ * whose section names none. `false`: not verified (reported not-verifiable).
  */
 export const ProbeVerify = z.union([
   z.literal(false),
   z.strictObject({
-    trigger: z.literal('execve').optional().describe('Event check: what the guest does after attaching (execve runs short-lived programs)'),
+    trigger: z
+      .enum(TRIGGERS)
+      .optional()
+      .describe('Event check: what the guest does after attaching (execve a short-lived program, open a file, connect on loopback, a UDP packet over lo)'),
     count: z.number().int().min(1).max(1000).optional().describe('Event check: how many times to trigger (default 5)'),
     counterMap: z
       .string()
@@ -85,9 +123,16 @@ export const ProbeVerify = z.union([
       .strictObject({
         skip: ProgramGlobs.optional().describe('Programs loaded but not attached (tail-call targets)'),
         optional: ProgramGlobs.optional().describe('Programs whose attach failure is reported, not failed'),
+        only: ProgramGlobs.optional().describe('Only these are attached, the rest loaded (a project that attaches its dispatchers and tail-calls the rest)'),
       })
       .optional(),
     autoload: z.strictObject({ disable: ProgramGlobs.optional().describe('Programs left out of the load (bpf_program__set_autoload false)') }).optional(),
+    maps: checkedRecord(MapName, MapPolicy, 64)
+      .optional()
+      .describe('Maps the project\'s loader sizes before loading, by name: max_entries and the inner map of a map-in-map'),
+    programTypes: checkedRecord(ProgramGlob, z.enum(PROGRAM_TYPES), 64)
+      .optional()
+      .describe('Program type by program name or glob, for sections that name none (libbpf\'s names: socket_filter, xdp, sched_cls, ...)'),
     kernels: z.array(VerifyKernelPolicy).max(32).optional().describe('More of the same policy for some kernels only (by version and arch), added to the above'),
   }),
 ]);
@@ -211,7 +256,7 @@ export const Probe = z
     kbuild: KbuildRecipe.optional().describe("Build the non-CO-RE object with the kernel's build system (make -C <kernel build tree> M=<dir>)"),
     tweaks: z.array(Tweak).default([]).describe('Probe-specific build tweaks by kernel version (kbuild_config.h)'),
     verify: ProbeVerify.optional().describe(
-      'How a QEMU boot proves the probe works: load + attach per program (default), attach.skip / attach.optional / autoload.disable policy, and an opt-in event check (trigger, count, counterMap); false: not checked',
+      'How a QEMU boot proves the probe works: load + attach per program (default), attach.skip / attach.optional / autoload.disable policy, maps and programTypes set before the load, and an opt-in event check (trigger, count, counterMap); false: not checked',
     ),
   })
   .describe('One eBPF program or project, built per kernel (non-CO-RE) and/or once per arch (CO-RE)');

@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { kernelBtfFromArtifacts } from '../btf/index-btf.js';
 import { withBtfRecords } from '../btf/btf-record.js';
 import { DistroName, KernelRelease, KernelVersion, ProbeName } from '../config/kernels-schema.js';
-import { ProgramGlob } from '../config/probe-schema.js';
 import { KbuildError } from '../errors.js';
 import { ARCHES, kernelLabel, type KernelIdentity } from '../kernel/identity.js';
 import type { BuildJob } from '../job/types.js';
 import type { Logger } from '../log.js';
 import type { ArtifactStore } from '../store/types.js';
+import { ProbeCheckSchema } from '../verify/check-schema.js';
 import type { KernelOutcome } from '../verify/stage/outcome.js';
 import { planCases } from '../verify/stage/plan-cases.js';
 import type { ProbeCheckChoice } from '../verify/stage/probe-check.js';
@@ -71,29 +71,7 @@ export function verifyJobsFor(
   });
 }
 
-const Check = z.union([
-  z.strictObject({
-    check: z.strictObject({
-      event: z.strictObject({ trigger: z.literal('execve'), count: z.number().int().min(1).max(1000), counterMap: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/) }).optional(),
-      attachSkip: z.array(ProgramGlob).max(64).optional(),
-      attachOptional: z.array(ProgramGlob).max(64).optional(),
-      autoloadDisable: z.array(ProgramGlob).max(64).optional(),
-      kernels: z
-        .array(
-          z.strictObject({
-            when: z.string().regex(/^(<|<=|>|>=|==)\s*[0-9]+\.[0-9]+(\.[0-9]+)?$/).optional(),
-            arch: z.enum(ARCHES).optional(),
-            attachSkip: z.array(ProgramGlob).max(64).optional(),
-            attachOptional: z.array(ProgramGlob).max(64).optional(),
-            autoloadDisable: z.array(ProgramGlob).max(64).optional(),
-          }),
-        )
-        .max(32)
-        .optional(),
-    }),
-  }),
-  z.strictObject({ notVerifiable: z.string().max(512) }),
-]);
+const Check = z.union([z.strictObject({ check: ProbeCheckSchema }), z.strictObject({ notVerifiable: z.string().max(512) })]);
 const Data = z.strictObject({
   kernel: z.strictObject({ distro: DistroName, release: KernelRelease, arch: z.enum(ARCHES), version: KernelVersion.optional() }),
   dependsOn: z.array(z.string().regex(/^b-[0-9a-f]{64}$/)).max(10000),

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { CPU_COUNT, INNER_MAP_TYPES, MAX_MAP_ENTRIES, PROGRAM_TYPES, TRIGGERS, type EntryCount } from './policy-names.js';
 import type { VerifyCase } from './types.js';
 
 /**
@@ -38,17 +39,41 @@ function checkGlobs(where: string, field: string, globs: readonly string[] | und
   }
 }
 
+function checkCount(where: string, field: string, count: EntryCount | undefined, min: number): void {
+  if (count === undefined || (typeof count === 'string' && CPU_COUNT.test(count))) return;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < min || count > MAX_MAP_ENTRIES) {
+    throw new ConfigError(`${where}: verify ${field} ${JSON.stringify(count)} is not "cpus", "cpus*N", "cpus*cpus" or an integer in ${min}..${MAX_MAP_ENTRIES}`);
+  }
+}
+
+function checkMapName(where: string, field: string, name: string): void {
+  if (!MAP_NAME.test(name)) throw new ConfigError(`${where}: verify ${field} ${JSON.stringify(name)} is not a BPF map name (letters, digits, _ and .)`);
+}
+
 export function checkCase(verifyCase: VerifyCase): void {
   const where = `probe ${JSON.stringify(verifyCase.probe)} (${verifyCase.mode})`;
-  const { event, attachSkip, attachOptional, autoloadDisable } = verifyCase.check;
+  const { event, attachSkip, attachOptional, attachOnly, autoloadDisable, maps, programTypes } = verifyCase.check;
   checkGlobs(where, 'attach.skip', attachSkip);
   checkGlobs(where, 'attach.optional', attachOptional);
+  checkGlobs(where, 'attach.only', attachOnly);
   checkGlobs(where, 'autoload.disable', autoloadDisable);
-  if (event === undefined) return;
-  if (!MAP_NAME.test(event.counterMap)) {
-    throw new ConfigError(`${where}: verify counter map ${JSON.stringify(event.counterMap)} is not a BPF map name (letters, digits, _ and .)`);
+  checkGlobs(where, 'programTypes', programTypes?.map((p) => p.programs));
+  for (const p of programTypes ?? []) {
+    if (!(PROGRAM_TYPES as readonly string[]).includes(p.type)) throw new ConfigError(`${where}: verify programTypes ${JSON.stringify(p.type)} is not a program type kbuild knows`);
   }
-  if (event.trigger !== 'execve') throw new ConfigError(`${where}: unknown verify trigger ${JSON.stringify(event.trigger)}`);
+  if ((maps?.length ?? 0) > MAX_POLICY) throw new ConfigError(`${where}: verify maps lists ${maps?.length} maps (at most ${MAX_POLICY})`);
+  for (const m of maps ?? []) {
+    checkMapName(where, 'maps', m.name);
+    checkCount(where, `maps.${m.name}.maxEntries`, m.maxEntries, 1);
+    if (m.inner === undefined) continue;
+    if (!(INNER_MAP_TYPES as readonly string[]).includes(m.inner.type)) throw new ConfigError(`${where}: verify maps.${m.name}.inner.type ${JSON.stringify(m.inner.type)} is not a map type kbuild knows`);
+    checkCount(where, `maps.${m.name}.inner.maxEntries`, m.inner.maxEntries, 1);
+    checkCount(where, `maps.${m.name}.inner.keySize`, m.inner.keySize, 0);
+    checkCount(where, `maps.${m.name}.inner.valueSize`, m.inner.valueSize, 0);
+  }
+  if (event === undefined) return;
+  checkMapName(where, 'counter map', event.counterMap);
+  if (!(TRIGGERS as readonly string[]).includes(event.trigger)) throw new ConfigError(`${where}: unknown verify trigger ${JSON.stringify(event.trigger)}`);
   if (!Number.isInteger(event.count) || event.count < 1 || event.count > 10_000) {
     throw new ConfigError(`${where}: verify count ${event.count} is not an integer in 1..10000`);
   }
@@ -64,7 +89,13 @@ export function writeManifest(cases: readonly ManifestCase[], options: ManifestO
     if (c.legacy === true) lines.push('loader legacy');
     for (const glob of check.attachSkip ?? []) lines.push(`policy skip ${glob}`);
     for (const glob of check.attachOptional ?? []) lines.push(`policy optional ${glob}`);
+    for (const glob of check.attachOnly ?? []) lines.push(`policy only ${glob}`);
     for (const glob of check.autoloadDisable ?? []) lines.push(`policy noautoload ${glob}`);
+    for (const p of check.programTypes ?? []) lines.push(`progtype ${p.programs} ${p.type}`);
+    for (const m of check.maps ?? []) {
+      const inner = m.inner === undefined ? ['-', 0, 0, 0] : [m.inner.type, m.inner.keySize, m.inner.valueSize, m.inner.maxEntries];
+      lines.push(['map', m.name, m.maxEntries ?? '-', ...inner].join(' '));
+    }
     const event = check.event === undefined ? ['none', '-', 0] : [check.event.trigger, check.event.counterMap, check.event.count];
     lines.push(['case', c.index, mode, c.object, c.btf ?? '-', ...event].join(' '));
   }

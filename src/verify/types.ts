@@ -1,5 +1,6 @@
 import type { KernelIdentity } from '../kernel/identity.js';
 import type { VerifyMode } from '../loader/index-schema.js';
+import type { EntryCount, InnerMapType, ProgramType, Trigger } from './policy-names.js';
 
 /**
  * The contract between the QEMU verify engine (src/verify/, `verifyKernel`)
@@ -11,12 +12,30 @@ import type { VerifyMode } from '../loader/index-schema.js';
 
 /** The opt-in event check: after attaching, trigger the event and require a counter to reach `count`. */
 export interface EventCheck {
-  /** What the guest does after attaching: `execve` runs N short-lived execve(2) calls. */
-  readonly trigger: 'execve';
+  /** What the guest does after attaching, `count` times: execve(2) a short-lived program, open a file, connect on loopback, send a UDP packet over lo. */
+  readonly trigger: Trigger;
   /** How many times to trigger. */
   readonly count: number;
   /** A BPF map (array or hash, u32 key 0 → u64/u32 counter) whose value must reach `count` after the trigger. */
   readonly counterMap: string;
+}
+
+/**
+ * A map the project's own loader sizes before loading (max_entries 0 in the
+ * object): `maxEntries` a count or the guest's CPUs; `inner`, for a
+ * map-in-map declared without an inner template, the inner map the loader
+ * creates and hands to libbpf (bpf_map__set_inner_map_fd).
+ */
+export interface MapPolicy {
+  readonly name: string;
+  readonly maxEntries?: EntryCount;
+  readonly inner?: { readonly type: InnerMapType; readonly keySize: number; readonly valueSize: number; readonly maxEntries: EntryCount };
+}
+
+/** Programs (a name or glob) whose type the project's loader sets, because their section names none. */
+export interface ProgramTypePolicy {
+  readonly programs: string;
+  readonly type: ProgramType;
 }
 
 /**
@@ -25,12 +44,18 @@ export interface EventCheck {
  * be attached attaches. The policy names programs (C identifiers or globs)
  * to load without attaching (`attachSkip`), whose attach failure is
  * reported but allowed (`attachOptional`), and to leave out of the load
- * (`autoloadDisable`). `event` adds the event check.
+ * (`autoloadDisable`); before the load it sizes maps (`maps`) and sets
+ * program types (`programTypes`) as the project's loader does. `event` adds
+ * the event check.
  */
 export interface ProbeCheck {
   readonly event?: EventCheck;
+  readonly maps?: readonly MapPolicy[];
+  readonly programTypes?: readonly ProgramTypePolicy[];
   readonly attachSkip?: readonly string[];
   readonly attachOptional?: readonly string[];
+  /** When given, only these are attached; the rest are loaded only (a project that attaches a few dispatchers and tail-calls the rest). */
+  readonly attachOnly?: readonly string[];
   readonly autoloadDisable?: readonly string[];
   /** More policy for some kernels; planning resolves it per kernel (the engine never sees it). */
   readonly kernels?: readonly KernelPolicy[];
@@ -42,6 +67,7 @@ export interface KernelPolicy {
   readonly arch?: 'x86_64' | 'arm64';
   readonly attachSkip?: readonly string[];
   readonly attachOptional?: readonly string[];
+  readonly attachOnly?: readonly string[];
   readonly autoloadDisable?: readonly string[];
   /** The rule applies to cases of this mode only. */
   readonly mode?: 'non-core' | 'core-kernel-btf' | 'core-external-btf';

@@ -86,11 +86,44 @@ describe('probes[].verify', () => {
     assert.deepEqual(choiceForCase(choice, k612, 'non-core'), { check: {} });
   });
 
+  it('takes what the project\'s loader sets before loading: map sizes, inner maps and program types', () => {
+    const yaml = [
+      '    verify:',
+      '      trigger: connect',
+      '      maps:',
+      '        ringbuf_maps: { maxEntries: cpus, inner: { type: ringbuf, maxEntries: 4194304 } }',
+      '        auxiliary_maps: { maxEntries: cpus }',
+      '        cgroup_hash: { inner: { type: hash, keySize: 8, maxEntries: 128 } }',
+      '      programTypes: { "*filter": socket_filter, lb: socket_filter }',
+      '',
+    ].join('\n');
+    const { config } = parseKernelsFile(file(yaml), 'k.yaml');
+    assert.deepEqual(probeCheck('exec-snoop', config.probes[0]), {
+      check: {
+        event: { trigger: 'connect', count: 5, counterMap: 'exec_snoop_count' },
+        maps: [
+          { name: 'auxiliary_maps', maxEntries: 'cpus' },
+          { name: 'cgroup_hash', inner: { type: 'hash', keySize: 8, valueSize: 4, maxEntries: 128 } },
+          { name: 'ringbuf_maps', maxEntries: 'cpus', inner: { type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4194304 } },
+        ],
+        programTypes: [
+          { programs: '*filter', type: 'socket_filter' },
+          { programs: 'lb', type: 'socket_filter' },
+        ],
+      },
+    });
+    assert.match(errorOf(file('    verify:\n      maps: { "a b": { maxEntries: 1 } }\n')), /^k\.yaml:5: probes\[0\]\.verify\.maps\.a b: a BPF map name/);
+    assert.match(errorOf(file('    verify:\n      maps: { m: {} }\n')), /probes\[0\]\.verify\.maps\.m: give maxEntries, inner or both/);
+    assert.match(errorOf(file('    verify:\n      maps: { m: { maxEntries: 0 } }\n')), /probes\[0\]\.verify\.maps\.m\.maxEntries/);
+    assert.match(errorOf(file('    verify:\n      maps: { m: { inner: { type: queue, maxEntries: 1 } } }\n')), /probes\[0\]\.verify\.maps\.m\.inner\.type: .*"ringbuf"/);
+    assert.match(errorOf(file('    verify:\n      programTypes: { x: filter }\n')), /probes\[0\]\.verify\.programTypes\.x: .*"socket_filter"/);
+  });
+
   it('names file, line and field of a bad check', () => {
     assert.match(errorOf(file('    verify:\n      attach: { skip: ["a b"] }\n')), /^k\.yaml:5: probes\[0\]\.verify\.attach\.skip\[0\]: a program name or glob/);
     assert.match(errorOf(file('    verify:\n      autoload: { disable: ["x;y"] }\n')), /probes\[0\]\.verify\.autoload\.disable\[0\]: a program name or glob/);
     assert.match(errorOf(file('    verify:\n      counterMap: "x; rm -rf /"\n')), /^k\.yaml:5: probes\[0\]\.verify\.counterMap: a BPF map name \(a C identifier\)/);
-    assert.match(errorOf(file('    verify: { trigger: open }\n')), /^k\.yaml:4: probes\[0\]\.verify\.trigger: /);
+    assert.match(errorOf(file('    verify: { trigger: fork }\n')), /^k\.yaml:4: probes\[0\]\.verify\.trigger: .*"execve".*"packet"/);
     assert.match(errorOf(file('    verify: { count: 0 }\n')), /^k\.yaml:4: probes\[0\]\.verify\.count: /);
     assert.match(errorOf(file('    verify: { counter: x }\n')), /^k\.yaml:4: probes\[0\]\.verify: unknown field "counter"/);
     assert.match(errorOf(file('    verify: true\n')), /^k\.yaml:4: probes\[0\]\.verify: /);

@@ -23,6 +23,36 @@ const DRIVER_CONFIG_VALUES = `        values:
 `;
 
 /**
+ * How libpman (userspace/libpman/src) loads driver/modern_bpf, as a verify
+ * policy: it sizes auxiliary_maps and counter_maps to the possible CPUs and
+ * ringbuf_maps (an array of maps declared without an inner map) to one ring
+ * buffer per CPU, each 8 MiB (DEFAULT_DRIVER_BUFFER_BYTES_DIM), handing libbpf
+ * an inner ring buffer first (ringbuffer.c); it attaches only the programs
+ * under programs/attached and puts the rest in its prog-arrays at run time:
+ * the 329 tail-called syscall programs (all named *_e or *_x), and the
+ * dispatchers' extra tail calls t1_*, t2_* and t_hotplug.
+ */
+export const MODERN_VERIFY = `    verify:
+      attach: { skip: ["*_e", "*_x", "t1_*", "t2_*", t_hotplug] }
+      maps:
+        auxiliary_maps: { maxEntries: cpus }
+        counter_maps: { maxEntries: cpus }
+        ringbuf_maps: { maxEntries: cpus, inner: { type: ringbuf, maxEntries: 8388608 } }
+`;
+
+/**
+ * What verification found: on Debian's 6.12 kernels the verifier rejects
+ * 0.20.0's signal_deliver ("R5 invalid mem access 'scalar'" reading
+ * info->_sifields after the NULL check): those kernels treat raw tracepoint
+ * arguments as maybe-NULL, the change Falco's users met on 6.6.57 and later.
+ * A user who ships 0.20.0 there leaves that one program out (libpman can run
+ * without it); this rule says so, and the test proves the rejection itself
+ * with the policy without it.
+ */
+export const MODERN_VERIFY_612_RULE = `      kernels: [{ when: ">=6.12", autoload: { disable: [signal_deliver] } }]
+`;
+
+/**
  * driver/modern_bpf/CMakeLists.txt: every *.bpf.c compiled with
  * `-target bpf -D__${DEBUG}__ -D__TARGET_ARCH_<arch> -D__USE_VMLINUX__
  * -I<libbpf> -I driver/modern_bpf -I <libs root>` (DEBUG empty: `-D____`),

@@ -7,15 +7,13 @@
  * `copy` and `configure`, and the sources are not touched. The yaml here is
  * the one docs/real-projects.md shows.
  *
- * Neither object is loaded here:
- * - driver/modern_bpf: `bpftool prog loadall` refuses it on any kernel, since
- *   three of its maps have max_entries 0 and libscap sizes them (CPU count,
- *   ring buffer size) before loading; with a loader that does, 333 of 339
- *   programs pass this host's (6.18) verifier and 6 fail on
- *   kernfs_node.parent, renamed __parent in 6.15, which 0.20.0 predates.
- * - driver/bpf: its maps are legacy `bpf_map_def` in SEC("maps") and its
- *   fillers static functions; libbpf >= 1.0 loads neither. Falco loads it with
- *   libscap's own ELF loader.
+ * driver/modern_bpf is verified in QEMU as libpman loads it (MODERN_VERIFY:
+ * maps sized per CPU, an inner ring buffer, only the dispatchers attached) in
+ * five kernels, and the verifier's rejection of signal_deliver on 6.12 is
+ * shown with its whole log. driver/bpf is built only: its maps are legacy
+ * `bpf_map_def` in SEC("maps"), its fillers static functions in
+ * raw_tracepoint/filler/* sections that libscap's own ELF loader loads and
+ * wires into its tail-call map; no libbpf loads it that way.
  */
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -27,17 +25,18 @@ import { ArtifactIndex } from '../../src/loader/index-schema.js';
 import { kbuild } from '../helpers/cli.js';
 import { elfMachine, elfSections } from '../helpers/kbuild-probe.js';
 import { realProject } from '../helpers/real-projects.js';
-import { LEGACY_YAML, MODERN_YAML } from './falco-probes.js';
+import { LEGACY_YAML, MODERN_VERIFY, MODERN_VERIFY_612_RULE, MODERN_YAML } from './falco-probes.js';
+import { ARM64_16K } from './verify-policies.js';
 
 interface Summary {
   readonly jobs: readonly { job: string; kind: string; status: string; durationMs: number }[];
 }
 
-async function build(work: string, name: string, yaml: string): Promise<{ out: string; summary: Summary; index: ArtifactIndex }> {
+async function build(work: string, name: string, yaml: string, verify = false): Promise<{ out: string; summary: Summary; index: ArtifactIndex }> {
   const kernels = join(work, `${name}.kernels.yaml`);
   await writeFile(kernels, yaml);
   const out = join(work, `out-${name}`);
-  const result = await kbuild(['build', '--kernels', kernels, '--out', out, '--json']);
+  const result = await kbuild(['build', '--kernels', kernels, '--out', out, '--json'], { verify });
   assert.equal(result.exitCode, 0, `${result.stdout.slice(-8000)}\n${result.stderr.slice(-4000)}`);
   const summary = JSON.parse(result.stdout) as Summary;
   const index = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
@@ -60,8 +59,10 @@ describe("Falco's drivers (falcosecurity-libs 0.20.0) from a kernels.yaml alone 
   });
   after(() => rm(work, { recursive: true, force: true }));
 
-  it('driver/modern_bpf: one CO-RE object per arch linked from its 168 sources, external BTF for the kernel without BTF', async () => {
-    const { out, summary, index } = await build(work, 'modern', MODERN_YAML);
+  it('driver/modern_bpf: one CO-RE object per arch linked from its 168 sources, external BTF for the kernel without BTF, verified as libpman loads it', async () => {
+    const withKernel = (yaml: string): string => yaml.replace('btf:\n', `  - { distro: debian, release: ${ARM64_16K}, arch: arm64 }\nbtf:\n`);
+    const policy = withKernel(MODERN_YAML.replace('    verify: false\n', MODERN_VERIFY + MODERN_VERIFY_612_RULE));
+    const { out, summary, index } = await build(work, 'modern', policy, true);
     assert.deepEqual(summary.jobs.filter((j) => j.kind === 'core').map((j) => j.status), ['built', 'built']);
     assert.deepEqual(index.artifacts.map((a) => a.path).sort(), ['core/arm64/falco-modern.o', 'core/x86_64/falco-modern.o']);
     assert.deepEqual(index.failures, []);
@@ -75,6 +76,41 @@ describe("Falco's drivers (falcosecurity-libs 0.20.0) from a kernels.yaml alone 
     const btf = index.kernelBtf.find((k) => k.kernel.release === '5.10.0-32-cloud-amd64');
     assert.equal(btf?.objects[0]?.probe, 'falco-modern', 'the btf: false kernel has external BTF for the CO-RE object');
     assert.equal(btf?.objects[0]?.relocationCheck.result, 'ok');
+
+    // Verified in every kernel, both BTF modes: the dispatchers attached, the tail-called programs loaded by policy.
+    const releases = { x86_64: ['6.1.0-50-cloud-amd64', '6.12.117+deb13-cloud-amd64', '5.10.0-32-cloud-amd64'], arm64: ['6.1.0-50-arm64', ARM64_16K] };
+    for (const artifact of index.artifacts) {
+      for (const release of releases[artifact.arch as 'x86_64' | 'arm64']) {
+        for (const mode of ['core-kernel-btf', 'core-external-btf'] as const) {
+          const where = `${artifact.path} in ${release} (${mode})`;
+          const entry = artifact.verification?.find((v) => v.method === 'qemu' && v.kernel?.release === release && v.mode === mode);
+          assert.equal(entry?.result, 'ok', `${where}: ${entry?.firstError ?? entry?.detail ?? 'no entry'}`);
+          const programs = new Map((entry?.programs ?? []).map((p) => [p.name, p]));
+          assert.ok(programs.size > 300, `${where}: ${programs.size} programs`);
+          for (const name of ['sys_enter', 'sys_exit', 'sched_proc_exit', 'sched_switch']) assert.equal(programs.get(name)?.result, 'attached', `${where}: ${name}`);
+          assert.equal(programs.get('open_x')?.result, 'loaded', `${where}: open_x is tail-called`);
+          assert.match(programs.get('open_x')?.detail ?? '', /attach\.skip/);
+          assert.equal(programs.get('signal_deliver')?.result, release.startsWith('6.12.') ? 'skipped' : 'attached', `${where}: signal_deliver`);
+        }
+      }
+    }
+
+    // Without the 6.12 rule the verifier's rejection is the result, with its whole log kept as a blob.
+    const strict = join(work, 'modern-strict.kernels.yaml');
+    await writeFile(strict, withKernel(MODERN_YAML.replace('    verify: false\n', MODERN_VERIFY)));
+    const rejected = await kbuild(['verify', '--store', out, '--kernels', strict, '--kernel', '6.12.117+deb13-cloud-amd64']);
+    assert.equal(rejected.exitCode, 1, rejected.stderr.slice(-4000));
+    assert.match(rejected.stderr, /program signal_deliver: R5 invalid mem access 'scalar'/);
+    const after = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
+    const failure = after.failures.find((f) => f.stage === 'verify' && f.kernel?.release === '6.12.117+deb13-cloud-amd64');
+    assert.ok(failure, 'the rejection is listed in failures');
+    const entry = after.artifacts
+      .find((a) => a.arch === 'x86_64')
+      ?.verification?.find((v) => v.method === 'qemu' && v.kernel?.release === '6.12.117+deb13-cloud-amd64' && v.mode === 'core-kernel-btf');
+    assert.equal(entry?.result, 'failed');
+    assert.ok(entry?.log, 'the whole verifier log is a blob in the store');
+    const log = await readFile(join(out, entry.log.path), 'utf8');
+    assert.match(log, /BEGIN PROG LOAD LOG[\s\S]*R5 invalid mem access 'scalar'[\s\S]*END PROG LOAD LOG/);
   });
 
   it('driver/bpf: the legacy probe built by each kernel\'s Kbuild (arm64 cross), feature probes run at make time', async () => {

@@ -15,10 +15,15 @@ export const VERIFY_RELEASES = ['6.1.0-50-cloud-amd64', '6.12.117+deb13-cloud-am
 const OFF = '    verify: false\n';
 
 // ---------------------------------------------------------------- systemd
-// restrict-fs (cgroup_hash: a hash of maps whose inner map systemd creates),
-// restrict-ifaces (sd_restrictif) and socket-bind (sd_bind_allow) leave
-// max_entries 0 for systemd to set before loading: map creation fails with
-// EINVAL before any program is looked at, so no policy can load them.
+// restrict-fs, restrict-ifaces and socket-bind leave max_entries 0 for
+// systemd to set before loading (src/core/bpf-*.c): cgroup_hash to 2048
+// (CGROUP_HASH_SIZE_MAX) with a dummy inner hash (u32 -> u32, 128 entries)
+// "to satisfy the verifier"; sd_restrictif, sd_bind_allow and sd_bind_deny to
+// the size of the unit's set, at least 1. The `maps` policy does the same.
+// restrict-fs is a BPF LSM program: arm64's 6.1 kernel refuses to attach it
+// (ENOTSUPP, 524: no BPF trampoline for LSM there), which systemd finds out
+// itself (lsm_bpf_supported() loads and attaches a test program) and then
+// runs without RestrictFileSystems=; so its attach is optional on arm64 < 6.12.
 // sysctl-monitor calls bpf_current_task_under_cgroup, which 6.1 does not offer
 // to cgroup/sysctl programs ("unknown func"; 5.10 stops earlier on func_info):
 // systemd-networkd logs that and runs without it, so it is proven on 6.12 only.
@@ -28,9 +33,14 @@ const OFF = '    verify: false\n';
 // external BTF is for kernels without BTF, which have no kfuncs anyway. Its
 // LSM programs attach: Debian's kernels list "bpf" among their LSMs.
 export const SYSTEMD_VERIFY: Readonly<Record<string, string>> = {
-  'systemd-restrict-fs': OFF,
-  'systemd-restrict-ifaces': OFF,
-  'systemd-socket-bind': OFF,
+  'systemd-restrict-fs': [
+    '    verify:',
+    '      maps: { cgroup_hash: { maxEntries: 2048, inner: { type: hash, maxEntries: 128 } } }',
+    '      kernels: [{ arch: arm64, when: "<6.12", attach: { optional: [restrict_filesystems] } }]',
+    '',
+  ].join('\n'),
+  'systemd-restrict-ifaces': '    verify:\n      maps: { sd_restrictif: { maxEntries: 1 } }\n',
+  'systemd-socket-bind': '    verify:\n      maps: { sd_bind_allow: { maxEntries: 1 }, sd_bind_deny: { maxEntries: 1 } }\n',
   'systemd-sysctl-monitor': '    verify:\n      kernels: [{ when: "<6.12", verify: false }]\n',
   'systemd-userns-restrict': '    verify:\n      kernels: [{ when: "<6.12", verify: false }, { mode: core-external-btf, verify: false }]\n',
 };
@@ -42,19 +52,23 @@ export const SYSTEMD_VERIFY: Readonly<Record<string, string>> = {
 // filter, bypass_filter, lb and vlan_filter put their programs in sections
 // named "filter" and "loadbalancer", which name no program type: Suricata
 // sets it itself (bpf_program__set_socket_filter, util-ebpf.c) before
-// loading, and a kernels.yaml policy has no program-type override yet.
+// loading, and so does the `programTypes` policy. filter and bypass_filter
+// also have legacy maps (the legacy loader); lb and vlan_filter have none.
+const SOCKET_FILTER = '    verify:\n      programTypes: { "*": socket_filter }\n';
 export const SURICATA_VERIFY: Readonly<Record<string, string>> = {
-  'suricata-vlan-filter': OFF,
-  'suricata-filter': OFF,
-  'suricata-bypass-filter': OFF,
-  'suricata-lb': OFF,
+  'suricata-vlan-filter': SOCKET_FILTER,
+  'suricata-filter': SOCKET_FILTER,
+  'suricata-bypass-filter': SOCKET_FILTER,
+  'suricata-lb': SOCKET_FILTER,
 };
 
 // ---------------------------------------------------------------- xdp-tools
 // xdp-bench's and xdp-redirect's programs, xdp-monitor and xdp-trafficgen
-// share lib/util/xdp_sample_shared's counters (rx_cnt, cpus_available) with
-// max_entries 0: the tool sizes them to the CPU count before loading, and
-// map creation fails with EINVAL before any program is looked at.
+// share headers/xdp/xdp_sample_common.bpf.h's counters with max_entries 0:
+// lib/util/xdp_sample.c (sample_setup_maps) sizes them before loading, per
+// CPU, XDP_REDIRECT_ERR_MAX (7) or XDP_ACTION_MAX (6) per CPU, CPU x CPU for
+// cpumap_enqueue_cnt, the interface's RX queues for rxq_cnt (lo has one);
+// xdp_redirect_cpumap.c sizes cpu_map and cpus_available to the CPU count.
 // xdp_flowtable*.bpf.c call the bpf_xdp_flow_lookup kfunc of nf_flow_table,
 // a module the guest does not load ("not found in kernel or module BTFs").
 // xdpdump_bpf.c's fentry/fexit programs name no target ("func"): xdpdump
@@ -65,8 +79,20 @@ export const SURICATA_VERIFY: Readonly<Record<string, string>> = {
 // The rest (xdp-filter's ten, xdp-forward's two on lo in turn, xsk, testing
 // programs) load and attach with no policy.
 export const XDP_TOOLS_SIZED_BY_TOOL = ['xdp-basic', 'xdp-redirect-basic', 'xdp-redirect-cpumap', 'xdp-redirect-devmap', 'xdp-redirect-devmap-multi', 'xdp-monitor', 'xdp-trafficgen'];
+const SAMPLE_MAPS = [
+  '      maps:',
+  '        rx_cnt: { maxEntries: cpus }',
+  '        rxq_cnt: { maxEntries: 1 }',
+  '        redir_err_cnt: { maxEntries: "cpus*7" }',
+  '        cpumap_enqueue_cnt: { maxEntries: "cpus*cpus" }',
+  '        cpumap_kthread_cnt: { maxEntries: cpus }',
+  '        exception_cnt: { maxEntries: "cpus*6" }',
+  '        devmap_xmit_cnt: { maxEntries: cpus }',
+].join('\n');
+const sampleMaps = (extra = ''): string => `    verify:\n${SAMPLE_MAPS}\n${extra}`;
 export const XDP_TOOLS_VERIFY: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(XDP_TOOLS_SIZED_BY_TOOL.map((name) => [name, OFF])),
+  ...Object.fromEntries(XDP_TOOLS_SIZED_BY_TOOL.map((name) => [name, sampleMaps()])),
+  'xdp-redirect-cpumap': sampleMaps('        cpu_map: { maxEntries: cpus }\n        cpus_available: { maxEntries: cpus }\n'),
   'xdp-flowtable': OFF,
   'xdp-flowtable-sample': OFF,
   'xdpdump-bpf': OFF,

@@ -14,6 +14,17 @@ import { KERNELS } from './engine-fixtures.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const POLICY: ProbeCheck = { attachSkip: ['skip_me', 'skip_typo'], attachOptional: ['missing_*'], autoloadDisable: ['feature_probe'] };
+/** What sized.bpf.c's loader would set: map sizes, an inner ring buffer for the array of maps, the filter's type. */
+const SIZING: ProbeCheck = {
+  maps: [
+    { name: 'per_cpu', maxEntries: 'cpus' },
+    { name: 'rings', maxEntries: 'cpus', inner: { type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 65536 } },
+    { name: 'sized_count', maxEntries: 1 },
+    { name: 'typo_map', maxEntries: 1 },
+  ],
+  programTypes: [{ programs: 'typed_*', type: 'socket_filter' }],
+  event: { trigger: 'execve', count: 3, counterMap: 'sized_count' },
+};
 
 /** Plain clang -target bpf: these objects use no kernel types, so one serves both arches. */
 async function compile(work: string, name: string): Promise<{ file: string; sha256: string }> {
@@ -28,12 +39,16 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
   let policy: { file: string; sha256: string };
   let bigBroken: { file: string; sha256: string };
   let legacy: { file: string; sha256: string };
+  let sized: { file: string; sha256: string };
+  let triggers: { file: string; sha256: string };
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'kbuild-verify-policy-'));
     policy = await compile(work, 'policy');
     bigBroken = await compile(work, 'big-broken');
     legacy = await compile(work, 'legacy-maps');
+    sized = await compile(work, 'sized');
+    triggers = await compile(work, 'triggers');
   });
   after(() => rm(work, { recursive: true, force: true }));
 
@@ -53,6 +68,11 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
         aCase('strict', policy, {}),
         aCase('big-broken', bigBroken, {}),
         aCase('legacy', legacy, { event: { trigger: 'execve', count: 3, counterMap: 'legacy_count' } }),
+        aCase('sized', sized, SIZING),
+        aCase('unsized', sized, {}),
+        aCase('on-open', triggers, { event: { trigger: 'open', count: 4, counterMap: 'open_count' } }),
+        aCase('on-connect', triggers, { event: { trigger: 'connect', count: 4, counterMap: 'connect_count' } }),
+        aCase('on-packet', triggers, { event: { trigger: 'packet', count: 4, counterMap: 'packet_count' } }),
       ],
       timeoutMs: 180_000,
       cacheDir: cacheRoot(),
@@ -112,6 +132,25 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       assert.ok((old?.events ?? 0) >= 3, `legacy_count = ${old?.events}`);
       assert.deepEqual(programs(result, 'legacy'), { legacy_execve: 'attached' });
       assert.match(old?.detail ?? '', /legacy maps/);
+
+      // What the project's loader sets before loading: map sizes, the inner ring buffer, the filter's program type.
+      const fitted = result.results.find((r) => r.case.probe === 'sized');
+      assert.equal(fitted?.result, 'ok', `${fitted?.detail ?? ''}\n${fitted?.verifierLog ?? ''}`);
+      assert.ok((fitted?.events ?? 0) >= 3, `sized_count = ${fitted?.events}`);
+      assert.match(fitted?.detail ?? '', /maps typo_map matches no map/);
+      assert.deepEqual(programs(result, 'sized'), { count_execve: 'attached', typed_filter: 'attached', tc_pass: 'loaded', on_cpu_clock: 'attached' });
+      assert.match(fitted?.programs?.find((p) => p.name === 'tc_pass')?.detail ?? '', /no tc hook on lo in this guest/, 'a 6.1 guest has no tcx and no clsact module');
+      // Without the policy the same object cannot even create its maps.
+      const unfitted = result.results.find((r) => r.case.probe === 'unsized');
+      assert.equal(unfitted?.result, 'failed');
+      assert.match(unfitted?.detail ?? '', /load failed/);
+
+      // Triggers beyond execve: each counter reaches its count.
+      for (const probe of ['on-open', 'on-connect', 'on-packet']) {
+        const counted = result.results.find((r) => r.case.probe === probe);
+        assert.equal(counted?.result, 'ok', `${probe}: ${counted?.detail ?? ''}\n${counted?.verifierLog ?? ''}`);
+        assert.ok((counted?.events ?? 0) >= 4, `${probe}: ${counted?.events} events`);
+      }
     });
   }
 });

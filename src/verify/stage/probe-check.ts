@@ -2,7 +2,7 @@ import type { Probe } from '../../config/kernels-schema.js';
 import { conditionHolds } from '../../job/build-config.js';
 import type { KernelIdentity } from '../../kernel/identity.js';
 import { parseReleaseVersion, versionCode } from '../../kernel/release.js';
-import type { KernelPolicy, ProbeCheck } from '../types.js';
+import type { KernelPolicy, MapPolicy, ProbeCheck, ProgramTypePolicy } from '../types.js';
 
 /** A probe's check, or why it has none (kernels.yaml said `verify: false`). */
 export type ProbeCheckChoice = { readonly check: ProbeCheck } | { readonly notVerifiable: string };
@@ -23,35 +23,68 @@ export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeC
   const verify = entry?.verify;
   if (verify === false) return { notVerifiable: 'kernels.yaml says verify: false for this probe' };
   const wantsEvent = verify !== undefined && (verify.trigger !== undefined || verify.count !== undefined || verify.counterMap !== undefined);
-  const lists = (globs: readonly string[] | undefined): readonly string[] | undefined => (globs === undefined || globs.length === 0 ? undefined : [...globs]);
-  const attachSkip = lists(verify?.attach?.skip);
-  const attachOptional = lists(verify?.attach?.optional);
-  const autoloadDisable = lists(verify?.autoload?.disable);
-  const kernels: KernelPolicy[] = (verify?.kernels ?? []).map((r) => {
-    const skip = lists(r.attach?.skip);
-    const optional = lists(r.attach?.optional);
-    const disable = lists(r.autoload?.disable);
-    return {
-      ...(r.when === undefined ? {} : { when: r.when }),
-      ...(r.arch === undefined ? {} : { arch: r.arch }),
-      ...(skip === undefined ? {} : { attachSkip: skip }),
-      ...(optional === undefined ? {} : { attachOptional: optional }),
-      ...(disable === undefined ? {} : { autoloadDisable: disable }),
-      ...(r.mode === undefined ? {} : { mode: r.mode }),
-      ...(r.verify === undefined ? {} : { verify: r.verify }),
-    };
-  });
+  const maps = mapPolicies(verify?.maps);
+  const programTypes: ProgramTypePolicy[] = Object.entries(verify?.programTypes ?? {}).map(([programs, type]) => ({ programs, type }));
+  const kernels: KernelPolicy[] = (verify?.kernels ?? []).map((r) => ({
+    ...(r.when === undefined ? {} : { when: r.when }),
+    ...(r.arch === undefined ? {} : { arch: r.arch }),
+    ...globLists(r),
+    ...(r.mode === undefined ? {} : { mode: r.mode }),
+    ...(r.verify === undefined ? {} : { verify: r.verify }),
+  }));
   return {
     check: {
       ...(wantsEvent
         ? { event: { trigger: verify.trigger ?? 'execve', count: verify.count ?? DEFAULT_TRIGGER_COUNT, counterMap: verify.counterMap ?? defaultCounterMap(probe) } }
         : {}),
-      ...(attachSkip === undefined ? {} : { attachSkip }),
-      ...(attachOptional === undefined ? {} : { attachOptional }),
-      ...(autoloadDisable === undefined ? {} : { autoloadDisable }),
+      ...globLists(verify),
+      ...(maps.length === 0 ? {} : { maps }),
+      ...(programTypes.length === 0 ? {} : { programTypes }),
       ...(kernels.length === 0 ? {} : { kernels }),
     },
   };
+}
+
+/** The program-glob fields of a check, and where kernels.yaml has each. */
+const GLOB_FIELDS = ['attachSkip', 'attachOptional', 'attachOnly', 'autoloadDisable'] as const;
+type GlobField = (typeof GLOB_FIELDS)[number];
+type GlobLists = { -readonly [F in GlobField]?: readonly string[] };
+interface YamlGlobs {
+  readonly attach?: { readonly skip?: readonly string[] | undefined; readonly optional?: readonly string[] | undefined; readonly only?: readonly string[] | undefined } | undefined;
+  readonly autoload?: { readonly disable?: readonly string[] | undefined } | undefined;
+}
+
+/** kernels.yaml's attach and autoload lists as check fields, empty ones left out. */
+function globLists(yaml: YamlGlobs | undefined): GlobLists {
+  const lists: Record<GlobField, readonly string[] | undefined> = {
+    attachSkip: yaml?.attach?.skip,
+    attachOptional: yaml?.attach?.optional,
+    attachOnly: yaml?.attach?.only,
+    autoloadDisable: yaml?.autoload?.disable,
+  };
+  const out: GlobLists = {};
+  for (const field of GLOB_FIELDS) {
+    const globs = lists[field];
+    if (globs !== undefined && globs.length > 0) out[field] = [...globs];
+  }
+  return out;
+}
+
+type MapEntries = NonNullable<Exclude<Probe['verify'], false | undefined>['maps']>;
+
+/** kernels.yaml's `maps`, by name in a stable order, inner key and value sizes filled (4 bytes; 0 for a ring buffer). */
+function mapPolicies(maps: MapEntries | undefined): MapPolicy[] {
+  return Object.entries(maps ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, m]) => {
+      const inner = m.inner;
+      const size = inner?.type === 'ringbuf' ? 0 : 4;
+      return {
+        name,
+        ...(m.maxEntries === undefined ? {} : { maxEntries: m.maxEntries }),
+        ...(inner === undefined ? {} : { inner: { type: inner.type, keySize: inner.keySize ?? size, valueSize: inner.valueSize ?? size, maxEntries: inner.maxEntries } }),
+      };
+    });
 }
 
 /** Checks of every probe a kernels file lists, by name. */
@@ -84,17 +117,15 @@ export function choiceForCase(choice: ProbeCheckChoice, kernel: Pick<KernelIdent
 export function checkForKernel(check: ProbeCheck, kernel: Pick<KernelIdentity, 'release' | 'arch'>, mode?: Mode): ProbeCheck {
   if (check.kernels === undefined) return check;
   const rules = rulesFor(check, kernel, mode);
-  const merged = (field: 'attachSkip' | 'attachOptional' | 'autoloadDisable'): readonly string[] | undefined => {
+  const merged: GlobLists = {};
+  for (const field of GLOB_FIELDS) {
     const all = [...(check[field] ?? []), ...rules.flatMap((r) => r[field] ?? [])];
-    return all.length === 0 ? undefined : [...new Set(all)];
-  };
-  const attachSkip = merged('attachSkip');
-  const attachOptional = merged('attachOptional');
-  const autoloadDisable = merged('autoloadDisable');
+    if (all.length > 0) merged[field] = [...new Set(all)];
+  }
   return {
     ...(check.event === undefined ? {} : { event: check.event }),
-    ...(attachSkip === undefined ? {} : { attachSkip }),
-    ...(attachOptional === undefined ? {} : { attachOptional }),
-    ...(autoloadDisable === undefined ? {} : { autoloadDisable }),
+    ...(check.maps === undefined ? {} : { maps: check.maps }),
+    ...(check.programTypes === undefined ? {} : { programTypes: check.programTypes }),
+    ...merged,
   };
 }
