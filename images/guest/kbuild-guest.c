@@ -542,6 +542,35 @@ static long attach_tc(struct bpf_program *prog)
 	return -EOPNOTSUPP;
 }
 
+#ifdef LIBBPF_MAJOR_VERSION
+#define expected_attach(p) bpf_program__expected_attach_type(p)
+#else
+#define expected_attach(p) bpf_program__get_expected_attach_type(p)
+#endif
+
+/*
+ * SEC("xdp/devmap") and SEC("xdp/cpumap"): programs that run from a devmap or
+ * cpumap entry, not from an interface. Their attach is the entry: a one-entry
+ * map of the guest's own whose slot 0 takes the program (lo for a devmap, CPU 0
+ * for a cpumap with a 192-frame queue, as xdp-bench uses); the kernel checks
+ * the program's type and expected attach type on that update. The map stays
+ * until the case's child exits.
+ */
+static long attach_in_map(struct bpf_program *prog, int cpumap)
+{
+	__u32 key = 0, value[2] = { cpumap ? 192 : 1, (__u32)bpf_program__fd(prog) };
+#ifdef LIBBPF_MAJOR_VERSION
+	int fd = bpf_map_create(cpumap ? BPF_MAP_TYPE_CPUMAP : BPF_MAP_TYPE_DEVMAP, NULL, sizeof(key), sizeof(value), 1, NULL);
+#else
+	int fd = bpf_create_map(cpumap ? BPF_MAP_TYPE_CPUMAP : BPF_MAP_TYPE_DEVMAP, sizeof(key), sizeof(value), 1, 0);
+#endif
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_update_elem(fd, &key, value, 0) != 0)
+		return -errno;
+	return 0;
+}
+
 /* perf_event: a software CPU clock event on CPU 0, the target a profiler samples. */
 static struct bpf_link *attach_perf(struct bpf_program *prog, long *err)
 {
@@ -567,6 +596,10 @@ static struct bpf_link *attach_in_guest(struct bpf_program *prog, long *err)
 	int fd;
 	switch (prog_type(prog)) {
 	case BPF_PROG_TYPE_XDP:
+		if (expected_attach(prog) == BPF_XDP_DEVMAP || expected_attach(prog) == BPF_XDP_CPUMAP) {
+			*err = attach_in_map(prog, expected_attach(prog) == BPF_XDP_CPUMAP);
+			return *err ? NULL : (struct bpf_link *)prog;
+		}
 		if (xdp_on_lo) {
 			bpf_link__destroy(xdp_on_lo);
 			xdp_on_lo = NULL;
@@ -654,8 +687,10 @@ static void attach_programs(const struct guest_case *c, struct bpf_object *obj, 
 			t->loaded++;
 			continue;
 		}
-		struct bpf_link *link = bpf_program__attach(prog);
-		long err = libbpf_get_error(link);
+		/* libbpf would attach these to an interface, where the kernel refuses them. */
+		int in_map = prog_type(prog) == BPF_PROG_TYPE_XDP && (expected_attach(prog) == BPF_XDP_DEVMAP || expected_attach(prog) == BPF_XDP_CPUMAP);
+		struct bpf_link *link = in_map ? NULL : bpf_program__attach(prog);
+		long err = in_map ? -EOPNOTSUPP : libbpf_get_error(link);
 		if (!link && !err)
 			err = -EOPNOTSUPP;
 		no_target[0] = '\0';

@@ -99,8 +99,9 @@ describe("Falco's drivers (falcosecurity-libs 0.20.0) from a kernels.yaml alone 
     const strict = join(work, 'modern-strict.kernels.yaml');
     await writeFile(strict, withKernel(MODERN_YAML.replace('    verify: false\n', MODERN_VERIFY)));
     const rejected = await kbuild(['verify', '--store', out, '--kernels', strict, '--kernel', '6.12.117+deb13-cloud-amd64']);
-    assert.equal(rejected.exitCode, 1, rejected.stderr.slice(-4000));
-    assert.match(rejected.stderr, /program signal_deliver: R5 invalid mem access 'scalar'/);
+    const said = `${rejected.stdout}\n${rejected.stderr}`;
+    assert.equal(rejected.exitCode, 1, said.slice(-4000));
+    assert.match(said, /program signal_deliver: R5 invalid mem access 'scalar'/);
     const after = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
     const failure = after.failures.find((f) => f.stage === 'verify' && f.kernel?.release === '6.12.117+deb13-cloud-amd64');
     assert.ok(failure, 'the rejection is listed in failures');

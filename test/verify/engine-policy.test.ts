@@ -66,6 +66,7 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       cases: [
         aCase('policy', policy, POLICY),
         aCase('strict', policy, {}),
+        aCase('only', policy, { attachOnly: ['dispatcher', 'xdp_*'], autoloadDisable: ['feature_probe'] }),
         aCase('big-broken', bigBroken, {}),
         aCase('legacy', legacy, { event: { trigger: 'execve', count: 3, counterMap: 'legacy_count' } }),
         aCase('sized', sized, SIZING),
@@ -115,6 +116,23 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       assert.equal(programs(result, 'strict')['missing_kprobe'], 'failed');
       assert.equal(programs(result, 'strict')['skip_me'], 'attached');
 
+      // attach.only: the dispatcher and XDP attach, the rest is loaded (what the object marks optional stays skipped).
+      assert.equal(result.results.find((r) => r.case.probe === 'only')?.result, 'ok');
+      assert.deepEqual(programs(result, 'only'), {
+        tail_target: 'loaded',
+        dispatcher: 'attached',
+        on_execve: 'loaded',
+        skip_me: 'loaded',
+        missing_kprobe: 'loaded',
+        no_target: 'loaded',
+        feature_probe: 'skipped',
+        optional_by_object: 'skipped',
+        xdp_pass: 'attached',
+        socket_filter: 'loaded',
+        cgroup_egress: 'loaded',
+      });
+      assert.match(result.results.find((r) => r.case.probe === 'only')?.programs?.find((p) => p.name === 'on_execve')?.detail ?? '', /not in attach\.only/);
+
       // The verifier's whole log, far past the 8 KiB the guest used to keep, with its reason at the end.
       const broken = result.results.find((r) => r.case.probe === 'big-broken');
       assert.equal(broken?.result, 'failed');
@@ -138,7 +156,14 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       assert.equal(fitted?.result, 'ok', `${fitted?.detail ?? ''}\n${fitted?.verifierLog ?? ''}`);
       assert.ok((fitted?.events ?? 0) >= 3, `sized_count = ${fitted?.events}`);
       assert.match(fitted?.detail ?? '', /maps typo_map matches no map/);
-      assert.deepEqual(programs(result, 'sized'), { count_execve: 'attached', typed_filter: 'attached', tc_pass: 'loaded', on_cpu_clock: 'attached' });
+      assert.deepEqual(programs(result, 'sized'), {
+        count_execve: 'attached',
+        typed_filter: 'attached',
+        tc_pass: 'loaded',
+        on_cpu_clock: 'attached',
+        devmap_egress: 'attached',
+        cpumap_pass: 'attached',
+      });
       assert.match(fitted?.programs?.find((p) => p.name === 'tc_pass')?.detail ?? '', /no tc hook on lo in this guest/, 'a 6.1 guest has no tcx and no clsact module');
       // Without the policy the same object cannot even create its maps.
       const unfitted = result.results.find((r) => r.case.probe === 'unsized');
@@ -153,4 +178,24 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       }
     });
   }
+
+  it('x86_64 6.12: tc programs attach on lo with a tcx link', async () => {
+    const result = await verifyKernel({
+      kernel: { distro: 'debian', release: '6.12.117+deb13-cloud-amd64', arch: 'x86_64' },
+      cases: [aCase('sized', sized, SIZING)],
+      timeoutMs: 180_000,
+      cacheDir: cacheRoot(),
+    });
+    assert.equal(result.outcome, 'completed', result.consoleTail);
+    const fitted = result.results[0];
+    assert.equal(fitted?.result, 'ok', `${fitted?.detail ?? ''}\n${fitted?.verifierLog ?? ''}`);
+    assert.deepEqual(programs(result, 'sized'), {
+      count_execve: 'attached',
+      typed_filter: 'attached',
+      tc_pass: 'attached',
+      on_cpu_clock: 'attached',
+      devmap_egress: 'attached',
+      cpumap_pass: 'attached',
+    });
+  });
 });
