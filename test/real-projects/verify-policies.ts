@@ -69,6 +69,13 @@ export const SURICATA_VERIFY: Readonly<Record<string, string>> = {
 // CPU, XDP_REDIRECT_ERR_MAX (7) or XDP_ACTION_MAX (6) per CPU, CPU x CPU for
 // cpumap_enqueue_cnt, the interface's RX queues for rxq_cnt (lo has one);
 // xdp_redirect_cpumap.c sizes cpu_map and cpus_available to the CPU count.
+// Where the tools check the kernel first, so does the policy: xdp-bench's
+// load-bytes mode needs bpf_xdp_load_bytes (5.18), xdp-trafficgen's tcp mode
+// bpf_ktime_get_coarse_ns (5.11). On 5.10, generic XDP (lo, the guest's only
+// interface) refuses a program that redirects into a devmap or cpumap able to
+// hold programs (EINVAL): xdp-bench's *_native and cpumap programs are for a
+// driver's native XDP, which the guest has not, so their attach is optional
+// there (they load; 6.1 and later attach them on lo).
 // xdp_flowtable*.bpf.c call the bpf_xdp_flow_lookup kfunc of nf_flow_table,
 // a module the guest does not load ("not found in kernel or module BTFs").
 // xdpdump_bpf.c's fentry/fexit programs name no target ("func"): xdpdump
@@ -90,9 +97,17 @@ const SAMPLE_MAPS = [
   '        devmap_xmit_cnt: { maxEntries: cpus }',
 ].join('\n');
 const sampleMaps = (extra = ''): string => `    verify:\n${SAMPLE_MAPS}\n${extra}`;
+const kernelRule = (rule: string): string => `      kernels: [${rule}]\n`;
+const LOAD_BYTES = '{ when: "<5.18", autoload: { disable: ["*_load_bytes_prog"] } }';
+const nativeOnly = (globs: string): string => `{ when: "<6.1", attach: { optional: [${globs}] } }`;
 export const XDP_TOOLS_VERIFY: Readonly<Record<string, string>> = {
   ...Object.fromEntries(XDP_TOOLS_SIZED_BY_TOOL.map((name) => [name, sampleMaps()])),
-  'xdp-redirect-cpumap': sampleMaps('        cpu_map: { maxEntries: cpus }\n        cpus_available: { maxEntries: cpus }\n'),
+  'xdp-basic': sampleMaps(kernelRule(LOAD_BYTES)),
+  'xdp-redirect-basic': sampleMaps(kernelRule(LOAD_BYTES)),
+  'xdp-redirect-cpumap': sampleMaps(`        cpu_map: { maxEntries: cpus }\n        cpus_available: { maxEntries: cpus }\n${kernelRule(nativeOnly('"cpumap_*"'))}`),
+  'xdp-redirect-devmap': sampleMaps(kernelRule(nativeOnly('"*_native"'))),
+  'xdp-redirect-devmap-multi': sampleMaps(kernelRule(nativeOnly('"*_native"'))),
+  'xdp-trafficgen': sampleMaps(kernelRule('{ when: "<5.11", autoload: { disable: [xdp_redirect_send_tcp] } }')),
   'xdp-flowtable': OFF,
   'xdp-flowtable-sample': OFF,
   'xdpdump-bpf': OFF,
