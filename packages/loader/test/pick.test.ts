@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { distroFromOsRelease, parseOsRelease, type HostIdentity } from '../../src/loader/host.js';
-import { ArtifactIndex, type IndexArtifact } from '../../src/loader/index-schema.js';
-import { describePick, pick, versionMatches } from '../../src/loader/pick.js';
+import { distroFromOsRelease, parseOsRelease, type HostIdentity } from '../src/host.js';
+import { ArtifactIndex, type IndexArtifact } from '../src/index-schema.js';
+import { describePick, pick, versionMatches } from '../src/pick.js';
 
 const hash = (c: string): string => c.repeat(64);
 
