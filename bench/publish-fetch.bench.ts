@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fetchArtifacts } from '../src/loader/fetch.js';
+import { fetchArtifacts } from '@kbuild/loader/internal';
 import { RedisPublishLock } from '../src/publish/redis-lock.js';
 import { writeIndex } from '../src/runner/write-index.js';
 import { generateKeyFiles, loadSigningKey } from '../src/sign/signing-key.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure, type IndexKernel } from '../src/loader/index-schema.js';
+import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure, type IndexKernel } from '@kbuild/loader';
 import { renderReport } from '../src/report/render-report.js';
 
 const SIZES = [

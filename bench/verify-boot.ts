@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from '../src/cache/cache-dir.js';
 import type { Arch, KernelIdentity } from '../src/kernel/identity.js';
-import type { VerifyMode } from '../src/loader/index-schema.js';
+import type { VerifyMode } from '@kbuild/loader';
 import type { VerifyCase } from '../src/verify/types.js';
 import { verifyKernel } from '../src/verify/verify-kernel.js';
 

@@ -15,6 +15,6 @@ function find(dir) {
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 const sequential = major > 20 || (major === 20 && minor >= 10) || (major === 18 && minor >= 20) ? ['--test-concurrency=1'] : [];
-const files = ['test', 'builders', 'src'].flatMap(find).sort();
+const files = ['test', 'builders', 'src', 'packages'].flatMap(find).sort();
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...sequential, ...files, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

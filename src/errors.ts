@@ -1,31 +1,19 @@
 /**
- * Errors a user can act on carry a stable code, an exit code and optional
- * suggestions; the CLI's top-level handler decides how they look. Anything
- * that is not a KbuildError is treated as a bug.
+ * The farm's errors. The base class, the errors the loader raises too (network,
+ * checksum, integrity, disk) and their codes live in @kbuild/loader, so an agent
+ * and the farm share one `instanceof KbuildError`.
  */
-export interface KbuildErrorOptions {
-  readonly suggestions?: readonly string[];
-  readonly exitCode?: number;
-  readonly cause?: unknown;
-  /** Retrying the same operation could succeed (network, 5xx). */
-  readonly retryable?: boolean;
-}
-
-export class KbuildError extends Error {
-  readonly code: string;
-  readonly suggestions: readonly string[];
-  readonly exitCode: number;
-  readonly retryable: boolean;
-
-  constructor(code: string, message: string, options: KbuildErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.suggestions = options.suggestions ?? [];
-    this.exitCode = options.exitCode ?? 1;
-    this.retryable = options.retryable ?? false;
-  }
-}
+export {
+  KbuildError,
+  ChecksumError,
+  NetworkError,
+  IntegrityError,
+  DiskError,
+  asDiskError,
+  errorMessage,
+  type KbuildErrorOptions,
+} from '@kbuild/loader/internal';
+import { KbuildError, type KbuildErrorOptions } from '@kbuild/loader/internal';
 
 /** Bad kernels.yaml or flags: exit code 2, like a usage error. */
 export class ConfigError extends KbuildError {
@@ -38,20 +26,6 @@ export class ConfigError extends KbuildError {
 export class KernelNotFoundError extends KbuildError {
   constructor(message: string, options: KbuildErrorOptions = {}) {
     super('E_KERNEL_NOT_FOUND', message, options);
-  }
-}
-
-/** Downloaded bytes differ from what the archive's index promised. */
-export class ChecksumError extends KbuildError {
-  constructor(message: string, options: KbuildErrorOptions = {}) {
-    super('E_CHECKSUM', message, options);
-  }
-}
-
-/** Network failure or a 5xx: worth retrying. */
-export class NetworkError extends KbuildError {
-  constructor(message: string, options: KbuildErrorOptions = {}) {
-    super('E_NETWORK', message, { retryable: true, ...options });
   }
 }
 
@@ -78,10 +52,6 @@ export class NotSupportedError extends KbuildError {
   }
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** No Docker engine answers (not installed, not started, wrong DOCKER_HOST). */
 export class DockerUnavailableError extends KbuildError {
   constructor(message: string, options: KbuildErrorOptions = {}) {
@@ -97,35 +67,4 @@ export class ImageError extends KbuildError {
   constructor(message: string, options: KbuildErrorOptions = {}) {
     super('E_IMAGE', message, options);
   }
-}
-
-/**
- * Something downloaded is not what the signed index promises: a bad or missing
- * signature, a key that is not the trusted one, an artifact of the wrong size
- * or sha256. Exit code 4, apart from usage errors and "nothing fits this host".
- */
-export class IntegrityError extends KbuildError {
-  constructor(code: string, message: string, options: KbuildErrorOptions = {}) {
-    super(code, message, { exitCode: 4, ...options });
-  }
-}
-
-const DISK_ERRNO = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
-
-/** A full disk (or quota, or read-only filesystem): retrying the same write cannot help, and the message names where. */
-export class DiskError extends KbuildError {
-  constructor(path: string, errno: string, options: KbuildErrorOptions = {}) {
-    const what = errno === 'ENOSPC' ? 'no space left on the device' : errno === 'EDQUOT' ? 'disk quota exceeded' : 'read-only filesystem';
-    super('E_DISK', `cannot write ${path}: ${what} (${errno})`, {
-      suggestions: ['Free space on that filesystem (or point TMPDIR / KBUILD_CACHE_DIR / the store elsewhere), then run again'],
-      ...options,
-    });
-  }
-}
-
-/** `err` as a DiskError naming `path` when it is a full disk (or quota, read-only filesystem); else unchanged. */
-export function asDiskError(err: unknown, path: string): unknown {
-  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (err instanceof KbuildError || typeof errno !== 'string' || !DISK_ERRNO.has(errno)) return err;
-  return new DiskError(path, errno, { cause: err });
 }

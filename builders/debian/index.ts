@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { extractDebMember } from '../../src/archive/deb.js';
 import { ensureEntry } from '../../src/cache/content-cache.js';
 import { ConfigError } from '../../src/errors.js';
-import type { HttpOptions } from '../../src/http/client.js';
+import type { HttpOptions } from '@kbuild/loader/internal';
 import type { KernelIdentity } from '../../src/kernel/identity.js';
 import { releaseProblem } from '../../src/kernel/release.js';
 import { asRef, fetchDeb, headerTrees, withRefresh, type DebFetch } from '../../src/repo/apt/header-tree.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fetchBuffer } from '../../src/http/client.js';
+import { fetchBuffer } from '@kbuild/loader/internal';
 import { verifyClearSigned } from '../../src/repo/apt/gpgv.js';
 import { findMirror } from './mirror.js';
 import { loadKernelIndex } from '../../src/repo/apt/packages-index.js';

@@ -1,4 +1,4 @@
-import type { HttpOptions } from '../../src/http/client.js';
+import type { HttpOptions } from '@kbuild/loader/internal';
 import type { TrustOptions } from '../../src/repo/apt/release.js';
 import { aptTrust, type AptTrustSettings } from '../../src/repo/apt/trust.js';
 

@@ -1,4 +1,4 @@
-import type { HttpOptions } from '../../src/http/client.js';
+import type { HttpOptions } from '@kbuild/loader/internal';
 import type { KernelIdentity } from '../../src/kernel/identity.js';
 import { releaseProblem } from '../../src/kernel/release.js';
 import { ConfigError, NotSupportedError } from '../../src/errors.js';

@@ -1,4 +1,4 @@
-import type { HttpOptions } from '../../src/http/client.js';
+import type { HttpOptions } from '@kbuild/loader/internal';
 import type { Arch } from '../../src/kernel/identity.js';
 import { ConfigError } from '../../src/errors.js';
 import type { AptTrustSettings } from '../../src/repo/apt/trust.js';

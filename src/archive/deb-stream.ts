@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { ArchiveError } from '../errors.js';
-import { writeAtomically } from '../util/atomic-file.js';
+import { writeAtomically } from '@kbuild/loader/internal';
 import { listArMembers, readArMember } from './ar.js';
 import { entryPath } from './deb.js';
 

@@ -1,6 +1,6 @@
 import tarStream from 'tar-stream';
 import { ArchiveError } from '../errors.js';
-import { writeAtomically } from '../util/atomic-file.js';
+import { writeAtomically } from '@kbuild/loader/internal';
 import { listArMembers, readArMember } from './ar.js';
 import { decompressBounded, maxUnpackedBytes } from './bounded-decompress.js';
 import { entryPath, type ExtractStats } from './safe-tree.js';

@@ -5,7 +5,7 @@ import { xz } from '@napi-rs/lzma';
 import tarStream from 'tar-stream';
 import { contentKey, ensureEntry } from '../cache/content-cache.js';
 import { ArchiveError, KbuildError } from '../errors.js';
-import { fetchBuffer, isNotFound, type HttpOptions } from '../http/client.js';
+import { fetchBuffer, isNotFound, type HttpOptions } from '@kbuild/loader/internal';
 import type { KernelIdentity } from '../kernel/identity.js';
 import { checkBtf } from './btf-header.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IndexExternalBtf, IndexKernel, type IndexKernelBtf } from '../loader/index-schema.js';
+import { IndexExternalBtf, IndexKernel, type IndexKernelBtf } from '@kbuild/loader';
 import { assertSafeKey } from '../store/keys.js';
 import { storedBytesMatch } from '../store/stored-bytes.js';
 import type { ArtifactStore } from '../store/types.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KbuildError } from '../errors.js';
-import type { IndexArtifact, IndexExternalBtf } from '../loader/index-schema.js';
+import type { IndexArtifact, IndexExternalBtf } from '@kbuild/loader';
 import { assertSafeKey } from '../store/keys.js';
 import { storedBytesMatch } from '../store/stored-bytes.js';
 import type { ArtifactStore } from '../store/types.js';

@@ -1,4 +1,4 @@
-import type { IndexArtifact, IndexKernelBtf } from '../loader/index-schema.js';
+import type { IndexArtifact, IndexKernelBtf } from '@kbuild/loader';
 
 /**
  * The index's per-kernel view of external BTF, gathered from the records of

@@ -5,7 +5,7 @@
  */
 import { ArchiveError } from '../errors.js';
 import { run } from '../exec/exec.js';
-import { writeFileAtomically } from '../util/atomic-file.js';
+import { writeFileAtomically } from '@kbuild/loader/internal';
 
 const BPFTOOL_TIMEOUT_MS = 120_000;
 

@@ -3,6 +3,7 @@ import { KbuildError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { withFarmOptions, withHostOptions } from './shared-options.js';
 import { s3SettingsFrom, withS3Options } from './s3-options.js';
+import { storeFrom, withIndexOptions, withStoreOption } from './store-option.js';
 
 /**
  * Commands are imported lazily inside their actions so `kbuild pick` on an
@@ -18,11 +19,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError();
 
   withS3Options(
-    program
-      .command('build')
+    withStoreOption(program.command('build'), { flags: '-o, --out <dir|s3://bucket/prefix>', name: 'out' }, 'the store: a folder, file:// or s3:// URL (default: out)')
       .description('Build every probe for every kernel of a kernels file on this machine (no Redis)')
       .requiredOption('-k, --kernels <file>', 'kernels file', 'kernels.yaml')
-      .option('-o, --out <dir|s3://bucket/prefix>', 'the store: a folder, file:// or s3:// URL', 'out')
       .addOption(new Option('-c, --concurrency <n>', 'parallel jobs').argParser(positiveInt).default(2))
       .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
       .addOption(new Option('--redis <url>', 'Redis that serializes index updates of a shared S3 store').env('KBUILD_REDIS_URL'))
@@ -32,9 +31,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       .option('--no-verify', 'do not boot the kernels in QEMU to load what was built')
       .addOption(new Option('--verify-concurrency <n>', 'kernels booted at once (default: the machine\'s cores)').argParser(positiveInt))
       .addOption(new Option('--verify-timeout <seconds>', 'time limit of one kernel\'s boot; QEMU is killed past it').argParser(positiveInt).default(300)),
-  ).action(async (opts: { kernels: string; out: string; concurrency: number; json?: boolean; signingKey?: string; redis?: string; unlocked?: boolean; executor?: 'local' | 'docker'; verify: boolean; verifyConcurrency?: number; verifyTimeout: number }) => {
+  ).action(async (opts: { kernels: string; store?: string; out?: string; concurrency: number; json?: boolean; signingKey?: string; redis?: string; unlocked?: boolean; executor?: 'local' | 'docker'; verify: boolean; verifyConcurrency?: number; verifyTimeout: number }) => {
     const { buildCommand } = await import('./commands/build.js');
-    exitCode = await buildCommand({ ...opts, s3: s3SettingsFrom(opts) });
+    exitCode = await buildCommand({ ...opts, out: storeFrom(opts, 'out', 'out'), s3: s3SettingsFrom(opts) });
   });
 
   withS3Options(
@@ -66,28 +65,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   withS3Options(
-    withHostOptions(program.command('fetch')
+    withIndexOptions(withHostOptions(program.command('fetch')))
       .description('Read and verify an index, pick for this host, download and verify what it needs (cached)')
-      .requiredOption('-i, --index <url>', 'index.json: a path, file://, http(s):// or s3:// URL')
       .requiredOption('-d, --dest <dir>', 'download cache (files named by sha256)')
       .option('-p, --probe <name...>', 'probes to fetch (default: every probe in the index)')
-      .option('--public-key <file>', 'ed25519 public key (kbuild keygen) the index must be signed with')
-      .option('--allow-unsigned', 'accept an index without a signature')
-      .option('--json', 'print the choices, paths and verification as JSON')),
-  ).action(async (opts: { index: string; dest: string }) => {
+      .option('--json', 'print the choices, paths and verification as JSON'),
+  ).action(async (opts: { dest: string }) => {
     const { fetchCommand } = await import('./commands/fetch.js');
     exitCode = await fetchCommand(opts);
   });
 
   withS3Options(
-    program.command('report')
+    withIndexOptions(program.command('report'))
       .description('Write the build matrix of an index (kernels × probes, BTF, QEMU results, failures) as one self-contained HTML page')
-      .requiredOption('-i, --index <url>', 'index.json: a path, file://, http(s):// or s3:// URL')
       .requiredOption('-o, --out <file>', 'the HTML file to write')
-      .option('--public-key <file>', 'ed25519 public key (kbuild keygen) the index must be signed with')
-      .option('--allow-unsigned', 'accept an index without a signature')
       .option('--json', 'print the summary counts as JSON'),
-  ).action(async (opts: { index: string; out: string }) => {
+  ).action(async (opts: { out: string }) => {
     const { reportCommand } = await import('./commands/report.js');
     exitCode = await reportCommand(opts);
   });
@@ -160,15 +153,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = await doctorCommand({ ...opts, s3: s3SettingsFrom(opts) });
   });
 
-  withHostOptions(program.command('pick')
-    .description('Pick the artifact for this host (or the host described by flags) from an index')
-    .requiredOption('-i, --index <path>', 'index.json of a build')
-    .option('-p, --probe <name>', 'probe to pick (default: every probe in the index)')
-    .option('--json', 'print the choice and every rejection as JSON'))
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const { pickCommand } = await import('./commands/pick.js');
-      exitCode = await pickCommand(opts);
-    });
+  withS3Options(
+    withIndexOptions(withHostOptions(program.command('pick')))
+      .description('Pick the artifact for this host (or the host described by flags) from an index')
+      .option('-p, --probe <name>', 'probe to pick (default: every probe in the index)')
+      .option('--json', 'print the choice and every rejection as JSON'),
+  ).action(async (opts: Record<string, string | boolean | undefined>) => {
+    const { pickCommand } = await import('./commands/pick.js');
+    exitCode = await pickCommand(opts);
+  });
 
   const btf = program.command('btf').description('External BTF steps alone: extract from an image, generate from a source, minimize for objects');
   btf

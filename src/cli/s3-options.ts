@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { S3Settings } from '../loader/s3-client.js';
+import type { S3Settings } from '@kbuild/loader/internal';
 
 /** The S3 flags shared by every command that opens a store or an index; AWS_* variables fill what is not given. */
 export function withS3Options(command: Command): Command {

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { HostIdentity } from '../loader/host.js';
+import type { HostIdentity } from '@kbuild/loader/internal';
 
 /** `--distro`, `--release`, `--kernel-version`, `--arch`, `--btf yes|no` of `pick` and `fetch`: what host detection must not guess. */
 export function hostOverrides(opts: Readonly<Record<string, unknown>>): Partial<HostIdentity> {

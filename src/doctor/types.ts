@@ -1,4 +1,4 @@
-import type { S3Settings } from '../loader/s3-client.js';
+import type { S3Settings } from '@kbuild/loader/internal';
 
 /** What the user says they will run; it decides which checks are required. */
 export const PURPOSES = ['build', 'farm', 'verify', 'docker', 'load'] as const;

@@ -1,4 +1,4 @@
-import { IndexArtifact } from '../loader/index-schema.js';
+import { IndexArtifact } from '@kbuild/loader';
 import { recordKey } from '../store/keys.js';
 import { storedBytesMatch } from '../store/stored-bytes.js';
 import type { ArtifactStore } from '../store/types.js';

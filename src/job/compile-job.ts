@@ -5,7 +5,7 @@ import type { BuilderContext, DistroBuilder, PackageRef } from '../../builders/t
 import { imageBtfEntry } from '../btf/image-btf.js';
 import { kernelConfigHasBtf } from '../btf/kernel-config.js';
 import type { Executor } from '../executor/types.js';
-import type { IndexBuildConfig, IndexSourcePackage } from '../loader/index-schema.js';
+import type { IndexBuildConfig, IndexSourcePackage } from '@kbuild/loader';
 import { templateText } from '../template/render.js';
 import { buildConfig, renderKbuildConfig } from './build-config.js';
 import { compileCore, compileNonCore, type CompileResult, type ProbeCompileOptions } from './compile.js';

@@ -7,7 +7,7 @@ import { CompileError, KbuildError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
 import type { BuildStep, Executor } from '../executor/types.js';
 import { clangHostTriple, kernelSourceArch, targetArchMacro, type Arch } from '../kernel/identity.js';
-import { writeAtomically } from '../util/atomic-file.js';
+import { writeAtomically } from '@kbuild/loader/internal';
 import { CONFIG_HEADER_NAME } from './build-config.js';
 
 /**

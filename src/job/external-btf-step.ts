@@ -6,7 +6,7 @@ import { obtainFullBtf } from '../btf/full-btf.js';
 import { checkMinimized, minimizeBtf } from '../btf/minimize.js';
 import { errorMessage, KbuildError } from '../errors.js';
 import type { Executor } from '../executor/types.js';
-import type { IndexExternalBtf } from '../loader/index-schema.js';
+import type { IndexExternalBtf } from '@kbuild/loader';
 import { coreKey } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
 import { buildId, sha256Hex } from './build-id.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BuilderContext, DistroBuilder } from '../../builders/types.js';
 import { KbuildError } from '../errors.js';
 import type { Executor } from '../executor/types.js';
-import type { IndexArtifact } from '../loader/index-schema.js';
+import type { IndexArtifact } from '@kbuild/loader';
 import type { Logger } from '../log.js';
 import { coreKey, nonCoreKey, recordKey } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';

@@ -4,7 +4,7 @@ import { trustOptions } from '../../builders/debian/trust.js';
 import { extractDebPrefix } from '../archive/deb.js';
 import { ensureEntry, exists } from '../cache/content-cache.js';
 import { ArchiveError } from '../errors.js';
-import type { HttpOptions } from '../http/client.js';
+import type { HttpOptions } from '@kbuild/loader/internal';
 import { compareDebianVersions, parseDebianVersion, upstreamVersion } from '../repo/apt/debian-version.js';
 import { PackageNotFoundError } from '../repo/apt/errors.js';
 import { fetchDeb } from '../repo/apt/header-tree.js';

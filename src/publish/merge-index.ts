@@ -1,6 +1,6 @@
 import { kernelBtfFromArtifacts } from '../btf/index-btf.js';
 import { mergeKernelBtf } from '../btf/btf-record.js';
-import { ArtifactIndex, type IndexArtifact, type IndexFailure } from '../loader/index-schema.js';
+import { ArtifactIndex, type IndexArtifact, type IndexFailure } from '@kbuild/loader';
 import { failedEntryExists, failureKey, qemuSlot, sortEntries } from '../verify/stage/apply-index.js';
 
 /** One build target: a failure and an artifact with the same target are about the same build. */

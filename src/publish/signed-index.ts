@@ -1,8 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { IntegrityError, KbuildError } from '../errors.js';
-import type { ArtifactIndex } from '../loader/index-schema.js';
-import { parseIndex } from '../loader/read-index.js';
-import { INDEX_SIGNATURE_KEY, nextSignatureKey, parseSignature, sha256Hex, verifyIndexBytes, type IndexSignature } from '../loader/signature.js';
+import type { ArtifactIndex } from '@kbuild/loader';
+import { parseIndex, INDEX_SIGNATURE_KEY, nextSignatureKey, parseSignature, sha256Hex, verifyIndexBytes, type IndexSignature } from '@kbuild/loader/internal';
 import { signIndexBytes, type SigningKey } from '../sign/signing-key.js';
 import { INDEX_KEY } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';

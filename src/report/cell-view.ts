@@ -1,4 +1,4 @@
-import type { ArtifactIndex, VerifyMode } from '../loader/index-schema.js';
+import type { ArtifactIndex, VerifyMode } from '@kbuild/loader';
 import { firstLine, formatBytes } from './format.js';
 import type { MatrixCell, VerifyPart } from './matrix.js';
 

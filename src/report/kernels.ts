@@ -1,4 +1,4 @@
-import type { ArtifactIndex, IndexKernel } from '../loader/index-schema.js';
+import type { ArtifactIndex, IndexKernel } from '@kbuild/loader';
 
 /** A kernel's identity in the report: two entries naming the same distro, release and arch are one row. */
 export const kernelKey = (kernel: Pick<IndexKernel, 'distro' | 'release' | 'arch'>): string => `${kernel.distro}\0${kernel.release}\0${kernel.arch}`;

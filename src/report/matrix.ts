@@ -1,4 +1,4 @@
-import type { ArtifactIndex, IndexArtifact, IndexExternalBtf, IndexFailure, IndexKernel, IndexVerification, VerifyMode } from '../loader/index-schema.js';
+import type { ArtifactIndex, IndexArtifact, IndexExternalBtf, IndexFailure, IndexKernel, IndexVerification, VerifyMode } from '@kbuild/loader';
 import { kernelKey, matrixKernels } from './kernels.js';
 
 export type CellStatus = 'failed' | 'verified' | 'built' | 'missing';

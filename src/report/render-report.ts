@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ArtifactIndex, IndexKernel } from '../loader/index-schema.js';
-import type { IndexTrustResult } from '../loader/signature.js';
+import type { ArtifactIndex, IndexKernel } from '@kbuild/loader';
+import type { IndexTrustResult } from '@kbuild/loader/internal';
 import { renderHtmlTemplate, templateText } from '../template/render.js';
 import { cellView, failureAnchor, MODE_LABELS } from './cell-view.js';
 import { clip, formatBytes, formatPercent, scriptSafeJson } from './format.js';

@@ -1,4 +1,4 @@
-import type { ArtifactIndex } from '../loader/index-schema.js';
+import type { ArtifactIndex } from '@kbuild/loader';
 import { matrixKernels } from './kernels.js';
 
 /** BTF bytes an agent downloads for kernels without their own BTF: the full BTF vs the minimized blobs. */

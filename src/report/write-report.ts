@@ -1,6 +1,6 @@
 import { KbuildError } from '../errors.js';
-import type { ArtifactIndex } from '../loader/index-schema.js';
-import { parseIndex } from '../loader/read-index.js';
+import type { ArtifactIndex } from '@kbuild/loader';
+import { parseIndex } from '@kbuild/loader/internal';
 import { assertSafeKey, INDEX_KEY } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
 import { renderReport, type ReportOptions } from './render-report.js';

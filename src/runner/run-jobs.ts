@@ -1,5 +1,5 @@
 import { errorMessage, KbuildError, CompileError } from '../errors.js';
-import type { IndexArtifact } from '../loader/index-schema.js';
+import type { IndexArtifact } from '@kbuild/loader';
 import type { ExternalBtfRecord } from '../btf/btf-record.js';
 import { processJob, type ProcessorDeps } from '../job/processor.js';
 import type { BuildJob } from '../job/types.js';

@@ -1,4 +1,4 @@
-import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure } from '../loader/index-schema.js';
+import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure } from '@kbuild/loader';
 import { fileLockFor } from '../publish/file-lock.js';
 import { mergeIndex } from '../publish/merge-index.js';
 import { noPublishLock, type PublishLock } from '../publish/publish-lock.js';

@@ -2,8 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyO
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KbuildError } from '../errors.js';
-import { keyIdOf, sha256Hex, type IndexSignature } from '../loader/signature.js';
-import { writeAtomically, writeFileAtomically } from '../util/atomic-file.js';
+import { keyIdOf, sha256Hex, type IndexSignature, writeAtomically, writeFileAtomically } from '@kbuild/loader/internal';
 
 /** The publisher's side of index signing; the loader's side is src/loader/signature.ts. */
 export interface SigningKey {

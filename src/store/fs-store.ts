@@ -1,6 +1,6 @@
 import { copyFile, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeAtomically, writeFileAtomically } from '../util/atomic-file.js';
+import { writeAtomically, writeFileAtomically } from '@kbuild/loader/internal';
 import { assertSafeKey } from './keys.js';
 import type { ArtifactStore, StoreObjectInfo } from './types.js';
 

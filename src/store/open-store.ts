@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { parseS3Url, resolveS3Settings, S3UrlError, type S3Settings } from '../loader/s3-client.js';
+import { parseS3Url, resolveS3Settings, S3UrlError, type S3Settings } from '@kbuild/loader/internal';
 import { FsStore } from './fs-store.js';
 import type { ArtifactStore } from './types.js';
 

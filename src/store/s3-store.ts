@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { KbuildError, errorMessage } from '../errors.js';
 import { publishTransfer } from '../progress/transfer-channel.js';
-import { createS3Client, isS3NotFound, objectKey, type S3Location, type S3Settings } from '../loader/s3-client.js';
+import { createS3Client, isS3NotFound, objectKey, type S3Location, type S3Settings } from '@kbuild/loader/internal';
 import { assertSafeKey } from './keys.js';
 import type { ArtifactStore, StoreObjectInfo } from './types.js';
 

@@ -14,7 +14,7 @@ import { obtainFullBtf } from '../../src/btf/full-btf.js';
 import { checkMinimized, minimizeBtf } from '../../src/btf/minimize.js';
 import { cacheRoot } from '../../src/cache/cache-dir.js';
 import { run } from '../../src/exec/exec.js';
-import { HOST_BTF_PATH } from '../../src/loader/host.js';
+import { HOST_BTF_PATH } from '@kbuild/loader/internal';
 import { loadWithCustomBtf } from '../helpers/btf-custom-load.js';
 import { TEST_KERNELS } from '../helpers/kernel-images.js';
 import { compileExampleCore } from './helpers.js';

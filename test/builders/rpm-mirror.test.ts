@@ -20,7 +20,7 @@ import { fedoraSpec } from '../../builders/fedora/index.js';
 import { rhelSpec } from '../../builders/rhel/index.js';
 import { rockySpec } from '../../builders/rocky/index.js';
 import type { DistroBuilder } from '../../builders/types.js';
-import type { FetchLike } from '../../src/http/client.js';
+import type { FetchLike } from '@kbuild/loader/internal';
 import { createRpmBuilder } from '../../src/repo/rpm-md/rpm-builder.js';
 import { parseElf64 } from '../../src/btf/elf-section.js';
 import { ChecksumError, KernelNotFoundError } from '../../src/errors.js';

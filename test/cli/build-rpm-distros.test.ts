@@ -11,7 +11,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { serveMirror, type LocalMirror } from '../helpers/apt-mirror.js';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { DEBIAN_5_10, DEBIAN_6_1, mergedTree } from '../helpers/real-headers.js';
@@ -73,10 +73,10 @@ mirrors:
     assert.deepEqual(fedora.buildConfig?.maxPathComponents, 80);
     assert.deepEqual(centos.sources?.map((s) => `${s.name} ${s.version}`), ['kernel-devel 4.18.0-80.kbuild510.el8']);
 
-    const picked = await kbuild(['pick', '--index', join(out, 'index.json'), '--distro', 'centos', '--release', CENTOS, '--arch', 'x86_64', '--btf', 'no', '--json']);
+    const picked = await kbuild(['pick', '--allow-unsigned', '--index', join(out, 'index.json'), '--distro', 'centos', '--release', CENTOS, '--arch', 'x86_64', '--btf', 'no', '--json']);
     assert.equal(picked.exitCode, 0, picked.stderr);
     assert.match(picked.stdout, new RegExp(`execve_centos_${CENTOS.replace(/\./g, '\\.')}\\.o`));
-    const rocky = await kbuild(['pick', '--index', join(out, 'index.json'), '--distro', 'rocky', '--release', CENTOS, '--arch', 'x86_64', '--btf', 'no']);
+    const rocky = await kbuild(['pick', '--allow-unsigned', '--index', join(out, 'index.json'), '--distro', 'rocky', '--release', CENTOS, '--arch', 'x86_64', '--btf', 'no']);
     assert.equal(rocky.exitCode, 3, 'a Rocky host does not take the CentOS build of the same release string');
   });
 });

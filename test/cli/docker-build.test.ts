@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { connectDocker } from '../../src/executor/docker-engine.js';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
 import { CLI, kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { useDockerd } from '../helpers/dockerd.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
 import { kbuild } from '../helpers/cli.js';
 

@@ -4,7 +4,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { startRgw, type Rgw } from '../helpers/rgw.js';

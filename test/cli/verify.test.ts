@@ -4,9 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactIndex, type IndexArtifact } from '../../src/loader/index-schema.js';
-import { pick } from '../../src/loader/pick.js';
-import { parseSignature, publicKeyFromPem, verifyIndexBytes } from '../../src/loader/signature.js';
+import { ArtifactIndex, type IndexArtifact, pick } from '@kbuild/loader';
+import { parseSignature, publicKeyFromPem, verifyIndexBytes } from '@kbuild/loader/internal';
 import { kbuild } from '../helpers/cli.js';
 import { KERNEL, writeVerifyFixtures } from '../verify/stage-fixtures.js';
 
@@ -93,7 +92,7 @@ describe('verify stage: kbuild build and kbuild verify (real QEMU boots, slow)',
     const choice = pick(index, HOST, 'broken');
     assert.equal(choice.choice, undefined);
     assert.match(choice.rejected.map((r) => r.reason).join('\n'), /failed QEMU verification in debian 6\.1\.0-50-cloud-amd64 x86_64 \(non-core\)/);
-    const verified = await kbuild(['pick', '--index', join(out, 'index.json'), '--probe', 'execve', '--require-verified', '--json', ...hostFlags]);
+    const verified = await kbuild(['pick', '--allow-unsigned', '--index', join(out, 'index.json'), '--probe', 'execve', '--require-verified', '--json', ...hostFlags]);
     assert.equal(verified.exitCode, 0, verified.stderr + verified.stdout);
     assert.match(verified.stdout, /verified in QEMU on this kernel/);
   });
@@ -128,7 +127,7 @@ describe('verify stage: kbuild build and kbuild verify (real QEMU boots, slow)',
     assert.deepEqual(inconclusive.artifacts.flatMap(qemu).map((v) => v.result), ['inconclusive', 'inconclusive', 'inconclusive']);
     // pick still picks it; only --require-verified treats it as unproven.
     assert.equal(pick(inconclusive, HOST, 'execve').choice?.mode, 'non-core');
-    const unproven = await kbuild(['pick', '--index', join(store, 'index.json'), '--probe', 'execve', '--require-verified', ...hostFlags]);
+    const unproven = await kbuild(['pick', '--allow-unsigned', '--index', join(store, 'index.json'), '--probe', 'execve', '--require-verified', ...hostFlags]);
     assert.notEqual(unproven.exitCode, 0);
     assert.match(unproven.stdout + unproven.stderr, /inconclusive, so it is unproven/);
 

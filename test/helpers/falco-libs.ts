@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { findMirror } from '../../builders/debian/mirror.js';
 import { ensureBlob, ensureEntry } from '../../src/cache/content-cache.js';
 import { run } from '../../src/exec/exec.js';
-import { downloadToFile } from '../../src/http/client.js';
+import { downloadToFile } from '@kbuild/loader/internal';
 
 /**
  * falcosecurity-libs 0.20.0 from Debian trixie's source archive, and the

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact } from '../../src/loader/index-schema.js';
+import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact } from '@kbuild/loader';
 import type { ArtifactStore } from '../../src/store/types.js';
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

@@ -5,7 +5,7 @@
  * only the first run downloads (~40 MB for all five).
  */
 import { cacheRoot } from '../../src/cache/cache-dir.js';
-import { isNotFound } from '../../src/http/client.js';
+import { isNotFound } from '@kbuild/loader/internal';
 import { upstreamVersion } from '../../src/repo/apt/debian-version.js';
 import { fetchSourcePackage, type SourcePackage, type SourceRequest } from '../../src/repo/apt/source-package.js';
 

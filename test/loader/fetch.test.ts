@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { fetchArtifacts, type FetchOptions } from '../../src/loader/index.js';
+import { fetchArtifacts, type FetchOptions } from '@kbuild/loader';
 import { writeIndex } from '../../src/runner/write-index.js';
 import { generateKeyFiles, loadSigningKey } from '../../src/sign/signing-key.js';
 import { FsStore } from '../../src/store/fs-store.js';

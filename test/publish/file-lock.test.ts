@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseIndex } from '../../src/loader/read-index.js';
+import { parseIndex } from '@kbuild/loader/internal';
 import { writeIndex } from '../../src/runner/write-index.js';
 import { generateKeyFiles, loadSigningKey, type SigningKey } from '../../src/sign/signing-key.js';
 import { FsStore } from '../../src/store/fs-store.js';

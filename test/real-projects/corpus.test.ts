@@ -12,7 +12,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
 import { kbuild } from '../helpers/cli.js';
 import { CORPUS_RELEASES, layOut, libbpfProject, SURICATA, SYSTEMD, XDP_TOOLS, type CorpusProject } from './corpus-probes.js';

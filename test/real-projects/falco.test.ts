@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { kbuild } from '../helpers/cli.js';
 import { elfMachine, elfSections } from '../helpers/kbuild-probe.js';
 import { realProject } from '../helpers/real-projects.js';

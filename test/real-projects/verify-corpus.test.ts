@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { kbuild } from '../helpers/cli.js';
 import { layOut, SURICATA, SYSTEMD, XDP_TOOLS, type CorpusProject } from './corpus-probes.js';
 import { SURICATA_VERIFY, SYSTEMD_VERIFY, VERIFY_KERNELS, VERIFY_RELEASES, XDP_TOOLS_VERIFY, verifyEntry } from './verify-policies.js';

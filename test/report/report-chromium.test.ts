@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { summarizeIndex, type ReportSummary } from '../../src/report/summary.js';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { threeDebianKernels, writeBreakingProbe } from '../helpers/kernel-sets.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure, type IndexKernel, type IndexVerification, type VerifyMode } from '../../src/loader/index-schema.js';
+import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure, type IndexKernel, type IndexVerification, type VerifyMode } from '@kbuild/loader';
 
 /**
  * A schema-v2 index with everything the report shows: two distros, both

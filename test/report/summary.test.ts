@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { kernelKey } from '../../src/report/kernels.js';
 import { buildMatrix, type MatrixCell } from '../../src/report/matrix.js';
 import { summarizeIndex } from '../../src/report/summary.js';

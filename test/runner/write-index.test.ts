@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseSignature, publicKeyFromPem, verifyIndexBytes } from '../../src/loader/signature.js';
+import { parseSignature, publicKeyFromPem, verifyIndexBytes } from '@kbuild/loader/internal';
 import { writeIndex } from '../../src/runner/write-index.js';
 import { generateKeyFiles, loadSigningKey, type SigningKey } from '../../src/sign/signing-key.js';
 import { FsStore } from '../../src/store/fs-store.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseSignature, publicKeyFromPem, verifyIndexBytes } from '../../src/loader/signature.js';
+import { parseSignature, publicKeyFromPem, verifyIndexBytes } from '@kbuild/loader/internal';
 import { generateKeyFiles, loadSigningKey, signIndexBytes } from '../../src/sign/signing-key.js';
 
 describe('ed25519 index signing', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DiskError } from '../../src/errors.js';
-import { downloadToFile } from '../../src/http/client.js';
+import { downloadToFile } from '@kbuild/loader/internal';
 import { describeFailure, isRetryable } from '../../src/queue/failure.js';
 import { FsStore } from '../../src/store/fs-store.js';
 

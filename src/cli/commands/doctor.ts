@@ -1,6 +1,6 @@
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
 import { ConfigError } from '../../errors.js';
-import type { S3Settings } from '../../loader/s3-client.js';
+import type { S3Settings } from '@kbuild/loader/internal';
 import { farmSettings } from '../../queue/settings.js';
 import { CHECKS } from '../../doctor/registry.js';
 import { renderLines, renderTable, summaryLine } from '../../doctor/render.js';

@@ -1,39 +1,29 @@
-import { readFile } from 'node:fs/promises';
-import { KbuildError } from '../../errors.js';
-import { fetchArtifacts, type FetchedFile } from '../../loader/fetch.js';
+import { describePick, fetchArtifacts, type FetchedFile } from '@kbuild/loader';
 import { hostOverrides } from '../shared-options.js';
-import { describePick } from '../../loader/pick.js';
 import { formatBytes } from '../../progress/transfer-channel.js';
 import { startCommandProgress } from '../../progress/command-progress.js';
 import { s3SettingsFrom } from '../s3-options.js';
+import { indexTrustFrom, storeFrom, trustLine } from '../store-option.js';
 
 export interface FetchCommandOptions extends Record<string, unknown> {
-  readonly index: string;
   readonly dest: string;
   readonly probe?: string[];
-  readonly publicKey?: string;
-  readonly allowUnsigned?: boolean;
   readonly json?: boolean;
 }
 
 /** `kbuild fetch`: the loader's start-up from a shell; stdout carries the paths libbpf needs. */
 export async function fetchCommand(opts: FetchCommandOptions): Promise<number> {
-  const publicKey =
-    opts.publicKey === undefined
-      ? undefined
-      : await readFile(opts.publicKey).catch((err: NodeJS.ErrnoException) => {
-          throw new KbuildError('E_PUBLIC_KEY', `${String(opts.publicKey)}: cannot read the public key (${err.code ?? err.message})`, { exitCode: 2 });
-        });
+  const location = storeFrom(opts, 'index');
+  const trust = await indexTrustFrom(opts, location);
   const host = hostOverrides(opts);
   // Downloads show as bars on a terminal, lines otherwise; always on stderr, never in --json's stdout.
   const progress = startCommandProgress();
-  progress.note(`reading ${opts.index}`);
+  progress.note(`reading ${location}`);
   const result = await fetchArtifacts({
-    index: opts.index,
+    index: location,
     dest: opts.dest,
     ...(opts.probe === undefined ? {} : { probes: opts.probe }),
-    ...(publicKey === undefined ? {} : { publicKey }),
-    ...(opts.allowUnsigned === true ? { allowUnsigned: true } : {}),
+    ...trust,
     host,
     ...(opts['preferCore'] === true ? { preferCore: true } : {}),
     ...(opts['requireVerified'] === true ? { requireVerified: true } : {}),
@@ -53,7 +43,7 @@ export async function fetchCommand(opts: FetchCommandOptions): Promise<number> {
     process.stdout.write(`${JSON.stringify({ index: result.index, trust: result.trust, host: result.host, probes }, null, 2)}\n`);
   } else {
     // Explanations to stderr, paths to stdout: `kbuild fetch ... | while read probe what path` works.
-    process.stderr.write(`${result.trust.signed ? `index signed by key ${result.trust.keyId}` : 'index NOT signed (--allow-unsigned)'}\n`);
+    process.stderr.write(`${trustLine(result.trust)}\n`);
     for (const p of result.probes) {
       process.stderr.write(`${describePick(p.pick)}\n`);
       if (p.object !== undefined) process.stdout.write(`${p.pick.probe} object ${p.object.path}\n`);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { KernelsFile } from '../../config/kernels-schema.js';
 import { kernelsReference, type JsonSchema } from '../../config/kernels-reference.js';
 import { ConfigError } from '../../errors.js';
-import { ArtifactIndex } from '../../loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 
 export function kernelsJsonSchema(): unknown {
   return { ...z.toJSONSchema(KernelsFile, { io: 'input' }), title: 'kbuild kernels file' };

@@ -1,6 +1,6 @@
 import { findMirror } from '../../../builders/debian/mirror.js';
 import { errorMessage } from '../../errors.js';
-import { fetchBuffer } from '../../http/client.js';
+import { fetchBuffer } from '@kbuild/loader/internal';
 import type { DoctorCheck } from '../types.js';
 
 /** Builds download Debian kernels' packages from the mirror in the host's apt sources (or KBUILD_DEBIAN_MIRROR). */

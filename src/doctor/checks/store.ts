@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { errorMessage } from '../../errors.js';
-import { createS3Client, parseS3Url, resolveS3Settings, type S3Location } from '../../loader/s3-client.js';
+import { createS3Client, parseS3Url, resolveS3Settings, type S3Location } from '@kbuild/loader/internal';
 import type { CheckOutcome, DoctorCheck, DoctorContext } from '../types.js';
 
 /** --store: a folder must be writable, a bucket must answer HeadBucket and a listing with the given credentials. */

@@ -5,7 +5,7 @@ import { ExecError, type ExecResult } from '../../exec/exec.js';
 import type { BuildStep, Executor } from '../../executor/types.js';
 import { clangHostTriple, kernelSourceArch, type Arch } from '../../kernel/identity.js';
 import { renderTemplate } from '../../template/render.js';
-import { writeAtomically } from '../../util/atomic-file.js';
+import { writeAtomically } from '@kbuild/loader/internal';
 import { checkMakeArgs } from './make-args.js';
 
 /**

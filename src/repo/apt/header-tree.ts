@@ -4,7 +4,7 @@ import type { HeaderTrees, PackageRef } from '../../../builders/types.js';
 import { extractDebPrefix } from '../../archive/deb.js';
 import { contentKey, ensureBlob, ensureEntry, exists, linkTree } from '../../cache/content-cache.js';
 import { ArchiveError } from '../../errors.js';
-import { downloadToFile, isNotFound, type HttpOptions } from '../../http/client.js';
+import { downloadToFile, isNotFound, type HttpOptions } from '@kbuild/loader/internal';
 import { versionCodeOf } from '../../kernel/version-header.js';
 import type { ResolvedPackage } from './resolution.js';
 

@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { xz } from '@napi-rs/lzma';
 import { ArchiveError } from '../../errors.js';
-import { fetchBuffer, isNotFound, type HttpOptions } from '../../http/client.js';
+import { fetchBuffer, isNotFound, type HttpOptions } from '@kbuild/loader/internal';
 import { loadRelease, type TrustOptions } from './release.js';
 
 const gunzipAsync = promisify(gunzip);

@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { HttpOptions } from '../../http/client.js';
-import { writeFileAtomically } from '../../util/atomic-file.js';
+import { type HttpOptions, writeFileAtomically } from '@kbuild/loader/internal';
 import { fetchIndexFile, indexFileUrl, type IndexFileLocation } from './index-file.js';
 import type { TrustOptions } from './release.js';
 

@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { fetchBuffer, isNotFound, type HttpOptions } from '../../http/client.js';
+import { fetchBuffer, isNotFound, type HttpOptions } from '@kbuild/loader/internal';
 import { UntrustedReleaseError } from './errors.js';
 import { verifyClearSigned } from './gpgv.js';
 

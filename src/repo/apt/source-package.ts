@@ -5,7 +5,7 @@ import { trustOptions } from '../../../builders/debian/trust.js';
 import { extractSourceTarball, tarballCompression, DEFAULT_SOURCE_LIMITS, type SourceTarballLimits } from '../../archive/source-tarball.js';
 import { contentKey, ensureBlob, ensureEntry } from '../../cache/content-cache.js';
 import { ArchiveError } from '../../errors.js';
-import { downloadToFile, type HttpOptions } from '../../http/client.js';
+import { downloadToFile, type HttpOptions } from '@kbuild/loader/internal';
 import { compareDebianVersions, upstreamVersion } from './debian-version.js';
 import { PackageNotFoundError } from './errors.js';
 import { withRefresh } from './header-tree.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ArchiveError } from '../../errors.js';
-import { fetchBuffer, isNotFound, type HttpOptions } from '../../http/client.js';
+import { fetchBuffer, isNotFound, type HttpOptions } from '@kbuild/loader/internal';
 import { mirrorId, writeJsonAtomic } from '../apt/packages-index.js';
 import { decompressMetadata, parsePrimary, parseRepomd, RpmEntry } from './metadata.js';
 

@@ -5,7 +5,7 @@ import type { BuilderContext, CrawledKernel, CrawlOptions, DistroBuilder, Fetche
 import { extractRpmPrefix } from '../../archive/rpm.js';
 import { ensureBlob, ensureEntry, exists } from '../../cache/content-cache.js';
 import { ArchiveError, ConfigError, KernelNotFoundError, NotSupportedError } from '../../errors.js';
-import { downloadToFile, isNotFound, type HttpOptions } from '../../http/client.js';
+import { downloadToFile, isNotFound, type HttpOptions } from '@kbuild/loader/internal';
 import type { Arch, KernelIdentity } from '../../kernel/identity.js';
 import { releaseProblem } from '../../kernel/release.js';
 import { versionCodeOf } from '../../kernel/version-header.js';

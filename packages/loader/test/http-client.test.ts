@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ChecksumError, NetworkError } from '../errors.js';
-import { downloadToFile, fetchBuffer, HttpStatusError, type HttpOptions } from './client.js';
+import { ChecksumError, NetworkError } from '../src/errors.js';
+import { downloadToFile, fetchBuffer, HttpStatusError, type HttpOptions } from '../src/http/client.js';
 
 const fast: HttpOptions = { attempts: 3, baseDelayMs: 5, timeoutMs: 2_000 };
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

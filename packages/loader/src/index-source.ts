@@ -2,10 +2,10 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { KbuildError } from '../errors.js';
-import { publishTransfer } from '../progress/transfer-channel.js';
-import { fetchBuffer, isNotFound, type HttpOptions } from '../http/client.js';
-import { createS3Client, isS3NotFound, objectKey, parseS3Url, resolveS3Settings, S3UrlError, type S3Settings } from './s3-client.js';
+import { KbuildError, LoaderErrorCode } from './errors.js';
+import { publishTransfer } from './transfer-channel.js';
+import { fetchBuffer, isNotFound, type HttpOptions } from './http/client.js';
+import { createS3Client, isS3NotFound, loadS3Sdk, objectKey, parseS3Url, resolveS3Settings, type S3Settings } from './s3-client.js';
 
 /**
  * Where an index and the artifacts it names are read from: a folder, an
@@ -29,7 +29,7 @@ export interface SourceOptions {
 /** Raised when a source holds more bytes than the caller allowed. */
 export class SizeLimitError extends KbuildError {
   constructor(what: string, maxBytes: number) {
-    super('E_SIZE_LIMIT', `${what}: more than the expected ${maxBytes} bytes`);
+    super(LoaderErrorCode.SIZE_LIMIT, `${what}: more than the expected ${maxBytes} bytes`);
   }
 }
 
@@ -50,20 +50,14 @@ export async function openIndexSource(url: string, options: SourceOptions = {}):
     return { source: httpSource(parsed.toString(), options.http ?? {}), indexKey: name };
   }
   if (url.startsWith('s3://')) {
-    let where;
-    try {
-      where = parseS3Url(url);
-    } catch (err) {
-      if (err instanceof S3UrlError) throw new KbuildError(err.code, err.message, { exitCode: 2 });
-      throw err;
-    }
+    const where = parseS3Url(url);
     const { folder, name } = splitIndexName(where.prefix);
     const prefix = folder.replace(/\/$/, '');
     const client = await createS3Client(resolveS3Settings(options.s3, options.env));
     return { source: s3Source(client, { bucket: where.bucket, prefix }), indexKey: name };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
-    throw new KbuildError('E_INDEX_URL', `${url}: the index must be a path, file://, http(s):// or s3:// URL`, { exitCode: 2 });
+    throw new KbuildError(LoaderErrorCode.INDEX_URL, `${url}: the index must be a path, file://, http(s):// or s3:// URL`, { exitCode: 2 });
   }
   const path = resolve(url.startsWith('file://') ? fileURLToPath(url) : url);
   const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
@@ -78,7 +72,7 @@ function httpSource(base: string, http: HttpOptions): IndexSource {
       const url = new URL(key.split('/').map(encodeURIComponent).join('/'), base).toString();
       return fetchBuffer(url, http, { maxBytes }).catch((err: unknown) => {
         if (isNotFound(err)) return undefined;
-        if (err instanceof KbuildError && err.code === 'E_CHECKSUM') throw new SizeLimitError(url, maxBytes);
+        if (err instanceof KbuildError && err.code === LoaderErrorCode.CHECKSUM) throw new SizeLimitError(url, maxBytes);
         throw err;
       });
     },
@@ -93,7 +87,7 @@ function fileSource(folder: string): IndexSource {
       const path = join(folder, key);
       const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return undefined;
-        throw new KbuildError('E_INDEX_READ', `${path}: cannot read (${err.code ?? err.message})`);
+        throw new KbuildError(LoaderErrorCode.INDEX_READ, `${path}: cannot read (${err.code ?? err.message})`);
       });
       if (handle === undefined) return undefined;
       try {
@@ -112,13 +106,13 @@ function s3Source(client: S3Client, where: { bucket: string; prefix: string }): 
   return {
     location,
     async read(key, maxBytes) {
-      const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+      const { GetObjectCommand } = await loadS3Sdk();
       let out;
       try {
         out = await client.send(new GetObjectCommand({ Bucket: where.bucket, Key: objectKey(where, key) }));
       } catch (err) {
         if (isS3NotFound(err)) return undefined;
-        throw new KbuildError('E_S3', `GET ${location}/${key} failed: ${(err as Error).message}`, { cause: err, retryable: true });
+        throw new KbuildError(LoaderErrorCode.S3, `GET ${location}/${key} failed: ${(err as Error).message}`, { cause: err, retryable: true });
       }
       if ((out.ContentLength ?? 0) > maxBytes) {
         await out.Body?.transformToWebStream().cancel().catch(() => undefined);

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { detectHost, distroFromKernel } from '../../src/loader/host.js';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
-import { pick } from '../../src/loader/pick.js';
+import { detectHost, distroFromKernel } from '../src/host.js';
+import { ArtifactIndex } from '../src/index-schema.js';
+import { pick } from '../src/pick.js';
 
 const SAMPLES = fileURLToPath(new URL('./os-release', import.meta.url));
 

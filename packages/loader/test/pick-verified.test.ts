@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HostIdentity } from '../../src/loader/host.js';
-import { ArtifactIndex, type IndexArtifact, type IndexVerification, type VerifyMode } from '../../src/loader/index-schema.js';
-import { describePick, pick } from '../../src/loader/pick.js';
+import type { HostIdentity } from '../src/host.js';
+import { ArtifactIndex, type IndexArtifact, type IndexVerification, type VerifyMode } from '../src/index-schema.js';
+import { describePick, pick } from '../src/pick.js';
 
 const hash = (c: string): string => c.repeat(64);
 const HOST_KERNEL = { distro: 'debian', release: '6.1.0-50-amd64', arch: 'x86_64' as const };

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { distroFromOsRelease, parseOsRelease, type HostIdentity } from '../../src/loader/host.js';
-import { ArtifactIndex, type IndexArtifact } from '../../src/loader/index-schema.js';
-import { describePick, pick, versionMatches } from '../../src/loader/pick.js';
+import { distroFromOsRelease, parseOsRelease, type HostIdentity } from '../src/host.js';
+import { ArtifactIndex, type IndexArtifact } from '../src/index-schema.js';
+import { describePick, pick, versionMatches } from '../src/pick.js';
+import { KbuildError, LoaderErrorCode, UnknownProbeError } from '../src/errors.js';
 
 const hash = (c: string): string => c.repeat(64);
 
@@ -65,10 +66,18 @@ describe('pick', () => {
     assert.equal(result.choice?.mode, 'core');
   });
 
-  it('reports an unknown probe as nothing to pick', () => {
-    const result = pick(index, host({}), 'opensnoop');
-    assert.equal(result.choice, undefined);
-    assert.equal(result.rejected.length, 0);
+  it('refuses a probe the index does not have with E_UNKNOWN_PROBE, not as an unsupported kernel', () => {
+    assert.throws(() => pick(index, host({}), 'opensnoop'), (err: unknown) => {
+      assert.ok(err instanceof UnknownProbeError && err instanceof KbuildError);
+      assert.equal(err.code, LoaderErrorCode.UNKNOWN_PROBE);
+      assert.equal(err.code, 'E_UNKNOWN_PROBE');
+      assert.equal(err.exitCode, 2);
+      assert.deepEqual(err.known, ['execve']);
+      assert.match(err.message, /no probe "opensnoop" \(it lists execve\)/);
+      return true;
+    });
+    // A typo gets the nearest name.
+    assert.throws(() => pick(index, host({}), 'exceve'), (err: unknown) => err instanceof UnknownProbeError && /Did you mean "execve"/.test(err.suggestions.join('')));
   });
 });
 

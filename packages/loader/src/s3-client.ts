@@ -1,9 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { KbuildError, LoaderErrorCode, type KbuildErrorOptions } from './errors.js';
 
 /**
  * Where an `s3://bucket/prefix` URL points and how to reach it. Shared by the
  * farm's S3 store and the loader; the SDK is imported only when an s3:// URL
- * is actually used, so an agent reading from a file or HTTP never loads it.
+ * is actually used, so an agent reading from a file or HTTP never loads it
+ * (nor needs it installed: it is an optional peer dependency of the loader).
  */
 export interface S3Location {
   readonly bucket: string;
@@ -25,8 +27,27 @@ export interface S3Settings {
 /** S3's bucket naming rules (3-63 lowercase letters, digits, dots, hyphens). */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export class S3UrlError extends Error {
-  readonly code = 'E_S3_URL';
+/** An s3:// URL with an invalid bucket or prefix: a usage error. */
+export class S3UrlError extends KbuildError {
+  constructor(message: string, options: KbuildErrorOptions = {}) {
+    super(LoaderErrorCode.S3_URL, message, { exitCode: 2, ...options });
+  }
+}
+
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+
+/** The S3 SDK, loaded on first use; an agent that never reads s3:// does not need it installed. */
+export async function loadS3Sdk(): Promise<S3Sdk> {
+  try {
+    return await import('@aws-sdk/client-s3');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new KbuildError(LoaderErrorCode.S3, 'reading s3:// needs the package @aws-sdk/client-s3, which is not installed', {
+      exitCode: 2,
+      cause: err,
+      suggestions: ['npm install @aws-sdk/client-s3 (an optional peer dependency of @kbuild/loader)'],
+    });
+  }
 }
 
 export function parseS3Url(url: string): S3Location {
@@ -77,7 +98,7 @@ export function resolveS3Settings(given: S3Settings = {}, env: NodeJS.ProcessEnv
 }
 
 export async function createS3Client(settings: S3Settings): Promise<S3Client> {
-  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { S3Client } = await loadS3Sdk();
   const { accessKeyId, secretAccessKey, sessionToken } = settings;
   return new S3Client({
     region: settings.region ?? 'us-east-1',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { asDiskError } from '../errors.js';
+import { asDiskError } from './errors.js';
 
 /**
  * Replaces `target` through a temporary file beside it (same filesystem, so

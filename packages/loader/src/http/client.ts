@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { asDiskError, ChecksumError, KbuildError, NetworkError, errorMessage } from '../errors.js';
-import { publishTransfer } from '../progress/transfer-channel.js';
-import { writeAtomically } from '../util/atomic-file.js';
+import { asDiskError, ChecksumError, KbuildError, NetworkError, errorMessage, LoaderErrorCode } from '../errors.js';
+import { publishTransfer } from '../transfer-channel.js';
+import { writeAtomically } from '../atomic-file.js';
 
 /**
  * The one HTTP client of kbuild: every download (indexes, packages, images)
@@ -44,7 +44,7 @@ export class HttpStatusError extends KbuildError {
   readonly status: number;
   readonly url: string;
   constructor(url: string, status: number, statusText: string) {
-    super(status === 404 ? 'E_HTTP_NOT_FOUND' : 'E_HTTP_STATUS', `GET ${url} answered ${status} ${statusText}`.trim(), {
+    super(status === 404 ? LoaderErrorCode.HTTP_NOT_FOUND : LoaderErrorCode.HTTP_STATUS, `GET ${url} answered ${status} ${statusText}`.trim(), {
       retryable: status >= 500,
     });
     this.status = status;

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { IntegrityError, KbuildError } from '../errors.js';
+import { IntegrityError, KbuildError, LoaderErrorCode } from './errors.js';
 
 /**
  * index.json is signed detached: `index.json.sig` holds an ed25519 signature
@@ -38,10 +38,10 @@ export function publicKeyFromPem(pem: string | Buffer, source: string): KeyObjec
   try {
     key = createPublicKey(pem);
   } catch (err) {
-    throw new KbuildError('E_PUBLIC_KEY', `${source}: not a PEM public key (${(err as Error).message})`, { exitCode: 2 });
+    throw new KbuildError(LoaderErrorCode.PUBLIC_KEY, `${source}: not a PEM public key (${(err as Error).message})`, { exitCode: 2 });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new KbuildError('E_PUBLIC_KEY', `${source}: expected an ed25519 public key, got ${key.asymmetricKeyType ?? 'unknown'}`, { exitCode: 2 });
+    throw new KbuildError(LoaderErrorCode.PUBLIC_KEY, `${source}: expected an ed25519 public key, got ${key.asymmetricKeyType ?? 'unknown'}`, { exitCode: 2 });
   }
   return key;
 }
@@ -51,48 +51,68 @@ export function parseSignature(bytes: Buffer, source: string): IndexSignature {
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new IntegrityError('E_INDEX_SIGNATURE', `${source}: the signature file is not JSON`);
+    throw new IntegrityError(LoaderErrorCode.INDEX_SIGNATURE, `${source}: the signature file is not JSON`);
   }
   const parsed = IndexSignature.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new IntegrityError('E_INDEX_SIGNATURE', `${source}: not a kbuild index signature: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+    throw new IntegrityError(LoaderErrorCode.INDEX_SIGNATURE, `${source}: not a kbuild index signature: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
   }
   return parsed.data;
 }
 
-export interface IndexTrust {
-  /** The publisher's public key; without it only `allowUnsigned` lets an index through. */
-  readonly publicKey?: KeyObject;
-  /** Accept an index with no signature (or with one that cannot be checked for lack of a key). */
+/** IndexTrustOptions with the key already parsed. */
+export type IndexTrust = Omit<IndexTrustOptions, 'publicKey'> & { readonly publicKey?: KeyObject };
+
+export type IndexTrustResult = { readonly signed: true; readonly keyId: string } | { readonly signed: false };
+
+/** How far an index is trusted. Reading fails with E_NO_PUBLIC_KEY unless one of the two is given. */
+export interface IndexTrustOptions {
+  /** The publisher's ed25519 public key (a KeyObject, or PEM text as `kbuild keygen` writes it). */
+  readonly publicKey?: KeyObject | string | Buffer;
+  /** The explicit opt-out: accept an index without a signature (and do not check one without a key). */
   readonly allowUnsigned?: boolean;
 }
 
-export type IndexTrustResult = { readonly signed: true; readonly keyId: string } | { readonly signed: false };
+/** A public key, or `allowUnsigned: true`: what every entry point that reads an index asks for. */
+export type RequiredTrust =
+  | (IndexTrustOptions & { readonly publicKey: KeyObject | string | Buffer })
+  | (IndexTrustOptions & { readonly allowUnsigned: true });
+
+/**
+ * Signatures are checked by default: without a public key, only the explicit
+ * opt-out lets an index through. Every entry point calls this before any I/O
+ * (JavaScript callers get no type check).
+ */
+export function requireTrust<T extends IndexTrustOptions>(trust: T | undefined, source: string): T & RequiredTrust {
+  if (trust?.publicKey !== undefined || trust?.allowUnsigned === true) return trust as T & RequiredTrust;
+  throw new KbuildError(LoaderErrorCode.NO_PUBLIC_KEY, `${source}: no public key to verify the index with`, {
+    exitCode: 2,
+    suggestions: [
+      'Pass --public-key FILE (written by `kbuild keygen`), or --allow-unsigned to trust the index as it is',
+      'Library: { publicKey } (the PEM text or a KeyObject), or { allowUnsigned: true }',
+    ],
+  });
+}
 
 /**
  * Wrong key, bad signature and missing signature are distinct errors so an
  * operator can tell a key rotation from tampering.
  */
 export function verifyIndexBytes(index: Buffer, signature: IndexSignature | undefined, trust: IndexTrust, source: string): IndexTrustResult {
-  if (trust.publicKey === undefined) {
-    if (trust.allowUnsigned === true) return { signed: false };
-    throw new KbuildError('E_NO_PUBLIC_KEY', `${source}: no public key to verify the index with`, {
-      exitCode: 2,
-      suggestions: ['Pass --public-key FILE (written by `kbuild keygen`), or --allow-unsigned to trust the index as it is'],
-    });
-  }
+  requireTrust(trust, source);
+  if (trust.publicKey === undefined) return { signed: false };
   if (signature === undefined) {
     if (trust.allowUnsigned === true) return { signed: false };
-    throw new IntegrityError('E_INDEX_UNSIGNED', `${source}: the index has no ${INDEX_SIGNATURE_KEY}`, {
+    throw new IntegrityError(LoaderErrorCode.INDEX_UNSIGNED, `${source}: the index has no ${INDEX_SIGNATURE_KEY}`, {
       suggestions: ['Publish with --signing-key, or pass --allow-unsigned to accept an unsigned index'],
     });
   }
   const keyId = keyIdOf(trust.publicKey);
   if (signature.keyId !== keyId) {
-    throw new IntegrityError('E_INDEX_WRONG_KEY', `${source}: signed by key ${signature.keyId}, the trusted key is ${keyId}`);
+    throw new IntegrityError(LoaderErrorCode.INDEX_WRONG_KEY, `${source}: signed by key ${signature.keyId}, the trusted key is ${keyId}`);
   }
   const ok = sha256Hex(index) === signature.indexSha256 && verify(null, index, trust.publicKey, Buffer.from(signature.signature, 'base64'));
-  if (!ok) throw new IntegrityError('E_INDEX_SIGNATURE', `${source}: the signature does not match the index (tampered or corrupted)`);
+  if (!ok) throw new IntegrityError(LoaderErrorCode.INDEX_SIGNATURE, `${source}: the signature does not match the index (tampered or corrupted)`);
   return { signed: true, keyId };
 }
