@@ -24,15 +24,19 @@ describe('Redis publish lock (real Redis)', () => {
     const a = new RedisPublishLock(REDIS, store, { ttlMs: 300 });
     const b = new RedisPublishLock(REDIS, store, { ttlMs: 300 });
     const order: string[] = [];
+    // b asks only once a holds the lock (on a busy machine a's first connection can take longer than any fixed delay).
+    let started!: () => void;
+    const aHolds = new Promise<void>((resolve) => (started = resolve));
     try {
       await Promise.all([
         a.withLock(async (lease) => {
           order.push('a start');
+          started();
           await sleep(1200);
           lease.assertHeld();
           order.push('a end');
         }),
-        sleep(100).then(() => b.withLock(async () => void order.push('b'))),
+        aHolds.then(() => b.withLock(async () => void order.push('b'))),
       ]);
     } finally {
       await a.close();
