@@ -85,6 +85,26 @@ btf:
 `;
 
 /**
+ * How libscap's own ELF loader (userspace/libscap/engine/bpf/scap_bpf.c)
+ * loads driver/bpf, as a verify policy for the legacy guest loader (libbpf
+ * 0.3, which still opens SEC("maps") objects): load_maps() sizes perf_map,
+ * local_state_map, frame_scratch_map and tmp_scratch_map to the CPUs; every
+ * raw_tracepoint/filler/* program is loaded and stored in tail_map, never
+ * attached; the probes (BPF_PROBE in probe.c) are attached to the raw
+ * tracepoint their section names. sched_process_fork and sched_process_exec
+ * exist only where the driver captures them (arm64).
+ */
+export const LEGACY_VERIFY = `    verify:
+      attach:
+        only: [bpf_sys_enter, bpf_sys_exit, bpf_sched_process_exit, bpf_sched_switch, bpf_page_fault_user, bpf_page_fault_kernel, bpf_signal_deliver, bpf_sched_process_fork, bpf_sched_process_exec]
+      maps:
+        perf_map: { maxEntries: cpus }
+        local_state_map: { maxEntries: cpus }
+        frame_scratch_map: { maxEntries: cpus }
+        tmp_scratch_map: { maxEntries: cpus }
+`;
+
+/**
  * driver/CMakeLists.txt and driver/bpf/CMakeLists.txt install one flat folder:
  * the probe's files, every driver/*.h beside them, driver_config.h, and per
  * feature probe configure/<M>/ with the shared Makefile and build.sh and

@@ -10,10 +10,10 @@
  * driver/modern_bpf is verified in QEMU as libpman loads it (MODERN_VERIFY:
  * maps sized per CPU, an inner ring buffer, only the dispatchers attached) in
  * five kernels, and the verifier's rejection of signal_deliver on 6.12 is
- * shown with its whole log. driver/bpf is built only: its maps are legacy
- * `bpf_map_def` in SEC("maps"), its fillers static functions in
- * raw_tracepoint/filler/* sections that libscap's own ELF loader loads and
- * wires into its tail-call map; no libbpf loads it that way.
+ * shown with its whole log. driver/bpf (legacy `bpf_map_def` maps in
+ * SEC("maps"), fillers as static functions in raw_tracepoint/filler/*) is
+ * verified through the legacy guest loader (libbpf 0.3) as libscap's own ELF
+ * loader loads it (LEGACY_VERIFY): the probes attached, the fillers loaded.
  */
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -25,7 +25,7 @@ import { ArtifactIndex } from '@kbuild/loader';
 import { kbuild } from '../helpers/cli.js';
 import { elfMachine, elfSections } from '../helpers/kbuild-probe.js';
 import { realProject } from '../helpers/real-projects.js';
-import { LEGACY_YAML, MODERN_VERIFY, MODERN_VERIFY_612_RULE, MODERN_YAML } from './falco-probes.js';
+import { LEGACY_VERIFY, LEGACY_YAML, MODERN_VERIFY, MODERN_VERIFY_612_RULE, MODERN_YAML } from './falco-probes.js';
 import { ARM64_16K } from './verify-policies.js';
 
 interface Summary {
@@ -114,8 +114,8 @@ describe("Falco's drivers (falcosecurity-libs 0.20.0) from a kernels.yaml alone 
     assert.match(log, /BEGIN PROG LOAD LOG[\s\S]*R5 invalid mem access 'scalar'[\s\S]*END PROG LOAD LOG/);
   });
 
-  it('driver/bpf: the legacy probe built by each kernel\'s Kbuild (arm64 cross), feature probes run at make time', async () => {
-    const { out, index } = await build(work, 'legacy', LEGACY_YAML);
+  it('driver/bpf: the legacy probe built by each kernel\'s Kbuild (arm64 cross), feature probes run at make time, verified as libscap loads it', async () => {
+    const { out, index } = await build(work, 'legacy', LEGACY_YAML.replace('    verify: false\n', LEGACY_VERIFY), true);
     assert.deepEqual(index.failures, []);
     const paths = index.artifacts.map((a) => a.path).sort();
     assert.equal(paths.length, 4, paths.join(', '));
@@ -126,6 +126,18 @@ describe("Falco's drivers (falcosecurity-libs 0.20.0) from a kernels.yaml alone 
       const sections = await elfSections(object);
       for (const name of ['raw_tracepoint/sys_enter', 'raw_tracepoint/sys_exit', 'maps', 'license']) assert.ok(sections.includes(name), `${path}: ${name}`);
       assert.ok(sections.filter((s) => s.startsWith('raw_tracepoint/filler/')).length > 100, `${path}: the filler tail calls`);
+    }
+    // Each kernel's object loads in that kernel with libbpf 0.3: the probes attached, every filler loaded (accepted by the verifier).
+    for (const artifact of index.artifacts) {
+      const entry = artifact.verification?.find((v) => v.method === 'qemu' && v.mode === 'non-core');
+      assert.equal(entry?.result, 'ok', `${artifact.path}: ${entry?.firstError ?? entry?.detail ?? 'no entry'}`);
+      assert.match(entry?.detail ?? '', /legacy maps section: loaded with libbpf 0\.3/);
+      const programs = entry?.programs ?? [];
+      const attached = programs.filter((p) => p.result === 'attached').map((p) => p.name);
+      for (const name of ['bpf_sys_enter', 'bpf_sys_exit', 'bpf_sched_process_exit', 'bpf_sched_switch', 'bpf_signal_deliver']) assert.ok(attached.includes(name), `${artifact.path}: ${name} attached`);
+      const fillers = programs.filter((p) => p.result === 'loaded' && /not in attach\.only/.test(p.detail ?? ''));
+      assert.ok(fillers.length > 100, `${artifact.path}: ${fillers.length} fillers loaded`);
+      assert.equal(programs.filter((p) => p.result === 'failed').length, 0);
     }
   });
 });
