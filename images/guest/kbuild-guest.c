@@ -408,9 +408,32 @@ static int trigger(const char *name, long count)
 	return -EINVAL;
 }
 
-/* The counter at key 0, summed over CPUs for per-CPU maps; u32 or u64 values. */
+static int count_record(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	(*(unsigned long long *)ctx)++;
+	return 0;
+}
+
+/* A ring buffer's events: the records waiting in it, consumed and counted. */
+static int count_ringbuf(struct bpf_map *map, unsigned long long *out)
+{
+	*out = 0;
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(map), count_record, out, NULL);
+	long err = libbpf_get_error(rb);
+	if (!rb || err)
+		return err ? (int)err : -ENOMEM;
+	int n = ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return n < 0 ? n : 0;
+}
+
+/* The counter at key 0, summed over CPUs for per-CPU maps; u32 or u64 values. A ring buffer: its records. */
 static int read_counter(struct bpf_map *map, unsigned long long *out)
 {
+	if (bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF)
+		return count_ringbuf(map, out);
 	enum bpf_map_type type = bpf_map__type(map);
 	int percpu = type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH;
 	size_t value_size = bpf_map__value_size(map);

@@ -118,7 +118,7 @@ export const ProbeVerify = z.union([
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a BPF map name (a C identifier)')
       .optional()
-      .describe('Event check: map whose key 0 counts the events (default: <probe>_count, "-" as "_")'),
+      .describe('Event check: map whose key 0 counts the events, or a ring buffer whose records are the events (default: <probe>_count, "-" as "_")'),
     attach: z
       .strictObject({
         skip: ProgramGlobs.optional().describe('Programs loaded but not attached (tail-call targets)'),

@@ -74,6 +74,7 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
         aCase('on-open', triggers, { event: { trigger: 'open', count: 4, counterMap: 'open_count' } }),
         aCase('on-connect', triggers, { event: { trigger: 'connect', count: 4, counterMap: 'connect_count' } }),
         aCase('on-packet', triggers, { event: { trigger: 'packet', count: 4, counterMap: 'packet_count' } }),
+        aCase('on-open-ringbuf', triggers, { event: { trigger: 'open', count: 4, counterMap: 'open_events' } }),
       ],
       timeoutMs: 180_000,
       cacheDir: cacheRoot(),
@@ -170,8 +171,8 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       assert.equal(unfitted?.result, 'failed');
       assert.match(unfitted?.detail ?? '', /load failed/);
 
-      // Triggers beyond execve: each counter reaches its count.
-      for (const probe of ['on-open', 'on-connect', 'on-packet']) {
+      // Triggers beyond execve: each counter reaches its count. A ring buffer as the event check's map: its records are the events.
+      for (const probe of ['on-open', 'on-connect', 'on-packet', 'on-open-ringbuf']) {
         const counted = result.results.find((r) => r.case.probe === probe);
         assert.equal(counted?.result, 'ok', `${probe}: ${counted?.detail ?? ''}\n${counted?.verifierLog ?? ''}`);
         assert.ok((counted?.events ?? 0) >= 4, `${probe}: ${counted?.events} events`);
