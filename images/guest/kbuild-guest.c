@@ -24,7 +24,7 @@
  * Then it reboots; QEMU runs with -no-reboot, so it exits.
  *
  * The manifest, written by the host (src/verify/manifest.ts), one directive a line:
- *   policy <skip|optional|only|noautoload> <glob>    (for the next case line)
+ *   policy <skip|optional|only|noautoload|nocreate> <glob>    (for the next case line; nocreate: maps)
  *   progtype <glob> <libbpf program type name>  (bpf_program__set_type before the load)
  *   map <name> <max_entries|cpus|-> <inner type|-> <inner key size> <inner value size> <inner max_entries|cpus>
  *   loader legacy   (the next case runs in /init-legacy, built against a pre-1.0 libbpf)
@@ -93,7 +93,7 @@ struct guest_case {
 	/* Run by /init-legacy (a pre-1.0 libbpf, for `struct bpf_map_def SEC("maps")` objects). */
 	int legacy;
 	/* The manifest lines of this case, handed to /init-legacy as they are. */
-	char raw[MAX_POLICY * 6 * (MAX_FIELD + 48) + 2048];
+	char raw[MAX_POLICY * 7 * (MAX_FIELD + 48) + 2048];
 	size_t raw_len;
 	/* Globs: load but do not attach / attach failure allowed / not loaded at all. */
 	char skip[MAX_POLICY][MAX_FIELD];
@@ -101,7 +101,9 @@ struct guest_case {
 	char noautoload[MAX_POLICY][MAX_FIELD];
 	/* When any: attach only these, load the rest. */
 	char only[MAX_POLICY][MAX_FIELD];
-	int n_skip, n_optional, n_noautoload, n_only;
+	/* Maps not created (bpf_map__set_autocreate false). */
+	char nocreate[MAX_POLICY][MAX_FIELD];
+	int n_skip, n_optional, n_noautoload, n_only, n_nocreate;
 	struct map_policy maps[MAX_POLICY];
 	struct type_policy types[MAX_POLICY];
 	int n_maps, n_types;
@@ -796,6 +798,17 @@ static void unmatched_policy(const struct guest_case *c, struct bpf_object *obj,
 		if (w > 0)
 			used += (size_t)w;
 	}
+	for (int i = 0; i < c->n_nocreate && used < size; i++) {
+		int found = 0;
+		struct bpf_map *map;
+		bpf_object__for_each_map(map, obj) {
+			if (fnmatch(c->nocreate[i], bpf_map__name(map), 0) == 0)
+				found = 1;
+		}
+		int w = found ? 0 : snprintf(out + used, size - used, "; autoload.maps %s matches no map", c->nocreate[i]);
+		if (w > 0)
+			used += (size_t)w;
+	}
 }
 
 /* An entry count of the policy, with the guest's possible CPUs for "cpus" (as loaders size per-CPU arrays). */
@@ -895,6 +908,18 @@ static int run_case(const struct guest_case *c)
 	if (err) {
 		report(c, "failed", 0, detail);
 		return 0;
+	}
+	if (c->n_nocreate > 0) {
+#ifdef LIBBPF_MAJOR_VERSION
+		struct bpf_map *map;
+		bpf_object__for_each_map(map, obj) {
+			if (matches(c->nocreate, c->n_nocreate, bpf_map__name(map)))
+				bpf_map__set_autocreate(map, false);
+		}
+#else
+		report(c, "not-verifiable", 0, "the pre-1.0 libbpf of the legacy loader cannot leave maps out of the load (autoload.maps)");
+		return 0;
+#endif
 	}
 	err = bpf_object__load(obj);
 	if (err) {
@@ -1090,6 +1115,8 @@ static int parse_line(const char *line, struct guest_case *c)
 			snprintf(c->noautoload[c->n_noautoload++], MAX_FIELD, "%s", glob);
 		else if (strcmp(kind, "only") == 0 && c->n_only < MAX_POLICY)
 			snprintf(c->only[c->n_only++], MAX_FIELD, "%s", glob);
+		else if (strcmp(kind, "nocreate") == 0 && c->n_nocreate < MAX_POLICY)
+			snprintf(c->nocreate[c->n_nocreate++], MAX_FIELD, "%s", glob);
 		return 0;
 	}
 	return sscanf(line, "case %d %31s %255s %255s %31s %255s %ld", &c->index, c->mode, c->object, c->btf, c->trigger,

@@ -46,7 +46,7 @@ export const VerifyKernelPolicy = z.strictObject({
     .describe('Kernels whose version matches'),
   arch: z.enum(['x86_64', 'arm64']).optional().describe('Kernels of this arch'),
   attach: z.strictObject({ skip: ProgramGlobs.optional(), optional: ProgramGlobs.optional(), only: ProgramGlobs.optional() }).optional(),
-  autoload: z.strictObject({ disable: ProgramGlobs.optional() }).optional(),
+  autoload: z.strictObject({ disable: ProgramGlobs.optional(), maps: ProgramGlobs.optional() }).optional(),
   mode: z
     .enum(['non-core', 'core-kernel-btf', 'core-external-btf'])
     .optional()
@@ -126,7 +126,12 @@ export const ProbeVerify = z.union([
         only: ProgramGlobs.optional().describe('Only these are attached, the rest loaded (a project that attaches its dispatchers and tail-calls the rest)'),
       })
       .optional(),
-    autoload: z.strictObject({ disable: ProgramGlobs.optional().describe('Programs left out of the load (bpf_program__set_autoload false)') }).optional(),
+    autoload: z
+      .strictObject({
+        disable: ProgramGlobs.optional().describe('Programs left out of the load (bpf_program__set_autoload false)'),
+        maps: ProgramGlobs.optional().describe('Maps left out of the load (bpf_map__set_autocreate false), with the programs that use them'),
+      })
+      .optional(),
     maps: checkedRecord(MapName, MapPolicy, 64)
       .optional()
       .describe('Maps the project\'s loader sizes before loading, by name: max_entries and the inner map of a map-in-map'),

@@ -17,6 +17,7 @@ export const ProbeCheckSchema = z.strictObject({
   attachOptional: Globs.optional(),
         attachOnly: Globs.optional(),
   autoloadDisable: Globs.optional(),
+        autocreateDisable: Globs.optional(),
   maps: z
     .array(
       z.strictObject({
@@ -39,6 +40,7 @@ export const ProbeCheckSchema = z.strictObject({
         attachOptional: Globs.optional(),
         attachOnly: Globs.optional(),
         autoloadDisable: Globs.optional(),
+        autocreateDisable: Globs.optional(),
         mode: z.enum(MODES).optional(),
         verify: z.literal(false).optional(),
       }),

@@ -52,11 +52,12 @@ function checkMapName(where: string, field: string, name: string): void {
 
 export function checkCase(verifyCase: VerifyCase): void {
   const where = `probe ${JSON.stringify(verifyCase.probe)} (${verifyCase.mode})`;
-  const { event, attachSkip, attachOptional, attachOnly, autoloadDisable, maps, programTypes } = verifyCase.check;
+  const { event, attachSkip, attachOptional, attachOnly, autoloadDisable, autocreateDisable, maps, programTypes } = verifyCase.check;
   checkGlobs(where, 'attach.skip', attachSkip);
   checkGlobs(where, 'attach.optional', attachOptional);
   checkGlobs(where, 'attach.only', attachOnly);
   checkGlobs(where, 'autoload.disable', autoloadDisable);
+  checkGlobs(where, 'autoload.maps', autocreateDisable);
   checkGlobs(where, 'programTypes', programTypes?.map((p) => p.programs));
   for (const p of programTypes ?? []) {
     if (!(PROGRAM_TYPES as readonly string[]).includes(p.type)) throw new ConfigError(`${where}: verify programTypes ${JSON.stringify(p.type)} is not a program type kbuild knows`);
@@ -91,6 +92,7 @@ export function writeManifest(cases: readonly ManifestCase[], options: ManifestO
     for (const glob of check.attachOptional ?? []) lines.push(`policy optional ${glob}`);
     for (const glob of check.attachOnly ?? []) lines.push(`policy only ${glob}`);
     for (const glob of check.autoloadDisable ?? []) lines.push(`policy noautoload ${glob}`);
+    for (const glob of check.autocreateDisable ?? []) lines.push(`policy nocreate ${glob}`);
     for (const p of check.programTypes ?? []) lines.push(`progtype ${p.programs} ${p.type}`);
     for (const m of check.maps ?? []) {
       const inner = m.inner === undefined ? ['-', 0, 0, 0] : [m.inner.type, m.inner.keySize, m.inner.valueSize, m.inner.maxEntries];

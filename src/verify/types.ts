@@ -57,6 +57,8 @@ export interface ProbeCheck {
   /** When given, only these are attached; the rest are loaded only (a project that attaches a few dispatchers and tail-calls the rest). */
   readonly attachOnly?: readonly string[];
   readonly autoloadDisable?: readonly string[];
+  /** Maps not created (bpf_map__set_autocreate false): feature maps a project's loader leaves out on some kernels. */
+  readonly autocreateDisable?: readonly string[];
   /** More policy for some kernels; planning resolves it per kernel (the engine never sees it). */
   readonly kernels?: readonly KernelPolicy[];
 }
@@ -69,6 +71,7 @@ export interface KernelPolicy {
   readonly attachOptional?: readonly string[];
   readonly attachOnly?: readonly string[];
   readonly autoloadDisable?: readonly string[];
+  readonly autocreateDisable?: readonly string[];
   /** The rule applies to cases of this mode only. */
   readonly mode?: 'non-core' | 'core-kernel-btf' | 'core-external-btf';
   /** Not verified where the rule applies. */

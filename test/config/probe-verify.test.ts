@@ -38,9 +38,18 @@ describe('probes[].verify', () => {
   });
 
   it('takes the attach and autoload policy: program names and globs', () => {
-    const { config } = parseKernelsFile(file('    verify:\n      attach: { skip: [tail_*, dispatch_?], optional: [sys_enter_open] }\n      autoload: { disable: [feature_probe] }\n'), 'k.yaml');
+    const { config } = parseKernelsFile(
+      file('    verify:\n      attach: { skip: [tail_*, dispatch_?], optional: [sys_enter_open], only: [sys_*] }\n      autoload: { disable: [feature_probe], maps: [feature_*] }\n'),
+      'k.yaml',
+    );
     assert.deepEqual(probeCheck('exec-snoop', config.probes[0]), {
-      check: { attachSkip: ['tail_*', 'dispatch_?'], attachOptional: ['sys_enter_open'], autoloadDisable: ['feature_probe'] },
+      check: {
+        attachSkip: ['tail_*', 'dispatch_?'],
+        attachOptional: ['sys_enter_open'],
+        attachOnly: ['sys_*'],
+        autoloadDisable: ['feature_probe'],
+        autocreateDisable: ['feature_*'],
+      },
     });
   });
 

@@ -71,6 +71,15 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
         aCase('legacy', legacy, { event: { trigger: 'execve', count: 3, counterMap: 'legacy_count' } }),
         aCase('sized', sized, SIZING),
         aCase('unsized', sized, {}),
+        aCase('no-rings', sized, {
+          maps: [
+            { name: 'per_cpu', maxEntries: 'cpus' },
+            { name: 'sized_count', maxEntries: 1 },
+          ],
+          autocreateDisable: ['rings'],
+          autoloadDisable: ['count_execve'],
+          programTypes: [{ programs: 'typed_*', type: 'socket_filter' }],
+        }),
         aCase('on-open', triggers, { event: { trigger: 'open', count: 4, counterMap: 'open_count' } }),
         aCase('on-connect', triggers, { event: { trigger: 'connect', count: 4, counterMap: 'connect_count' } }),
         aCase('on-packet', triggers, { event: { trigger: 'packet', count: 4, counterMap: 'packet_count' } }),
@@ -170,6 +179,11 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       const unfitted = result.results.find((r) => r.case.probe === 'unsized');
       assert.equal(unfitted?.result, 'failed');
       assert.match(unfitted?.detail ?? '', /load failed/);
+
+      // autoload.maps: the ring buffers' array is not created, and the program that uses it is left out too.
+      const noRings = result.results.find((r) => r.case.probe === 'no-rings');
+      assert.equal(noRings?.result, 'ok', `${noRings?.detail ?? ''}\n${noRings?.verifierLog ?? ''}`);
+      assert.equal(programs(result, 'no-rings')['count_execve'], 'skipped');
 
       // Triggers beyond execve: each counter reaches its count. A ring buffer as the event check's map: its records are the events.
       for (const probe of ['on-open', 'on-connect', 'on-packet', 'on-open-ringbuf']) {
