@@ -26,6 +26,7 @@
  * The manifest, written by the host (src/verify/manifest.ts), one directive a line:
  *   policy <skip|optional|only|noautoload|nocreate> <glob>    (for the next case line; nocreate: maps)
  *   progtype <glob> <libbpf program type name>  (bpf_program__set_type before the load)
+ *   target <glob> <raw tracepoint | category/tracepoint | kprobe function>  (where to attach instead of the section name)
  *   map <name> <max_entries|cpus|-> <inner type|-> <inner key size> <inner value size> <inner max_entries|cpus>
  *   loader legacy   (the next case runs in /init-legacy, built against a pre-1.0 libbpf)
  *   case <index> <mode> <object> <btf|-> <execve|open|connect|packet|none> <counter map|-> <count>
@@ -82,6 +83,11 @@ struct type_policy {
 	int type;
 };
 
+struct target_policy {
+	char glob[MAX_FIELD];
+	char target[MAX_FIELD];
+};
+
 struct guest_case {
 	int index;
 	char mode[32];
@@ -93,7 +99,7 @@ struct guest_case {
 	/* Run by /init-legacy (a pre-1.0 libbpf, for `struct bpf_map_def SEC("maps")` objects). */
 	int legacy;
 	/* The manifest lines of this case, handed to /init-legacy as they are. */
-	char raw[MAX_POLICY * 7 * (MAX_FIELD + 48) + 2048];
+	char raw[MAX_POLICY * 8 * (MAX_FIELD + 48) + 2048];
 	size_t raw_len;
 	/* Globs: load but do not attach / attach failure allowed / not loaded at all. */
 	char skip[MAX_POLICY][MAX_FIELD];
@@ -106,7 +112,8 @@ struct guest_case {
 	int n_skip, n_optional, n_noautoload, n_only, n_nocreate;
 	struct map_policy maps[MAX_POLICY];
 	struct type_policy types[MAX_POLICY];
-	int n_maps, n_types;
+	struct target_policy targets[MAX_POLICY];
+	int n_maps, n_types, n_targets;
 };
 
 /* libbpf's names (libbpf_bpf_prog_type_str); kbuild's policy-names.ts lists the same. */
@@ -596,6 +603,41 @@ static long attach_in_map(struct bpf_program *prog, int cpumap)
 	return 0;
 }
 
+/*
+ * attach.targets: where the project's loader attaches a program whose section
+ * name does not say it (libscap cuts "&N" off raw_tracepoint/sched_process_fork&2).
+ */
+static struct bpf_link *attach_to_target(struct bpf_program *prog, const char *target, long *err)
+{
+	struct bpf_link *link = NULL;
+	char category[MAX_FIELD];
+	const char *slash = strchr(target, '/');
+	switch (prog_type(prog)) {
+	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+		link = bpf_program__attach_raw_tracepoint(prog, target);
+		break;
+	case BPF_PROG_TYPE_TRACEPOINT:
+		if (!slash) {
+			*err = -EINVAL;
+			return NULL;
+		}
+		snprintf(category, sizeof(category), "%.*s", (int)(slash - target), target);
+		link = bpf_program__attach_tracepoint(prog, category, slash + 1);
+		break;
+	case BPF_PROG_TYPE_KPROBE:
+		link = bpf_program__attach_kprobe(prog, strncmp(bpf_program__section_name(prog), "kretprobe", 9) == 0, target);
+		break;
+	default:
+		snprintf(no_target, sizeof(no_target), "attach.targets applies to raw tracepoint, tracepoint and kprobe programs");
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	*err = libbpf_get_error(link);
+	if (!link && !*err)
+		*err = -errno ? -errno : -EINVAL;
+	return *err ? NULL : link;
+}
+
 /* perf_event: a software CPU clock event on CPU 0, the target a profiler samples. */
 static struct bpf_link *attach_perf(struct bpf_program *prog, long *err)
 {
@@ -714,12 +756,18 @@ static void attach_programs(const struct guest_case *c, struct bpf_object *obj, 
 		}
 		/* libbpf would attach these to an interface, where the kernel refuses them. */
 		int in_map = prog_type(prog) == BPF_PROG_TYPE_XDP && (expected_attach(prog) == BPF_XDP_DEVMAP || expected_attach(prog) == BPF_XDP_CPUMAP);
-		struct bpf_link *link = in_map ? NULL : bpf_program__attach(prog);
-		long err = in_map ? -EOPNOTSUPP : libbpf_get_error(link);
+		const char *target = NULL;
+		for (int i = 0; i < c->n_targets && !target; i++)
+			if (fnmatch(c->targets[i].glob, name, 0) == 0)
+				target = c->targets[i].target;
+		no_target[0] = '\0';
+		long err = 0;
+		struct bpf_link *link = target ? attach_to_target(prog, target, &err) : in_map ? NULL : bpf_program__attach(prog);
+		if (!target)
+			err = in_map ? -EOPNOTSUPP : libbpf_get_error(link);
 		if (!link && !err)
 			err = -EOPNOTSUPP;
-		no_target[0] = '\0';
-		if (err == -EOPNOTSUPP || err == -ESRCH) {
+		if (!target && (err == -EOPNOTSUPP || err == -ESRCH)) {
 			long guest_err;
 			struct bpf_link *in_guest = attach_in_guest(prog, &guest_err);
 			/* No target in the guest either: keep libbpf's answer. */
@@ -727,6 +775,12 @@ static void attach_programs(const struct guest_case *c, struct bpf_object *obj, 
 				link = in_guest;
 				err = guest_err;
 			}
+		}
+		if (link && !err && target) {
+			snprintf(detail, sizeof(detail), "attached to %s (SEC(\"%s\"); attach.targets in the probe's policy)", target, section);
+			report_program(c, "attached", name, detail);
+			t->attached++;
+			continue;
 		}
 		if (link && !err) {
 			snprintf(detail, sizeof(detail), "attached (SEC(\"%s\"))", section);
@@ -1085,6 +1139,13 @@ static int parse_line(const char *line, struct guest_case *c)
 	}
 	char name[MAX_FIELD], itype[32], max[32], imax[32];
 	long ikey, ivalue;
+	if (sscanf(line, "target %255s %255s", glob, name) == 2) {
+		if (c->n_targets < MAX_POLICY) {
+			snprintf(c->targets[c->n_targets].glob, MAX_FIELD, "%s", glob);
+			snprintf(c->targets[c->n_targets++].target, MAX_FIELD, "%s", name);
+		}
+		return 0;
+	}
 	if (sscanf(line, "progtype %255s %31s", glob, kind) == 2) {
 		int type = lookup_type(prog_types, kind);
 		if (type >= 0 && c->n_types < MAX_POLICY) {

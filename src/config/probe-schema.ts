@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CFlags } from './cflags.js';
-import { CPU_COUNT, INNER_MAP_TYPES, MAX_MAP_ENTRIES, PROGRAM_TYPES, TRIGGERS } from '../verify/policy-names.js';
+import { ATTACH_TARGET, CPU_COUNT, INNER_MAP_TYPES, MAX_MAP_ENTRIES, PROGRAM_TYPES, TRIGGERS } from '../verify/policy-names.js';
 
 /**
  * The `probes` section of kernels.yaml: what users bring. A probe is a
@@ -56,6 +56,9 @@ export const VerifyKernelPolicy = z.strictObject({
     .optional()
     .describe('Not verified where the rule applies (the project does not run its objects there): reported not-verifiable with the reason'),
 });
+
+/** Where a program attaches when its section name does not say it right: a raw tracepoint or kprobe name, or "category/name" of a tracepoint. */
+export const AttachTarget = z.string().regex(ATTACH_TARGET, 'a tracepoint ("category/name"), raw tracepoint or kernel function name');
 
 /** A BPF map's name as libbpf knows it (C identifier; `.` for `.rodata`-style maps). */
 export const MapName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,127}$/, 'a BPF map name (letters, digits, _ and .)');
@@ -124,6 +127,9 @@ export const ProbeVerify = z.union([
         skip: ProgramGlobs.optional().describe('Programs loaded but not attached (tail-call targets)'),
         optional: ProgramGlobs.optional().describe('Programs whose attach failure is reported, not failed'),
         only: ProgramGlobs.optional().describe('Only these are attached, the rest loaded (a project that attaches its dispatchers and tail-calls the rest)'),
+        targets: checkedRecord(ProgramGlob, AttachTarget, 64)
+          .optional()
+          .describe('Attach target by program name or glob, where the project\'s loader does not take it from the section name (raw tracepoint, tracepoint "category/name" or kprobe function)'),
       })
       .optional(),
     autoload: z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MapEntryCount, MapName, ProgramGlob } from '../config/probe-schema.js';
+import { AttachTarget, MapEntryCount, MapName, ProgramGlob } from '../config/probe-schema.js';
 import { ARCHES } from '../kernel/identity.js';
 import { INNER_MAP_TYPES, PROGRAM_TYPES, TRIGGERS } from './policy-names.js';
 
@@ -31,6 +31,7 @@ export const ProbeCheckSchema = z.strictObject({
     .max(64)
     .optional(),
   programTypes: z.array(z.strictObject({ programs: ProgramGlob, type: z.enum(PROGRAM_TYPES) })).max(64).optional(),
+  attachTargets: z.array(z.strictObject({ programs: ProgramGlob, target: AttachTarget })).max(64).optional(),
   kernels: z
     .array(
       z.strictObject({

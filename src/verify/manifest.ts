@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { CPU_COUNT, INNER_MAP_TYPES, MAX_MAP_ENTRIES, PROGRAM_TYPES, TRIGGERS, type EntryCount } from './policy-names.js';
+import { ATTACH_TARGET, CPU_COUNT, INNER_MAP_TYPES, MAX_MAP_ENTRIES, PROGRAM_TYPES, TRIGGERS, type EntryCount } from './policy-names.js';
 import type { VerifyCase } from './types.js';
 
 /**
@@ -52,13 +52,17 @@ function checkMapName(where: string, field: string, name: string): void {
 
 export function checkCase(verifyCase: VerifyCase): void {
   const where = `probe ${JSON.stringify(verifyCase.probe)} (${verifyCase.mode})`;
-  const { event, attachSkip, attachOptional, attachOnly, autoloadDisable, autocreateDisable, maps, programTypes } = verifyCase.check;
+  const { event, attachSkip, attachOptional, attachOnly, autoloadDisable, autocreateDisable, maps, programTypes, attachTargets } = verifyCase.check;
   checkGlobs(where, 'attach.skip', attachSkip);
   checkGlobs(where, 'attach.optional', attachOptional);
   checkGlobs(where, 'attach.only', attachOnly);
   checkGlobs(where, 'autoload.disable', autoloadDisable);
   checkGlobs(where, 'autoload.maps', autocreateDisable);
   checkGlobs(where, 'programTypes', programTypes?.map((p) => p.programs));
+  checkGlobs(where, 'attach.targets', attachTargets?.map((t) => t.programs));
+  for (const t of attachTargets ?? []) {
+    if (!ATTACH_TARGET.test(t.target)) throw new ConfigError(`${where}: verify attach.targets ${JSON.stringify(t.target)} is not a tracepoint, raw tracepoint or function name`);
+  }
   for (const p of programTypes ?? []) {
     if (!(PROGRAM_TYPES as readonly string[]).includes(p.type)) throw new ConfigError(`${where}: verify programTypes ${JSON.stringify(p.type)} is not a program type kbuild knows`);
   }
@@ -94,6 +98,7 @@ export function writeManifest(cases: readonly ManifestCase[], options: ManifestO
     for (const glob of check.autoloadDisable ?? []) lines.push(`policy noautoload ${glob}`);
     for (const glob of check.autocreateDisable ?? []) lines.push(`policy nocreate ${glob}`);
     for (const p of check.programTypes ?? []) lines.push(`progtype ${p.programs} ${p.type}`);
+    for (const t of check.attachTargets ?? []) lines.push(`target ${t.programs} ${t.target}`);
     for (const m of check.maps ?? []) {
       const inner = m.inner === undefined ? ['-', 0, 0, 0] : [m.inner.type, m.inner.keySize, m.inner.valueSize, m.inner.maxEntries];
       lines.push(['map', m.name, m.maxEntries ?? '-', ...inner].join(' '));

@@ -52,3 +52,6 @@ export type Trigger = (typeof TRIGGERS)[number];
 export type EntryCount = number | string;
 export const CPU_COUNT = /^cpus(\*(cpus|[1-9][0-9]{0,5}))?$/;
 export const MAX_MAP_ENTRIES = 1 << 30;
+
+/** Where attach.targets may point: a raw tracepoint or kernel function name, or a tracepoint's "category/name". */
+export const ATTACH_TARGET = /^[A-Za-z_][A-Za-z0-9_.]{0,127}(\/[A-Za-z_][A-Za-z0-9_.]{0,127})?$/;

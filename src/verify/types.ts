@@ -32,6 +32,13 @@ export interface MapPolicy {
   readonly inner?: { readonly type: InnerMapType; readonly keySize: number; readonly valueSize: number; readonly maxEntries: EntryCount };
 }
 
+/** Programs (a name or glob) the project's loader attaches somewhere other than their section name says. */
+export interface AttachTargetPolicy {
+  readonly programs: string;
+  /** A raw tracepoint or kprobe function name, or a tracepoint's "category/name". */
+  readonly target: string;
+}
+
 /** Programs (a name or glob) whose type the project's loader sets, because their section names none. */
 export interface ProgramTypePolicy {
   readonly programs: string;
@@ -52,6 +59,7 @@ export interface ProbeCheck {
   readonly event?: EventCheck;
   readonly maps?: readonly MapPolicy[];
   readonly programTypes?: readonly ProgramTypePolicy[];
+  readonly attachTargets?: readonly AttachTargetPolicy[];
   readonly attachSkip?: readonly string[];
   readonly attachOptional?: readonly string[];
   /** When given, only these are attached; the rest are loaded only (a project that attaches a few dispatchers and tail-calls the rest). */

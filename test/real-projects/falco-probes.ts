@@ -91,12 +91,16 @@ btf:
  * local_state_map, frame_scratch_map and tmp_scratch_map to the CPUs; every
  * raw_tracepoint/filler/* program is loaded and stored in tail_map, never
  * attached; the probes (BPF_PROBE in probe.c) are attached to the raw
- * tracepoint their section names. sched_process_fork and sched_process_exec
- * exist only where the driver captures them (arm64).
+ * tracepoint their section names with any "&N" cut off
+ * (fill_attached_prog_info, attached_prog.c: the fork probe's section is
+ * raw_tracepoint/sched_process_fork&2), which attach.targets says.
+ * sched_process_fork and sched_process_exec exist only where the driver
+ * captures them (arm64).
  */
 export const LEGACY_VERIFY = `    verify:
       attach:
         only: [bpf_sys_enter, bpf_sys_exit, bpf_sched_process_exit, bpf_sched_switch, bpf_page_fault_user, bpf_page_fault_kernel, bpf_signal_deliver, bpf_sched_process_fork, bpf_sched_process_exec]
+        targets: { bpf_sched_process_fork: sched_process_fork }
       maps:
         perf_map: { maxEntries: cpus }
         local_state_map: { maxEntries: cpus }

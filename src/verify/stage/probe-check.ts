@@ -2,7 +2,7 @@ import type { Probe } from '../../config/kernels-schema.js';
 import { conditionHolds } from '../../job/build-config.js';
 import type { KernelIdentity } from '../../kernel/identity.js';
 import { parseReleaseVersion, versionCode } from '../../kernel/release.js';
-import type { KernelPolicy, MapPolicy, ProbeCheck, ProgramTypePolicy } from '../types.js';
+import type { AttachTargetPolicy, KernelPolicy, MapPolicy, ProbeCheck, ProgramTypePolicy } from '../types.js';
 
 /** A probe's check, or why it has none (kernels.yaml said `verify: false`). */
 export type ProbeCheckChoice = { readonly check: ProbeCheck } | { readonly notVerifiable: string };
@@ -25,6 +25,7 @@ export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeC
   const wantsEvent = verify !== undefined && (verify.trigger !== undefined || verify.count !== undefined || verify.counterMap !== undefined);
   const maps = mapPolicies(verify?.maps);
   const programTypes: ProgramTypePolicy[] = Object.entries(verify?.programTypes ?? {}).map(([programs, type]) => ({ programs, type }));
+  const attachTargets: AttachTargetPolicy[] = Object.entries(verify?.attach?.targets ?? {}).map(([programs, target]) => ({ programs, target }));
   const kernels: KernelPolicy[] = (verify?.kernels ?? []).map((r) => ({
     ...(r.when === undefined ? {} : { when: r.when }),
     ...(r.arch === undefined ? {} : { arch: r.arch }),
@@ -40,6 +41,7 @@ export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeC
       ...globLists(verify),
       ...(maps.length === 0 ? {} : { maps }),
       ...(programTypes.length === 0 ? {} : { programTypes }),
+      ...(attachTargets.length === 0 ? {} : { attachTargets }),
       ...(kernels.length === 0 ? {} : { kernels }),
     },
   };
@@ -127,6 +129,7 @@ export function checkForKernel(check: ProbeCheck, kernel: Pick<KernelIdentity, '
     ...(check.event === undefined ? {} : { event: check.event }),
     ...(check.maps === undefined ? {} : { maps: check.maps }),
     ...(check.programTypes === undefined ? {} : { programTypes: check.programTypes }),
+    ...(check.attachTargets === undefined ? {} : { attachTargets: check.attachTargets }),
     ...merged,
   };
 }
