@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ArtifactIndex } from '../loader/index-schema.js';
-import { parseIndex } from '../loader/read-index.js';
+import type { ArtifactIndex } from '@kbuild/loader';
+import { parseIndex } from '@kbuild/loader/internal';
 import { INDEX_KEY } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
 

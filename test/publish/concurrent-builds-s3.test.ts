@@ -4,7 +4,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseIndex } from '../../src/loader/read-index.js';
+import { parseIndex } from '@kbuild/loader/internal';
 import { openStore } from '../../src/store/open-store.js';
 import { kbuild, REPO_ROOT, type CliResult } from '../helpers/cli.js';
 import { threeDebianKernels } from '../helpers/kernel-sets.js';
