@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # A real S3 server for the tests: Ceph's RADOS Gateway with its standalone
-# dbstore (SQLite) backend, no Ceph cluster, bound to 127.0.0.1 only.
+# dbstore (SQLite) backend, no Ceph cluster, bound to 127.0.0.1 (or the one
+# address a test gives, such as a veth address other network namespaces reach).
 #
 #   scripts/rgw.sh install          debootstrap trixie + radosgw into $KBUILD_CACHE_DIR/rgw-root (once, cached)
-#   scripts/rgw.sh start NAME PORT  start a gateway whose data lives in rgw-root/var/lib/kbuild-rgw/NAME,
-#                                   with the user $RGW_ACCESS_KEY/$RGW_SECRET_KEY; returns once it answers
+#   scripts/rgw.sh start NAME PORT [ADDR]
+#                                   start a gateway whose data lives in rgw-root/var/lib/kbuild-rgw/NAME,
+#                                   with the user $RGW_ACCESS_KEY/$RGW_SECRET_KEY, listening on ADDR
+#                                   (default 127.0.0.1); returns once it answers
 #   scripts/rgw.sh stop NAME        stop that gateway and delete its data
 #
 # The gateway runs chrooted in a private mount namespace (unshare -m), so the
@@ -62,9 +65,10 @@ install_root() {
 in_root_clean() { rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*_Packages; }
 
 start() {
-  local name=$1 port=$2
+  local name=$1 port=$2 addr=${3:-127.0.0.1}
   [[ "$name" =~ ^[A-Za-z0-9_-]+$ ]] || die "bad run name '$name'"
   [[ "$port" =~ ^[0-9]+$ ]] || die "bad port '$port'"
+  [[ "$addr" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "bad address '$addr'"
   install_root
   local rel="/var/lib/kbuild-rgw/$name" dir="$ROOT/var/lib/kbuild-rgw/$name"
   # Data of runs whose gateway is gone (a test killed before its stop) is removed after an hour.
@@ -84,7 +88,7 @@ log_file = $rel/\$name.log
 rgw_backend_store = dbstore
 rgw_config_store = dbstore
 dbstore_db_dir = $rel/db
-rgw_frontends = beast endpoint=127.0.0.1:$port
+rgw_frontends = beast endpoint=$addr:$port
 rgw_enable_usage_log = false
 EOF
   # radosgw-admin sometimes hangs on exit after doing its work (seen with dbstore):
@@ -105,11 +109,11 @@ EOF
   (exec 9>&-; IN_ROOT_EXEC=1 in_root radosgw -f --no-mon-config -n client.rgw -c "$rel/ceph.conf") >"$dir/stdout.log" 2>&1 &
   echo $! >"$dir/pid"
   for _ in $(seq 1 300); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then return 0; fi
+    if curl -fsS -o /dev/null "http://$addr:$port/" 2>/dev/null; then return 0; fi
     kill -0 "$(cat "$dir/pid")" 2>/dev/null || die "radosgw exited: $(tail -20 "$dir/stdout.log")"
     sleep 0.2
   done
-  die "radosgw did not answer on 127.0.0.1:$port within 60 s"
+  die "radosgw did not answer on $addr:$port within 60 s"
 }
 
 stop() {
@@ -128,7 +132,7 @@ stop() {
 
 case "${1:-}" in
   install) install_root ;;
-  start) [ $# -eq 3 ] || die "usage: $0 start NAME PORT"; start "$2" "$3" ;;
+  start) [ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: $0 start NAME PORT [ADDR]"; start "$2" "$3" "${4:-127.0.0.1}" ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop NAME"; stop "$2" ;;
-  *) die "usage: $0 install | start NAME PORT | stop NAME" ;;
+  *) die "usage: $0 install | start NAME PORT [ADDR] | stop NAME" ;;
 esac

@@ -12,6 +12,7 @@ import { opt } from './checks/opt.js';
 import { pahole } from './checks/pahole.js';
 import { qemuArm64, qemuX86 } from './checks/qemu.js';
 import { redis } from './checks/redis.js';
+import { sharedStore } from './checks/shared-store.js';
 import { store } from './checks/store.js';
 import type { DoctorCheck } from './types.js';
 
@@ -19,6 +20,6 @@ import type { DoctorCheck } from './types.js';
 export const CHECKS: readonly DoctorCheck[] = [
   clang, llc, opt, llvmStrip, libbpfHeaders, bpftool, pahole, debianMirror,
   qemuX86, qemuArm64, crossGcc,
-  docker, redis, store,
+  docker, redis, store, sharedStore,
   bpfLoad, btfVmlinux,
 ];

@@ -5,6 +5,7 @@ import { KbuildError } from '../errors.js';
 import { ProbeSpec, specDigest } from '../job/probe-spec.js';
 import { ARCHES } from '../kernel/identity.js';
 import type { BuildJobData } from './job-data.js';
+import { SharedFolder } from './shared-folder.js';
 
 /**
  * A worker takes jobs from Redis, not from a kernels file it validated itself:
@@ -32,6 +33,7 @@ const Data = z.object({
   store: z.string().refine((s) => s.startsWith('/') || /^[a-z][a-z0-9+.-]*:\/\//i.test(s), 'an absolute folder or a store URL'),
   mirrors: z.record(z.string().regex(/^[a-z][a-z0-9]{1,31}$/), z.string().regex(/^https?:\/\//)),
   timeoutMs: z.number().int().positive(),
+  shared: z.array(SharedFolder).max(16).optional(),
 });
 
 export function parseBuildJobData(raw: unknown): BuildJobData {

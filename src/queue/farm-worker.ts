@@ -9,7 +9,9 @@ import { BUILD, PUBLISH, type BuildJobData, type BuildJobResult, type PublishJob
 import { parseBuildJobData } from './build-job-data.js';
 import { publishSubmission } from './publish.js';
 import { runVerifyJob, VERIFY, type VerifyJobData } from './verify-job.js';
-import { BULL_PREFIX, farmKey, openRedis, type FarmSettings } from './settings.js';
+import { BULL_PREFIX, openRedis, type FarmSettings } from './settings.js';
+import { assertSeesFolders } from './shared-folder.js';
+import { registerWorker } from './toolchains.js';
 import { StoreCache } from './store-cache.js';
 import { isConnectionError, watchRedis } from './redis-watch.js';
 import { anySignal } from '../util/any-signal.js';
@@ -53,12 +55,13 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
   queue.on('error', () => {});
   const stopWatching = watchRedis(redis, settings.redisUrl, (line) => out(`${name}: ${line}`));
   const executors = options.executors ?? openExecutors({ log });
-  // Submitters read this to compute queue job ids that change when the fleet's compiler does.
-  const toolchainKey = farmKey(settings.queue, 'toolchain');
+  // Submitters read the registered set to compute queue job ids that change when the fleet's compilers do.
   const toolchain = await executors.local.toolchainId();
-  await redis.set(toolchainKey, toolchain);
-  // Redis may have been restarted empty or flushed since: registered again, never over another worker's.
-  const reregister = (): Promise<unknown> => redis.set(toolchainKey, toolchain, 'NX').catch(() => undefined);
+  await registerWorker(redis, settings.queue, toolchain, name);
+  // Redis may have been restarted empty or flushed since: registered again on every job and reconnect.
+  const reregister = (): Promise<unknown> => registerWorker(redis, settings.queue, toolchain, name).catch(() => undefined);
+  const onReady = (): void => void reregister();
+  redis.on('ready', onReady);
   const stores = new StoreCache();
   const build = options.build ?? processorStep({ executors, log, openStore: stores.open });
 
@@ -76,6 +79,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     const timer = setTimeout(() => limit.abort(), Math.min(data.timeoutMs, MAX_TIMER_MS));
     const abort = signal === undefined ? limit.signal : anySignal([signal, limit.signal]);
     try {
+      await assertSeesFolders(data.shared, name);
       const outcome = await build(data, abort, (stage) => {
         if (stage === 'compile') out(`${name}: compiling ${label}`);
       });
@@ -114,6 +118,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
           queueName: settings.queue,
           openStore: stores.open,
           pollMs: options.publishPollMs,
+          worker: name,
           ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }),
         });
       }
@@ -141,6 +146,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     closing ??= (async () => {
       const steps = await Promise.allSettled([worker.close()]);
       stopWatching();
+      redis.off('ready', onReady);
       const rest = await Promise.allSettled([queue.close(), stores.close(), executors.close()]);
       await redis.quit().catch(() => redis.disconnect());
       const failed = [...steps, ...rest].find((s): s is PromiseRejectedResult => s.status === 'rejected');

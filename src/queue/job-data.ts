@@ -1,6 +1,7 @@
 import type { IndexArtifact } from '../loader/index-schema.js';
 import type { BuildJob } from '../job/types.js';
 import type { ExternalBtfRecord } from '../btf/btf-record.js';
+import type { SharedFolder } from './shared-folder.js';
 
 /** What a `build` queue job carries: everything a worker on another machine needs. */
 export interface BuildJobData {
@@ -10,6 +11,8 @@ export interface BuildJobData {
   readonly mirrors: Readonly<Record<string, string>>;
   /** Past this, the job fails and its processes are killed. */
   readonly timeoutMs: number;
+  /** Folders it uses (a folder store, a btf.archive folder), with the tokens the submitter wrote there. */
+  readonly shared?: readonly SharedFolder[];
 }
 
 /** A `build` job's return value, kept by BullMQ for status and publishing. */

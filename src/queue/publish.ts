@@ -1,4 +1,4 @@
-import { DelayedError, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { storedBytesMatch } from '../store/stored-bytes.js';
 import { storedResult } from '../job/processor.js';
@@ -9,6 +9,8 @@ import type { JobResult } from '../runner/run-jobs.js';
 import type { ArtifactStore } from '../store/types.js';
 import { GENERATOR } from '../version.js';
 import type { PublishJobData, PublishJobResult } from './job-data.js';
+import { describeFailure, failureReason } from './failure.js';
+import { assertSeesFolders } from './shared-folder.js';
 import { isPending, jobDetail, jobStates } from './queue-view.js';
 import { loadSubmission, rehydrate, type SubmissionRecord } from './submission.js';
 import { applyVerification } from '../verify/stage/apply-index.js';
@@ -21,6 +23,8 @@ export interface PublishDeps {
   readonly openStore: (url: string) => Promise<ArtifactStore>;
   /** How long the publish step waits before looking again at unfinished builds. */
   readonly pollMs: number;
+  /** `host:pid` of the worker running the step, for messages. */
+  readonly worker: string;
   /** Signs index.json; the worker's --signing-key (or KBUILD_SIGNING_KEY). Unsigned when absent. */
   readonly signingKey?: SigningKey;
 }
@@ -41,6 +45,10 @@ export async function publishSubmission(job: Job<PublishJobData>, token: string 
     await job.moveToDelayed(Date.now() + deps.pollMs, token);
     throw new DelayedError();
   }
+  // A worker that sees another folder than the submitter's would publish an index of its own copy: refused for good.
+  await assertSeesFolders(record.shared, deps.worker).catch((err: unknown) => {
+    throw new UnrecoverableError(failureReason(describeFailure(err)));
+  });
   const store = await deps.openStore(record.store);
   const results = await Promise.all(record.jobs.map((submitted, i) => resultOf(record, i, states.get(submitted.id), deps.queue, store)));
   // Verify jobs' outcomes become the artifacts' qemu entries (only for the very bytes they loaded).

@@ -4,6 +4,7 @@ import type { ProbeSpec } from '../job/probe-spec.js';
 import { jobArch, jobKernel, jobLabel, type BuildJob } from '../job/types.js';
 import { farmKey } from './settings.js';
 import type { SubmittedVerify } from './verify-job.js';
+import type { SharedFolder } from './shared-folder.js';
 
 /** One build of a submission, its probe sources referenced by digest (they are stored once). */
 export interface SubmittedJob {
@@ -24,6 +25,8 @@ export interface SubmissionRecord {
   readonly jobs: readonly SubmittedJob[];
   /** One QEMU verification per kernel, run once its builds are done (absent: submitted with --no-verify). */
   readonly verifyJobs?: readonly SubmittedVerify[];
+  /** A folder store and the token its submitter wrote there, checked by the worker that publishes. */
+  readonly shared?: readonly SharedFolder[];
 }
 
 export function submittedJob(id: string, job: BuildJob): SubmittedJob {

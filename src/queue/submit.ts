@@ -8,7 +8,11 @@ import { queueJobId, submissionId } from './job-id.js';
 import { jobStates, publishState } from './queue-view.js';
 import type { ArtifactStore } from '../store/types.js';
 import type { BuildJobResult } from './job-data.js';
-import { farmKey } from './settings.js';
+import { registeredToolchains } from './toolchains.js';
+import { markShared, type SharedFolder } from './shared-folder.js';
+import { localFolderOf } from '../store/fs-store.js';
+import { KbuildError } from '../errors.js';
+import type { BuildJob } from '../job/types.js';
 import type { KernelIdentity } from '../kernel/identity.js';
 import type { ProbeCheckChoice } from '../verify/stage/probe-check.js';
 import { VERIFY, verifyJobsFor } from './verify-job.js';
@@ -33,6 +37,8 @@ export interface SubmitOutcome {
   readonly enqueued: number;
   /** Whether a publish step was (re)queued; false when this exact set is already published without failures. */
   readonly publishQueued: boolean;
+  /** What the submitter could not arrange (a btf.archive folder it cannot write a share token into). */
+  readonly notes: readonly string[];
 }
 
 /**
@@ -41,13 +47,14 @@ export interface SubmitOutcome {
  * removed and added again (a resubmission is how a failure is retried).
  */
 export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, options: SubmitOptions): Promise<SubmitOutcome> {
-  const toolchain = (await redis.get(farmKey(queue.name, 'toolchain'))) ?? 'unregistered';
+  const toolchains = await registeredToolchains(redis, queue.name);
   const template = await templateDigest();
-  const ids = plan.jobs.map((job) => queueJobId(job, toolchain, template, options.store));
+  const ids = plan.jobs.map((job) => queueJobId(job, toolchains, template, options.store));
+  const { store: storeShare, archives, notes } = await markFolders(plan.jobs, options.storeHandle);
   const verifies =
     options.verify === undefined
       ? []
-      : verifyJobsFor(plan.jobs, ids, options.verify.kernels, { store: options.store, mirrors: plan.mirrors, timeoutMs: options.verify.timeoutMs, checks: options.verify.checks });
+      : verifyJobsFor(plan.jobs, ids, options.verify.kernels, { store: options.store, mirrors: plan.mirrors, timeoutMs: options.verify.timeoutMs, checks: options.verify.checks, ...withShared(storeShare) });
   const id = submissionId([...ids, ...verifies.map((v) => v.id)], options.store);
   const probes: Record<string, ProbeSpec> = {};
   for (const job of plan.jobs) probes[job.probe.digest] = job.probe;
@@ -59,6 +66,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
     probes,
     jobs: plan.jobs.map((job, i) => submittedJob(ids[i]!, job)),
     ...(options.verify === undefined ? {} : { verifyJobs: verifies.map((v) => v.submitted) }),
+    ...withShared(storeShare),
   };
 
   const published = await publishState(queue, record.publishJobId);
@@ -69,7 +77,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
   const alreadyDone =
     published.state === 'published' && published.result?.failures === 0 && [...states.values(), ...verifyStates.values()].every((s) => s === 'done');
   await saveSubmission(redis, queue.name, record);
-  if (alreadyDone) return { record, enqueued: 0, publishQueued: false };
+  if (alreadyDone) return { record, enqueued: 0, publishQueued: false, notes };
 
   const fresh = plan.jobs.flatMap((job, i) => {
     const state = states.get(ids[i]!);
@@ -80,7 +88,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
   await queue.addBulk(
     fresh.map(({ job, id: jobId }) => ({
       name: BUILD,
-      data: { job, store: options.store, mirrors: plan.mirrors, timeoutMs: options.timeoutMs } satisfies BuildJobData,
+      data: { job, store: options.store, mirrors: plan.mirrors, timeoutMs: options.timeoutMs, ...withShared([...storeShare, ...archiveOf(job, archives)]) } satisfies BuildJobData,
       opts: {
         jobId,
         attempts: options.attempts,
@@ -117,7 +125,37 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
       removeOnFail: false,
     });
   }
-  return { record, enqueued: fresh.length + freshVerifies.length, publishQueued };
+  return { record, enqueued: fresh.length + freshVerifies.length, publishQueued, notes };
+}
+
+const withShared = (folders: readonly SharedFolder[]): { shared?: readonly SharedFolder[] } => (folders.length === 0 ? {} : { shared: folders });
+
+function archiveOf(job: BuildJob, archives: ReadonlyMap<string, SharedFolder>): SharedFolder[] {
+  const archive = job.kind === 'btf' ? archives.get(job.request.archive ?? '') : undefined;
+  return archive === undefined ? [] : [archive];
+}
+
+/**
+ * A share token in the folder store and in every btf.archive folder the plan
+ * reads, for workers to check they see the same folders (S3 stores and http(s)
+ * archives are the same wherever they are opened). An archive folder the
+ * submitter cannot write is read by workers unchecked, with a note.
+ */
+async function markFolders(jobs: readonly BuildJob[], store: ArtifactStore): Promise<{ store: SharedFolder[]; archives: Map<string, SharedFolder>; notes: string[] }> {
+  const folder = localFolderOf(store);
+  const storeShare = folder === undefined ? [] : [await markShared('store', folder)];
+  const archives = new Map<string, SharedFolder>();
+  const notes: string[] = [];
+  const folders = new Set(jobs.flatMap((job) => (job.kind === 'btf' && job.request.archive?.startsWith('/') === true ? [job.request.archive] : [])));
+  for (const archive of folders) {
+    try {
+      archives.set(archive, await markShared('btf-archive', archive));
+    } catch (err) {
+      if (!(err instanceof KbuildError)) throw err;
+      notes.push(`${err.message}; workers will read ${archive} unchecked`);
+    }
+  }
+  return { store: storeShare, archives, notes };
 }
 
 /** Finished jobs whose artifact is missing from the store or has another size. */

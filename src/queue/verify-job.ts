@@ -18,6 +18,7 @@ import { runVerifyStage } from '../verify/stage/run-stage.js';
 import type { VerifyEngine } from '../verify/stage/engine.js';
 import type { BuildJobResult } from './job-data.js';
 import { isPending, jobStates } from './queue-view.js';
+import { assertSeesFolders, SharedFolder } from './shared-folder.js';
 
 /** A `verify` queue job: boot one kernel once its builds (its own and its arch's CO-RE ones) are done. */
 export interface VerifyJobData {
@@ -29,6 +30,8 @@ export interface VerifyJobData {
   readonly timeoutMs: number;
   /** Per probe: its check, or why it has none. */
   readonly checks: Readonly<Record<string, ProbeCheckChoice>>;
+  /** A folder store, with the token its submitter wrote there: a worker that does not see it refuses the job. */
+  readonly shared?: readonly SharedFolder[];
 }
 
 /** The job's return value: the kernel's outcome, folded into the index by the publish step. */
@@ -79,6 +82,7 @@ const Data = z.strictObject({
   mirrors: z.record(z.string().regex(/^[a-z][a-z0-9]{1,31}$/), z.string().regex(/^https?:\/\//)),
   timeoutMs: z.number().int().positive(),
   checks: z.record(ProbeName, Check),
+  shared: z.array(SharedFolder).max(16).optional(),
 });
 
 /** A worker takes jobs from Redis, not from a file it checked: every name is checked again. */
@@ -108,6 +112,7 @@ export interface VerifyJobDeps {
  */
 export async function runVerifyJob(job: Job<VerifyJobData>, token: string | undefined, deps: VerifyJobDeps): Promise<VerifyJobResult> {
   const data = parseVerifyJobData(job.data);
+  await assertSeesFolders(data.shared, deps.worker);
   const states = await jobStates(deps.queue, data.dependsOn);
   if ([...states.values()].some(isPending)) {
     await job.moveToDelayed(Date.now() + deps.pollMs, token);

@@ -44,3 +44,8 @@ export class FsStore implements ArtifactStore {
   async close(): Promise<void> {}
 
 }
+
+/** The folder behind a store, when it is one: what machines see only through a shared mount. */
+export function localFolderOf(store: ArtifactStore): string | undefined {
+  return store instanceof FsStore ? store.location : undefined;
+}

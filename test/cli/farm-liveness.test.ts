@@ -30,14 +30,14 @@ describe('the farm tells a live worker from a dead one (real Redis, slow)', { ti
     const redis = new Redis(REDIS_URL);
     try {
       const w = await farm.worker(q, { PATH: await slowToolchain(join(work, 'slow'), 60) });
-      const toolchain = await redis.get(farmKey(q, 'toolchain'));
-      assert.ok(toolchain !== null);
-      await redis.del(farmKey(q, 'toolchain')); // as after a Redis restart without persistence
+      const toolchains = await redis.hkeys(farmKey(q, 'toolchains'));
+      assert.equal(toolchains.length, 1);
+      await redis.del(farmKey(q, 'toolchains')); // as after a Redis restart without persistence
 
       const submitted = await kbuild(['submit', '--kernels', join(work, 'kernels.yaml'), '--store', join(work, 'store'), '--queue', q, '--redis', REDIS_URL]);
       assert.equal(submitted.exitCode, 0, submitted.stderr);
       await w.waitFor(/compiling/);
-      assert.equal(await redis.get(farmKey(q, 'toolchain')), toolchain, 'registered again on job start');
+      assert.deepEqual(await redis.hkeys(farmKey(q, 'toolchains')), toolchains, 'registered again on job start');
 
       w.child.kill('SIGKILL');
       await w.child;

@@ -38,8 +38,18 @@ export interface WorkerProcess {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-function spawnWorker(queue: string, options: { env?: Record<string, string>; args?: string[] }) {
-  return execa('node', [CLI, 'worker', '--queue', queue, '--redis', REDIS_URL, ...(options.args ?? [])], {
+export interface WorkerOptions {
+  env?: Record<string, string>;
+  args?: string[];
+  /** Default: the shared Redis at 127.0.0.1. */
+  redisUrl?: string;
+  /** A command the worker runs under (`ip netns exec NS ...`); it must exec the worker so signals reach it. */
+  wrap?: readonly string[];
+}
+
+function spawnWorker(queue: string, options: WorkerOptions) {
+  const command = [...(options.wrap ?? []), 'node', CLI, 'worker', '--queue', queue, '--redis', options.redisUrl ?? REDIS_URL, ...(options.args ?? [])];
+  return execa(command[0]!, command.slice(1), {
     cwd: REPO_ROOT,
     env: { ...options.env },
     reject: false,
@@ -50,7 +60,7 @@ function spawnWorker(queue: string, options: { env?: Record<string, string>; arg
 }
 
 /** A real `kbuild worker` process, started the way an operator would. */
-export async function startWorker(queue: string, options: { env?: Record<string, string>; args?: string[] } = {}): Promise<WorkerProcess> {
+export async function startWorker(queue: string, options: WorkerOptions = {}): Promise<WorkerProcess> {
   const child = spawnWorker(queue, options);
   let text = '';
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];

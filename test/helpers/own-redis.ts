@@ -25,22 +25,29 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** `aofDir`: keep an append-only file there, so a restart (after a clean stop) finds everything again. */
-export async function ownRedis(options: { aofDir?: string } = {}): Promise<OwnRedis> {
+/**
+ * `aofDir`: keep an append-only file there, so a restart (after a clean stop) finds everything again.
+ * `bind`: the address it listens on (default 127.0.0.1), e.g. a bridge address that network namespaces reach.
+ */
+export async function ownRedis(options: { aofDir?: string; bind?: string } = {}): Promise<OwnRedis> {
   const port = await freePort();
+  const host = options.bind ?? '127.0.0.1';
   let child: ChildProcess | undefined;
   const own: OwnRedis = {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${host}:${port}`,
     port,
     async start() {
       const persistence = options.aofDir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.aofDir];
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
+      // Off the loopback Redis refuses clients without a password; the test's bridge is reachable from its namespaces only.
+      const protectedMode = host === '127.0.0.1' ? [] : ['--protected-mode', 'no'];
+      child = spawn('redis-server', ['--port', String(port), '--bind', host, '--save', '', ...protectedMode, ...persistence], { stdio: 'ignore' });
       for (let i = 0; i < 100; i++) {
-        const ping = await execa('redis-cli', ['-p', String(port), 'ping'], { reject: false });
+        const ping = await execa('redis-cli', ['-h', host, '-p', String(port), 'ping'], { reject: false });
         if (ping.stdout.trim() === 'PONG') return;
         await sleep(50);
       }
-      throw new Error(`redis-server on ${port} did not start`);
+      await own.stop();
+      throw new Error(`redis-server on ${host}:${port} did not start`);
     },
     async stop() {
       if (child === undefined) return;

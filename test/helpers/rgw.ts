@@ -42,13 +42,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRgw(): Promise<Rgw> {
+/** `host`: the address it listens on (default 127.0.0.1), e.g. a bridge address that network namespaces reach. */
+export async function startRgw(options: { host?: string } = {}): Promise<Rgw> {
+  const host = options.host ?? '127.0.0.1';
   const script = join(REPO_ROOT, 'scripts', 'rgw.sh');
   const name = `test-${process.pid}-${randomBytes(3).toString('hex')}`;
   const port = await freePort();
   const env = { RGW_ACCESS_KEY, RGW_SECRET_KEY };
-  await execa('bash', [script, 'start', name, String(port)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const endpoint = `http://127.0.0.1:${port}`;
+  await execa('bash', [script, 'start', name, String(port), host], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const endpoint = `http://${host}:${port}`;
   const client = new S3Client({
     endpoint,
     region: 'us-east-1',

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseIndex, parseSignature, publicKeyFromPem, verifyIndexBytes } from '@kbuild/loader/internal';
-import { openStore } from '../../src/store/open-store.js';
 import { generateKeyFiles } from '../../src/sign/signing-key.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { startRgw, type Rgw } from '../helpers/rgw.js';
+import { assertSignedAndComplete } from '../helpers/store-check.js';
 
 const PUBLISHERS = 10;
 const EACH = 4;
@@ -28,20 +27,8 @@ async function runPublishers(storeUrl: string, key: string, env: Record<string, 
 }
 
 async function assertComplete(storeUrl: string, publicKeyPath: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const store = await openStore(storeUrl, { env });
-  try {
-    const bytes = await store.get('index.json');
-    const sig = await store.get('index.json.sig');
-    assert.ok(bytes !== undefined && sig !== undefined);
-    const publicKey = publicKeyFromPem(await readFile(publicKeyPath), publicKeyPath);
-    assert.equal(verifyIndexBytes(bytes, parseSignature(sig, 'sig'), { publicKey }, 'index').signed, true);
-    const index = parseIndex(bytes.toString('utf8'), 'index');
-    const expected = Array.from({ length: PUBLISHERS }, (_, id) => Array.from({ length: EACH }, (_, i) => `p${id}/x86_64/p${id}_debian_6.1.0-${i}-amd64.o`)).flat();
-    assert.deepEqual(index.artifacts.map((a) => a.path).sort(), expected.sort(), 'no publisher lost an entry');
-    for (const artifact of index.artifacts) assert.equal((await store.stat(artifact.path))?.size, artifact.size, artifact.path);
-  } finally {
-    await store.close();
-  }
+  const expected = Array.from({ length: PUBLISHERS }, (_, id) => Array.from({ length: EACH }, (_, i) => `p${id}/x86_64/p${id}_debian_6.1.0-${i}-amd64.o`)).flat();
+  await assertSignedAndComplete(storeUrl, publicKeyPath, env, expected);
 }
 
 describe(`${PUBLISHERS} concurrent publishers`, { timeout: 10 * 60_000 }, () => {

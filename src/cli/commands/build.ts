@@ -19,6 +19,8 @@ import { indexFromResults, writeIndex } from '../../runner/write-index.js';
 import { openStore } from '../../store/open-store.js';
 import type { S3Settings } from '@kbuild/loader/internal';
 import { publishLockFor, refuseUnlockedS3 } from '../publish-lock-option.js';
+import { noPublishLock } from '../../publish/publish-lock.js';
+import { DEFAULT_SETTLE_MS, droppedEntries } from '../../publish/unlocked-check.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { GENERATOR } from '../../version.js';
 import type { LoadedKernelsFile } from '../../config/load-kernels-file.js';
@@ -86,6 +88,14 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
       ...(lock === undefined ? {} : { lock }),
     });
     await reportAfterPublish(() => writeReportBesideIndex(store, written.index, { trust: signingKey === undefined ? { signed: false } : { signed: true, keyId: signingKey.keyId } }));
+    const dropped = lock === noPublishLock ? await droppedEntries(store, index, Number(process.env['KBUILD_UNLOCKED_SETTLE_MS'] ?? DEFAULT_SETTLE_MS), interrupt.signal) : [];
+    if (dropped.length > 0) {
+      process.stderr.write(
+        `kbuild: error: E_INDEX_ENTRIES_LOST: ${dropped.length} of ${index.artifacts.length} index entries this build published to ${store.location} were dropped by a concurrent publisher ` +
+          `(published --unlocked: nothing serialized the index updates): ${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}\n` +
+          `kbuild: the objects are stored; publish again with --redis URL (a rerun builds nothing) so the index lists them\n`,
+      );
+    }
     if (interrupt.signal.aborted) {
       process.stderr.write(`kbuild: interrupted after ${finished.size} of ${plan.jobs.length} jobs; index.json lists what the store holds\n`);
       return 130;
@@ -98,7 +108,7 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
       process.stdout.write(humanSummary(summary, results));
       if (verified !== undefined) process.stdout.write(verifyReport(verified.outcomes, verified.summary));
     }
-    return summary.failed === 0 && (verified?.summary.failed ?? 0) === 0 ? 0 : 1;
+    return summary.failed === 0 && (verified?.summary.failed ?? 0) === 0 && dropped.length === 0 ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await executors.close();

@@ -64,6 +64,7 @@ export async function submitCommand(opts: SubmitCommandOptions): Promise<number>
     const verifies = outcome.record.verifyJobs?.length ?? 0;
     const head = { submission: outcome.record.id, queue: settings.queue, store: outcome.record.store, total: plan.jobs.length + verifies, enqueued: outcome.enqueued };
     const what = verifies === 0 ? `${plan.jobs.length} builds` : `${plan.jobs.length} builds and ${verifies} kernel verifications`;
+    for (const note of outcome.notes) process.stderr.write(`kbuild: note: ${note}\n`);
     process.stderr.write(`kbuild: submission ${head.submission}: ${what}, ${head.enqueued} enqueued (the rest already queued or done)\n`);
     const workers = await farm.queue.getWorkersCount().catch(() => undefined);
     if (workers === 0) process.stderr.write(`kbuild: note: no worker is connected to queue "${settings.queue}" yet; start one with \`kbuild worker --queue ${settings.queue}\`\n`);
