@@ -114,12 +114,15 @@ describe("Falco's drivers (falcosecurity-libs 0.20.0) from a kernels.yaml alone 
     assert.match(log, /BEGIN PROG LOAD LOG[\s\S]*R5 invalid mem access 'scalar'[\s\S]*END PROG LOAD LOG/);
   });
 
-  it('driver/bpf: the legacy probe built by each kernel\'s Kbuild (arm64 cross), feature probes run at make time, verified as libscap loads it', async () => {
-    const { out, index } = await build(work, 'legacy', LEGACY_YAML.replace('    verify: false\n', LEGACY_VERIFY), true);
+  it('driver/bpf: the legacy probe built by each kernel\'s Kbuild (arm64 cross, 16K pages too), feature probes run at make time, verified as libscap loads it', async () => {
+    const yaml = LEGACY_YAML.replace('    verify: false\n', LEGACY_VERIFY) + `  - { distro: debian, release: ${ARM64_16K}, arch: arm64, btf: true }\n`;
+    const { out, index } = await build(work, 'legacy', yaml, true);
     assert.deepEqual(index.failures, []);
     const paths = index.artifacts.map((a) => a.path).sort();
-    assert.equal(paths.length, 4, paths.join(', '));
-    for (const kernel of ['6.1.0-50-arm64', '6.1.0-50-cloud-amd64', '6.12.117+deb13-cloud-amd64', '5.10.0-32-cloud-amd64']) assert.ok(paths.some((p) => p.includes(kernel)), `an object for ${kernel}`);
+    assert.equal(paths.length, 5, paths.join(', '));
+    for (const kernel of ['6.1.0-50-arm64', '6.1.0-50-cloud-amd64', '6.12.117+deb13-cloud-amd64', '5.10.0-32-cloud-amd64', ARM64_16K]) {
+      assert.ok(paths.some((p) => p.includes(kernel)), `an object for ${kernel}`);
+    }
     for (const path of paths) {
       const object = join(out, path);
       assert.equal(await elfMachine(object), 247);
