@@ -56,6 +56,21 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
   refuseUnlockedS3(opts.out, opts.redis, opts.unlocked);
   const loaded = await loadKernelsFile(opts.kernels);
   for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
+  const outcome = await buildKernelSet(loaded, opts);
+  process.stdout.write(opts.json === true ? `${JSON.stringify(outcome.json, null, 2)}\n` : outcome.text);
+  return outcome.exitCode;
+}
+
+export interface BuildOutcome {
+  readonly exitCode: number;
+  /** The --json summary (null when interrupted). */
+  readonly json: unknown;
+  /** The human summary. */
+  readonly text: string;
+}
+
+/** Builds, verifies and publishes a loaded build set (`kbuild build`'s, or the kernels `kbuild sync` found). */
+export async function buildKernelSet(loaded: LoadedKernelsFile, opts: Omit<BuildOptions, 'kernels'>): Promise<BuildOutcome> {
   const plan = await planBuild(loaded);
   await sweepLeftoverScratch();
   // Read before building: a bad key path fails in a second, not after the builds.
@@ -98,17 +113,13 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
     }
     if (interrupt.signal.aborted) {
       process.stderr.write(`kbuild: interrupted after ${finished.size} of ${plan.jobs.length} jobs; index.json lists what the store holds\n`);
-      return 130;
+      return { exitCode: 130, json: null, text: '' };
     }
     const summary = summarize(results, Date.now() - started, store.location);
-    if (opts.json === true) {
-      const verify = verified === undefined ? { enabled: false } : { enabled: true, ...verified.summary, kernels: outcomesJson(verified.outcomes) };
-      process.stdout.write(`${JSON.stringify({ ...summary, verify }, null, 2)}\n`);
-    } else {
-      process.stdout.write(humanSummary(summary, results));
-      if (verified !== undefined) process.stdout.write(verifyReport(verified.outcomes, verified.summary));
-    }
-    return summary.failed === 0 && (verified?.summary.failed ?? 0) === 0 && dropped.length === 0 ? 0 : 1;
+    const verify = verified === undefined ? { enabled: false } : { enabled: true, ...verified.summary, kernels: outcomesJson(verified.outcomes) };
+    const text = humanSummary(summary, results) + (verified === undefined ? '' : verifyReport(verified.outcomes, verified.summary));
+    const ok = summary.failed === 0 && (verified?.summary.failed ?? 0) === 0 && dropped.length === 0;
+    return { exitCode: ok ? 0 : 1, json: { ...summary, verify }, text };
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await executors.close();
@@ -127,7 +138,7 @@ async function verifyBuilt(
   loaded: LoadedKernelsFile,
   store: ArtifactStore,
   log: Logger,
-  opts: BuildOptions,
+  opts: Omit<BuildOptions, 'kernels'>,
   signal: AbortSignal,
 ): Promise<VerifyStageResult | undefined> {
   const plans = planCases({
