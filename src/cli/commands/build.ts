@@ -2,7 +2,6 @@ import { availableParallelism } from 'node:os';
 import { sweepLeftoverScratch } from '../sweep-scratch.js';
 import { builderFor } from '../../../builders/registry.js';
 import { cacheRoot } from '../../cache/cache-dir.js';
-import { loadKernelsFile } from '../../config/load-kernels-file.js';
 import type { ExecutorKind } from '../../config/kernels-schema.js';
 import { openExecutors } from '../../executor/open-executor.js';
 import { planBuild, publishBundles } from '../../job/plan.js';
@@ -21,6 +20,7 @@ import type { S3Settings } from '@kbuild/loader/internal';
 import { publishLockFor, refuseUnlockedS3 } from '../publish-lock-option.js';
 import { noPublishLock } from '../../publish/publish-lock.js';
 import { DEFAULT_SETTLE_MS, droppedEntries } from '../../publish/unlocked-check.js';
+import { runOnKernelsFile, type CommandOutcome } from '../command-outcome.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { GENERATOR } from '../../version.js';
 import type { LoadedKernelsFile } from '../../config/load-kernels-file.js';
@@ -54,23 +54,11 @@ export interface BuildOptions {
 /** The embedded default: plan, run every job in-process, write the index. Exit 0 only when all built. */
 export async function buildCommand(opts: BuildOptions): Promise<number> {
   refuseUnlockedS3(opts.out, opts.redis, opts.unlocked);
-  const loaded = await loadKernelsFile(opts.kernels);
-  for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
-  const outcome = await buildKernelSet(loaded, opts);
-  process.stdout.write(opts.json === true ? `${JSON.stringify(outcome.json, null, 2)}\n` : outcome.text);
-  return outcome.exitCode;
-}
-
-export interface BuildOutcome {
-  readonly exitCode: number;
-  /** The --json summary (null when interrupted). */
-  readonly json: unknown;
-  /** The human summary. */
-  readonly text: string;
+  return runOnKernelsFile(opts.kernels, opts.json, (loaded) => buildKernelSet(loaded, opts));
 }
 
 /** Builds, verifies and publishes a loaded build set (`kbuild build`'s, or the kernels `kbuild sync` found). */
-export async function buildKernelSet(loaded: LoadedKernelsFile, opts: Omit<BuildOptions, 'kernels'>): Promise<BuildOutcome> {
+export async function buildKernelSet(loaded: LoadedKernelsFile, opts: Omit<BuildOptions, 'kernels'>): Promise<CommandOutcome> {
   const plan = await planBuild(loaded);
   await sweepLeftoverScratch();
   // Read before building: a bad key path fails in a second, not after the builds.

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { loadKernelsFile, type LoadedKernelsFile } from '../../config/load-kernels-file.js';
+import type { LoadedKernelsFile } from '../../config/load-kernels-file.js';
+import { runOnKernelsFile, type CommandOutcome } from '../command-outcome.js';
 import { planBuild, publishBundles } from '../../job/plan.js';
 import { cacheRoot } from '../../cache/cache-dir.js';
 import { openStore } from '../../store/open-store.js';
@@ -31,23 +32,11 @@ const POLL_MS = 500;
 
 /** Plans and enqueues a build set; with --wait, follows it to the published index. Exit 1 if any build failed. */
 export async function submitCommand(opts: SubmitCommandOptions): Promise<number> {
-  const loaded = await loadKernelsFile(opts.kernels);
-  for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
-  const outcome = await submitKernelSet(loaded, opts);
-  process.stdout.write(opts.json === true ? `${JSON.stringify(outcome.json, null, 2)}\n` : outcome.text);
-  return outcome.exitCode;
-}
-
-export interface SubmitOutcome {
-  readonly exitCode: number;
-  /** The --json report. */
-  readonly json: unknown;
-  /** The submission id line (and, with --wait, the counts and index). */
-  readonly text: string;
+  return runOnKernelsFile(opts.kernels, opts.json, (loaded) => submitKernelSet(loaded, opts));
 }
 
 /** Enqueues a loaded build set (`kbuild submit`'s, or the kernels `kbuild sync` found); with --wait, follows it. */
-export async function submitKernelSet(loaded: LoadedKernelsFile, opts: Omit<SubmitCommandOptions, 'kernels'>): Promise<SubmitOutcome> {
+export async function submitKernelSet(loaded: LoadedKernelsFile, opts: Omit<SubmitCommandOptions, 'kernels'>): Promise<CommandOutcome> {
   const settings = farmSettings(opts);
   const plan = await planBuild(loaded);
   const store = storeUrl(opts.store);

@@ -10,6 +10,7 @@ import { loadSigningKey } from '../../sign/signing-key.js';
 import { openStore } from '../../store/open-store.js';
 import { kernelsToBuild, syncKernelSet, type SyncKernel } from '../../sync/new-kernels.js';
 import { refuseUnlockedS3 } from '../publish-lock-option.js';
+import type { CommandOutcome } from '../command-outcome.js';
 
 export interface SyncOptions extends CrawlFilter {
   readonly kernels: string;
@@ -86,23 +87,33 @@ async function syncRound(opts: SyncOptions): Promise<Round> {
   const lines = [...added.map((k) => `${opts.dryRun === true ? 'would add' : 'added'} ${label(k)}`), `${added.length} new of ${crawled.length} kernels crawled`];
   if (added.length === 0 || opts.dryRun === true) return { exitCode: 0, report, text: `${lines.join('\n')}\n` };
   const set = syncKernelSet(loaded, added, index);
-  const common = { ...(opts.verify === undefined ? {} : { verify: opts.verify }), ...(opts.verifyTimeout === undefined ? {} : { verifyTimeout: opts.verifyTimeout }) };
-  if (opts.redis !== undefined) {
-    const { submitKernelSet } = await import('./submit.js');
-    const outcome = await submitKernelSet(set, {
-      ...common,
-      store: opts.store,
-      redis: opts.redis,
-      ...(opts.queue === undefined ? {} : { queue: opts.queue }),
-      ...(opts.wait === undefined ? {} : { wait: opts.wait }),
-      jobTimeout: opts.jobTimeout,
-      attempts: opts.attempts,
-    });
-    return { exitCode: outcome.exitCode, report: { ...report, submit: outcome.json }, text: `${lines.join('\n')}\n${outcome.text}` };
-  }
+  const outcome = opts.redis === undefined ? await buildHere(set, opts) : await submitToFarm(set, opts, opts.redis);
+  const key = opts.redis === undefined ? 'build' : 'submit';
+  return { exitCode: outcome.exitCode, report: { ...report, [key]: outcome.json }, text: `${lines.join('\n')}\n${outcome.text}` };
+}
+
+const verifyFlags = (opts: SyncOptions) => ({
+  ...(opts.verify === undefined ? {} : { verify: opts.verify }),
+  ...(opts.verifyTimeout === undefined ? {} : { verifyTimeout: opts.verifyTimeout }),
+});
+
+async function submitToFarm(set: LoadedKernelsFile, opts: SyncOptions, redis: string): Promise<CommandOutcome> {
+  const { submitKernelSet } = await import('./submit.js');
+  return submitKernelSet(set, {
+    ...verifyFlags(opts),
+    store: opts.store,
+    redis,
+    ...(opts.queue === undefined ? {} : { queue: opts.queue }),
+    ...(opts.wait === undefined ? {} : { wait: opts.wait }),
+    jobTimeout: opts.jobTimeout,
+    attempts: opts.attempts,
+  });
+}
+
+async function buildHere(set: LoadedKernelsFile, opts: SyncOptions): Promise<CommandOutcome> {
   const { buildKernelSet } = await import('./build.js');
-  const outcome = await buildKernelSet(set, {
-    ...common,
+  return buildKernelSet(set, {
+    ...verifyFlags(opts),
     out: opts.store,
     concurrency: opts.concurrency,
     ...(opts.signingKey === undefined ? {} : { signingKey: opts.signingKey }),
@@ -110,7 +121,6 @@ async function syncRound(opts: SyncOptions): Promise<Round> {
     ...(opts.s3 === undefined ? {} : { s3: opts.s3 }),
     ...(opts.verifyConcurrency === undefined ? {} : { verifyConcurrency: opts.verifyConcurrency }),
   });
-  return { exitCode: outcome.exitCode, report: { ...report, build: outcome.json }, text: `${lines.join('\n')}\n${outcome.text}` };
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
