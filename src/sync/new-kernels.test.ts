@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LoadedKernelsFile } from '../config/load-kernels-file.js';
-import { ArtifactIndex } from '../loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { flavourOf } from '../crawl/crawl-kernels.js';
 import { kernelsToBuild, syncKernelSet, type SyncKernel } from './new-kernels.js';
 

@@ -2,7 +2,7 @@ import type { CrawledKernel } from '../../builders/types.js';
 import type { KernelEntry } from '../config/kernels-schema.js';
 import type { LoadedKernelsFile } from '../config/load-kernels-file.js';
 import type { Arch } from '../kernel/identity.js';
-import type { ArtifactIndex, IndexKernel } from '../loader/index-schema.js';
+import type { ArtifactIndex, IndexKernel } from '@kbuild/loader';
 
 /**
  * `kbuild sync`'s decision: which crawled kernels the store's index does not

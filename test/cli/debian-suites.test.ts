@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
 
 /**
@@ -69,7 +69,7 @@ ${[security, backports, sid].map((k) => `  - { distro: debian, release: ${k.rele
 `,
     );
     const out = join(work, 'out');
-    const result = await kbuild(['build', '--kernels', join(work, 'kernels.yaml'), '--out', out, '--json'], { env });
+    const result = await kbuild(['build', '--kernels', join(work, 'kernels.yaml'), '--store', out, '--json'], { env });
     assert.equal(result.exitCode, 0, result.stderr + result.stdout);
     const index = ArtifactIndex.parse(JSON.parse(await readFile(join(out, 'index.json'), 'utf8')));
     assert.deepEqual(

@@ -4,7 +4,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactIndex } from '../../src/loader/index-schema.js';
+import { ArtifactIndex } from '@kbuild/loader';
 import { CLI, kbuild, REPO_ROOT } from '../helpers/cli.js';
 
 /**
@@ -47,15 +47,15 @@ describe('kbuild sync (slow: network)', { timeout: 20 * 60_000 }, () => {
   after(() => rm(work, { recursive: true, force: true }));
 
   it('adds exactly the kernels the index does not hold, keeping the CO-RE object; a second run adds nothing', async () => {
-    const build = await kbuild(['build', '--kernels', kernels, '--out', out]);
+    const build = await kbuild(['build', '--kernels', kernels, '--store', out]);
     assert.equal(build.exitCode, 0, build.stderr + build.stdout);
     const core = (await readIndex()).artifacts.find((a) => a.kind === 'core');
 
-    const dry = await kbuild(['sync', '--kernels', kernels, '--out', out, '--dry-run', ...FILTER]);
+    const dry = await kbuild(['sync', '--kernels', kernels, '--store', out, '--dry-run', ...FILTER]);
     assert.equal(dry.exitCode, 0, dry.stderr);
     assert.deepEqual(dry.stdout.match(/^would add debian \S+/gm)?.map((l) => l.split(' ')[3]).sort(), expected);
 
-    const sync = await kbuild(['sync', '--kernels', kernels, '--out', out, '--no-verify', '--json', ...FILTER]);
+    const sync = await kbuild(['sync', '--kernels', kernels, '--store', out, '--no-verify', '--json', ...FILTER]);
     assert.equal(sync.exitCode, 0, sync.stderr + sync.stdout);
     const report = JSON.parse(sync.stdout) as SyncReport;
     assert.deepEqual(report.added.map((k) => k.release).sort(), expected);
@@ -69,14 +69,14 @@ describe('kbuild sync (slow: network)', { timeout: 20 * 60_000 }, () => {
     assert.equal(index.artifacts.find((a) => a.kind === 'core')?.sha256, core?.sha256, 'vmlinux.h still from kernels.yaml\'s kernel');
 
     const bytes = await readFile(join(out, 'index.json'));
-    const again = await kbuild(['sync', '--kernels', kernels, '--out', out, '--no-verify', '--json', ...FILTER]);
+    const again = await kbuild(['sync', '--kernels', kernels, '--store', out, '--no-verify', '--json', ...FILTER]);
     assert.equal(again.exitCode, 0, again.stderr);
     assert.deepEqual((JSON.parse(again.stdout) as SyncReport).added, []);
     assert.deepEqual(await readFile(join(out, 'index.json')), bytes, 'nothing new: the index is not rewritten');
   });
 
   it('--interval follows until SIGTERM, one JSON line per round, and exits 0', async () => {
-    const child = execa('node', [CLI, 'sync', '--kernels', kernels, '--out', out, '--no-verify', '--json', '--interval', '1', ...FILTER], { reject: false });
+    const child = execa('node', [CLI, 'sync', '--kernels', kernels, '--store', out, '--no-verify', '--json', '--interval', '1', ...FILTER], { reject: false });
     const lines: string[] = [];
     child.stdout?.on('data', (chunk: Buffer) => {
       lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
@@ -90,7 +90,7 @@ describe('kbuild sync (slow: network)', { timeout: 20 * 60_000 }, () => {
   });
 
   it('refuses a bad filter with exit code 2', async () => {
-    const bad = await kbuild(['sync', '--kernels', kernels, '--out', out, '--release-filter', '(']);
+    const bad = await kbuild(['sync', '--kernels', kernels, '--store', out, '--release-filter', '(']);
     assert.equal(bad.exitCode, 2);
     assert.match(bad.stderr, /--release-filter "\(" is not a regular expression/);
   });
