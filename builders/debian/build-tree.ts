@@ -6,9 +6,8 @@ import type { KernelIdentity } from '../../src/kernel/identity.js';
 import { asRef, fetchDeb, headerTrees, type DebFetch } from '../../src/repo/apt/header-tree.js';
 import { layoutBuildTree } from '../../src/repo/apt/kbuild-tree.js';
 import { loadKernelIndex, loadPackageIndex, mirrorId, parseDepends, type IndexLocation } from '../../src/repo/apt/packages-index.js';
-import { remembered, ResolvedPackage, toRef } from '../../src/repo/apt/resolution.js';
 import type { FetchedBuildTree } from '../types.js';
-import { debianArch, HeaderResolution, resolveHeaders, type ResolveContext } from './resolve.js';
+import { debianArch, debianRef, DebianPackage, HeaderResolution, remember, resolveHeaders, type ResolveContext } from './resolve.js';
 
 /**
  * `linux-headers-<release>` links its `scripts` and `tools` into
@@ -22,7 +21,7 @@ const KBUILD = /^linux-kbuild-/;
 /** Bumped when the layout changes, so old cache entries are not reused. */
 const LAYOUT_VERSION = 'kbuild-tree-v1';
 
-export const BuildTreeResolution = HeaderResolution.extend({ kbuild: ResolvedPackage });
+export const BuildTreeResolution = HeaderResolution.extend({ kbuild: DebianPackage });
 export type BuildTreeResolution = z.infer<typeof BuildTreeResolution>;
 
 /** Debian's name for the arch this process runs on: the tools must run here (or in a container of the same arch). */
@@ -32,18 +31,19 @@ export function hostDebArch(arch: string = process.arch): 'amd64' | 'arm64' {
   throw new KernelNotFoundError(`kernel build trees need linux-kbuild for this machine's arch (${arch}); only amd64 and arm64 are fetched`);
 }
 
-function location(context: ResolveContext, suite: string, debArch: string): IndexLocation {
-  return { cacheDir: context.cacheDir, archive: 'debian', mirror: context.mirror, suite, debArch };
+/** The index of the suite (and archive root) the headers came from. */
+function location(context: ResolveContext, headers: DebianPackage, debArch: string): IndexLocation {
+  return { cacheDir: context.cacheDir, archive: 'debian', mirror: headers.mirror, suite: headers.suite, debArch };
 }
 
-async function resolveKbuild(context: ResolveContext, kernel: KernelIdentity, headers: ResolvedPackage, hostArch: string): Promise<ResolvedPackage> {
-  const own = await loadKernelIndex(location(context, headers.suite, debianArch(kernel.arch)), context.index);
+async function resolveKbuild(context: ResolveContext, kernel: KernelIdentity, headers: DebianPackage, hostArch: string): Promise<DebianPackage> {
+  const own = await loadKernelIndex(location(context, headers, debianArch(kernel.arch)), context.index);
   const stanza = 'index' in own ? own.index.packages.find((p) => p.package === headers.name && p.version === headers.version) : undefined;
   const dep = parseDepends(stanza?.depends ?? '')
     .flat()
     .find((d) => KBUILD.test(d.name));
   if (dep === undefined) throw new KernelNotFoundError(`${headers.name} ${headers.version} in debian ${headers.suite} names no linux-kbuild-* package`);
-  const tools = await loadPackageIndex(location(context, headers.suite, hostArch), context.index, { name: 'kbuild', wanted: /^Package: linux-kbuild-/ });
+  const tools = await loadPackageIndex(location(context, headers, hostArch), context.index, { name: 'kbuild', wanted: /^Package: linux-kbuild-/ });
   const candidates = 'index' in tools ? tools.index.packages.filter((p) => p.package === dep.name) : [];
   // The tools come from the same source upload as the headers; an index holds one version of each.
   const match =
@@ -54,7 +54,7 @@ async function resolveKbuild(context: ResolveContext, kernel: KernelIdentity, he
     const found = candidates.map((p) => p.version).join(', ') || 'none';
     throw new KernelNotFoundError(`debian ${headers.suite} ${hostArch} has no ${dep.name} for ${headers.name} ${headers.version} (found: ${found})`);
   }
-  return toRef(match, headers.suite);
+  return debianRef(match, headers.suite, headers.mirror);
 }
 
 export async function resolveBuildTree(
@@ -63,9 +63,8 @@ export async function resolveBuildTree(
   hostArch: string,
 ): Promise<{ value: BuildTreeResolution; fromCache: boolean }> {
   const path = join(context.cacheDir, 'debian', 'resolved', mirrorId(context.mirror), debianArch(kernel.arch), `${kernel.release}.build-tree-${hostArch}.json`);
-  const { trust, refresh } = context.index;
-  const options = { allowUnsigned: trust.allowUnsigned, ...(refresh === undefined ? {} : { refresh }) };
-  return remembered(path, BuildTreeResolution, options, async () => {
+  const packages = (v: BuildTreeResolution) => [v.headers, v.common, v.kbuild];
+  return remember(path, BuildTreeResolution, context, packages, async () => {
     const { value: headers } = await resolveHeaders(context, kernel);
     return { ...headers, kbuild: await resolveKbuild(context, kernel, headers.headers, hostArch) };
   });

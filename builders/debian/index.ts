@@ -8,10 +8,10 @@ import { releaseProblem } from '../../src/kernel/release.js';
 import { asRef, fetchDeb, headerTrees, withRefresh, type DebFetch } from '../../src/repo/apt/header-tree.js';
 import type { BuilderContext, DistroBuilder, FetchedBuildTree, FetchedDebugPackage, FetchedHeaders, FetchedImage } from '../types.js';
 import { debianBuildTree } from './build-tree.js';
-import { findMirror } from './mirror.js';
 import { crawlDebian } from './crawl.js';
 import { trustOptions, type DebianBuilderOptions } from './trust.js';
-import { DEBIAN_SUITES, resolveDebug, resolveHeaders, resolveImage, type ResolveContext } from './resolve.js';
+import { imageMember, resolveDebug, resolveHeaders, resolveImage, type ResolveContext } from './resolve.js';
+import { suitePlan } from './suites.js';
 
 export { DEFAULT_KEYRING, trustOptions, type DebianBuilderOptions } from './trust.js';
 
@@ -30,11 +30,7 @@ async function start(kernel: KernelIdentity, context: BuilderContext, options: D
   if (kernel.distro !== 'debian') throw new ConfigError(`the debian builder cannot fetch ${kernel.distro} kernels`);
   const problem = releaseProblem(kernel.release);
   if (problem !== undefined) throw new ConfigError(`kernel release ${JSON.stringify(kernel.release)} ${problem}`);
-  const mirror = await findMirror({
-    ...(context.mirror === undefined ? {} : { configured: context.mirror }),
-    ...(options.env === undefined ? {} : { env: options.env }),
-    ...(options.aptRoot === undefined ? {} : { aptRoot: options.aptRoot }),
-  });
+  const suites = await suitePlan(context, options);
   const http: HttpOptions = { ...options.http, ...(context.signal === undefined ? {} : { signal: context.signal }) };
   const operation: Operation = {
     kernel,
@@ -43,8 +39,7 @@ async function start(kernel: KernelIdentity, context: BuilderContext, options: D
     downloads: 0,
     resolve: {
       cacheDir: context.cacheDir,
-      mirror: mirror.url,
-      suites: options.suites ?? DEBIAN_SUITES,
+      ...suites,
       index: {
         ttlMs: options.indexTtlMs ?? SIX_HOURS,
         http,
@@ -85,8 +80,9 @@ async function fetchImage(operation: Operation): Promise<FetchedImage> {
   const { kernel, context } = operation;
   const { value: resolved } = await resolveImage(operation.resolve, kernel);
   const file = `vmlinuz-${kernel.release}`;
+  const member = imageMember(resolved.image.name, kernel.release);
   const entry = await ensureEntry(context.cacheDir, 'images', resolved.image.sha256, async (tmp) =>
-    extractDebMember(await fetchDeb(debFetch(operation), resolved.image), `boot/${file}`, join(tmp, file)),
+    extractDebMember(await fetchDeb(debFetch(operation), resolved.image), member, join(tmp, file)),
   );
   return { kernel, path: join(entry.path, file), package: asRef(resolved.image), fromCache: operation.downloads === 0 };
 }
@@ -113,7 +109,7 @@ export function createDebianBuilder(options: DebianBuilderOptions = {}): DistroB
   return {
     distro: 'debian',
     arches: ['x86_64', 'arm64'],
-    covers: 'Debian 11 bullseye (5.10), 12 bookworm (6.1), 13 trixie (6.12) and sid; amd64 and arm64',
+    covers: 'Debian 11 bullseye (5.10), 12 bookworm (6.1, 6.12 backports), 13 trixie (6.12, 7.x backports), forky and sid, with -security, -updates and -backports; amd64 and arm64',
     supportsImages: true,
     fetchHeaders: (kernel, context) =>
       withRefresh(async (refresh) => fetchHeaders(await start(kernel, context, options, refresh))),

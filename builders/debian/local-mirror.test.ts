@@ -93,6 +93,8 @@ describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
     const builder = createDebianBuilder({
       env: {},
       aptRoot: join(work, 'no-apt'),
+      // The main archive's suites only; suites.test.ts covers the pockets and the security root.
+      suites: ['bullseye', 'bookworm', 'trixie', 'sid'],
       keyrings: [key.keyring],
       http: { attempts: 2, baseDelayMs: 5, fetch: counter.fetch },
     });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { findMirror, mirrorFromDeb822, mirrorFromOneLine } from './mirror.js';
+import { findMirror, findSecurityMirror, mirrorFromDeb822, mirrorFromOneLine } from './mirror.js';
 
 const DEB822 = `Types: deb
 # a snapshot comment
@@ -91,5 +91,18 @@ describe('debian mirror lookup', () => {
       return true;
     });
     await assert.rejects(findMirror({ aptRoot: apt, env: {}, configured: 'ftp://old.example/debian' }), ConfigError);
+  });
+
+  it('finds the security root in the *-security source (deb822, then one-line), or KBUILD_DEBIAN_SECURITY_MIRROR', async () => {
+    const deb822 = await aptRoot({ 'sources.list.d/debian.sources': DEB822 });
+    assert.deepEqual(await findSecurityMirror({ aptRoot: deb822, env: {} }), {
+      url: 'http://security.example/debian-security',
+      source: join(deb822, 'etc/apt/sources.list.d/debian.sources'),
+    });
+    const oneLine = await aptRoot({ 'sources.list': ONE_LINE });
+    assert.equal((await findSecurityMirror({ aptRoot: oneLine, env: {} }))?.url, 'http://security.example/debian-security');
+    const env = { KBUILD_DEBIAN_SECURITY_MIRROR: 'http://env.example/debian-security/' };
+    assert.equal((await findSecurityMirror({ aptRoot: deb822, env }))?.url, 'http://env.example/debian-security');
+    assert.equal(await findSecurityMirror({ aptRoot: await aptRoot({ 'sources.list': 'deb http://m.example/debian bookworm main\n' }), env: {} }), undefined);
   });
 });

@@ -21,6 +21,13 @@ const DEBIAN_SUITES = new Set([
   'oldoldstable', 'oldstable', 'stable', 'testing', 'unstable',
 ]);
 
+/** Which apt source a lookup wants, by one of its suites. */
+type SuiteTest = (suite: string) => boolean;
+
+const isMainSuite: SuiteTest = (suite) => DEBIAN_SUITES.has(suite);
+/** The security archive is its own root (debian-security), with suites such as bookworm-security. */
+const isSecuritySuite: SuiteTest = (suite) => suite.endsWith('-security') && DEBIAN_SUITES.has(suite.slice(0, -'-security'.length));
+
 export interface MirrorLookup {
   /** BuilderContext.mirror, from kernels.yaml or flags. */
   readonly configured?: string;
@@ -64,12 +71,12 @@ export function parseDeb822(text: string): Record<string, string>[] {
 
 const words = (value: string | undefined): string[] => (value ?? '').split(/\s+/).filter((w) => w !== '');
 
-/** The first http(s) URI of a "deb" stanza whose suites include a plain Debian suite. */
-export function mirrorFromDeb822(text: string): string | undefined {
+/** The first http(s) URI of a "deb" stanza whose suites include a plain Debian suite (or what `wanted` accepts). */
+export function mirrorFromDeb822(text: string, wanted: SuiteTest = isMainSuite): string | undefined {
   for (const stanza of parseDeb822(text)) {
     if (stanza['enabled']?.toLowerCase() === 'no') continue;
     if (!words(stanza['types']).includes('deb')) continue;
-    if (!words(stanza['suites']).some((suite) => DEBIAN_SUITES.has(suite))) continue;
+    if (!words(stanza['suites']).some(wanted)) continue;
     const uri = words(stanza['uris']).find((u) => /^https?:\/\//.test(u));
     if (uri !== undefined) return uri;
   }
@@ -77,12 +84,12 @@ export function mirrorFromDeb822(text: string): string | undefined {
 }
 
 /** The same from one-line format: `deb [options] uri suite component...`. */
-export function mirrorFromOneLine(text: string): string | undefined {
+export function mirrorFromOneLine(text: string, wanted: SuiteTest = isMainSuite): string | undefined {
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*/, '').replace(/\[[^\]]*\]/, ' ').trim();
     const [type, uri, suite] = words(line);
     if (type !== 'deb' || uri === undefined || suite === undefined) continue;
-    if (DEBIAN_SUITES.has(suite) && /^https?:\/\//.test(uri)) return uri;
+    if (wanted(suite) && /^https?:\/\//.test(uri)) return uri;
   }
   return undefined;
 }
@@ -96,6 +103,22 @@ async function readText(path: string): Promise<string | undefined> {
   return readFile(path, 'utf8').catch(() => undefined);
 }
 
+/** The first apt source (deb822, then one-line files) with a suite `wanted` accepts. */
+async function fromAptSources(aptRoot: string | undefined, wanted: SuiteTest): Promise<{ uri: string; path: string } | undefined> {
+  const apt = join(aptRoot ?? '/', 'etc', 'apt');
+  const candidates: [string, typeof mirrorFromDeb822][] = [
+    ...(await listSources(join(apt, 'sources.list.d'), '.sources')).map((p): [string, typeof mirrorFromDeb822] => [p, mirrorFromDeb822]),
+    [join(apt, 'sources.list'), mirrorFromOneLine],
+    ...(await listSources(join(apt, 'sources.list.d'), '.list')).map((p): [string, typeof mirrorFromOneLine] => [p, mirrorFromOneLine]),
+  ];
+  for (const [path, parse] of candidates) {
+    const text = await readText(path);
+    const uri = text === undefined ? undefined : parse(text, wanted);
+    if (uri !== undefined) return { uri, path };
+  }
+  return undefined;
+}
+
 /** Configuration, then KBUILD_DEBIAN_MIRROR, then apt's deb822 and one-line sources. */
 export async function findMirror(lookup: MirrorLookup = {}): Promise<Mirror> {
   if (lookup.configured !== undefined && lookup.configured !== '') {
@@ -103,22 +126,23 @@ export async function findMirror(lookup: MirrorLookup = {}): Promise<Mirror> {
   }
   const fromEnv = (lookup.env ?? process.env)['KBUILD_DEBIAN_MIRROR'];
   if (fromEnv !== undefined && fromEnv !== '') return normalizeMirrorUrl(fromEnv, 'KBUILD_DEBIAN_MIRROR');
+  const found = await fromAptSources(lookup.aptRoot, isMainSuite);
+  if (found !== undefined) return normalizeMirrorUrl(found.uri, found.path);
   const apt = join(lookup.aptRoot ?? '/', 'etc', 'apt');
-  const candidates: [string, (text: string) => string | undefined][] = [
-    ...(await listSources(join(apt, 'sources.list.d'), '.sources')).map(
-      (p): [string, typeof mirrorFromDeb822] => [p, mirrorFromDeb822],
-    ),
-    [join(apt, 'sources.list'), mirrorFromOneLine],
-    ...(await listSources(join(apt, 'sources.list.d'), '.list')).map(
-      (p): [string, typeof mirrorFromOneLine] => [p, mirrorFromOneLine],
-    ),
-  ];
-  for (const [path, parse] of candidates) {
-    const text = await readText(path);
-    const uri = text === undefined ? undefined : parse(text);
-    if (uri !== undefined) return normalizeMirrorUrl(uri, path);
-  }
   throw new ConfigError(`no Debian mirror configured and none found in ${apt}/sources.list(.d)`, {
     suggestions: ['Set the debian mirror in kernels.yaml or the KBUILD_DEBIAN_MIRROR environment variable'],
   });
+}
+
+/**
+ * The root of the *-security suites (Debian publishes them apart from the
+ * main archive): `configured`, else KBUILD_DEBIAN_SECURITY_MIRROR, else the
+ * apt source that lists a *-security suite; undefined when none says.
+ */
+export async function findSecurityMirror(lookup: MirrorLookup = {}): Promise<Mirror | undefined> {
+  if (lookup.configured !== undefined && lookup.configured !== '') return normalizeMirrorUrl(lookup.configured, 'configuration');
+  const fromEnv = (lookup.env ?? process.env)['KBUILD_DEBIAN_SECURITY_MIRROR'];
+  if (fromEnv !== undefined && fromEnv !== '') return normalizeMirrorUrl(fromEnv, 'KBUILD_DEBIAN_SECURITY_MIRROR');
+  const found = await fromAptSources(lookup.aptRoot, isSecuritySuite);
+  return found === undefined ? undefined : normalizeMirrorUrl(found.uri, found.path);
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { KernelNotFoundError } from '../../src/errors.js';
 import type { Arch, KernelIdentity } from '../../src/kernel/identity.js';
 import {
@@ -8,11 +8,11 @@ import {
   parseDepends,
   type CachedIndex,
   type IndexLoadOptions,
+  type PackageStanza,
   type Trust,
 } from '../../src/repo/apt/packages-index.js';
 import { remembered, Resolution, ResolvedPackage, toRef } from '../../src/repo/apt/resolution.js';
-
-export { ResolvedPackage } from '../../src/repo/apt/resolution.js';
+import type { ArchiveSuite, SuitePlan } from './suites.js';
 
 /**
  * Turns a Debian kernel release into the exact packages that provide it,
@@ -20,18 +20,21 @@ export { ResolvedPackage } from '../../src/repo/apt/resolution.js';
  * answer is remembered).
  */
 
-export const DEBIAN_SUITES = ['bullseye', 'bookworm', 'trixie', 'sid'] as const;
+/** Every package names its archive root: a -security suite has its own. */
+export const DebianPackage = ResolvedPackage.extend({ mirror: z.string() });
+export type DebianPackage = z.infer<typeof DebianPackage>;
 
-export const HeaderResolution = Resolution.extend({ headers: ResolvedPackage, common: ResolvedPackage });
+/** validUntil: the Release's, null when it has none; a remembered answer never outlives its Release. */
+const DebianResolution = Resolution.extend({ validUntil: z.number().nullable() });
+
+export const HeaderResolution = DebianResolution.extend({ headers: DebianPackage, common: DebianPackage });
 export type HeaderResolution = z.infer<typeof HeaderResolution>;
 
-export const ImageResolution = Resolution.extend({ image: ResolvedPackage });
+export const ImageResolution = DebianResolution.extend({ image: DebianPackage });
 export type ImageResolution = z.infer<typeof ImageResolution>;
 
-export interface ResolveContext {
+export interface ResolveContext extends SuitePlan {
   readonly cacheDir: string;
-  readonly mirror: string;
-  readonly suites: readonly string[];
   readonly index: IndexLoadOptions;
 }
 
@@ -39,10 +42,10 @@ export function debianArch(arch: Arch): 'amd64' | 'arm64' {
   return arch === 'x86_64' ? 'amd64' : 'arm64';
 }
 
-const COMMON_HEADERS = /^linux-headers-.+-common(-[a-z0-9]+)?$/;
+export const COMMON_HEADERS = /^linux-headers-.+-common(-[a-z0-9]+)?$/;
 
 /** linux-headers-<release> and the -common (or -common-rt) package its Depends names, from one suite. */
-function pickHeaders(index: CachedIndex, suite: string, release: string): Pick<HeaderResolution, 'headers' | 'common'> | undefined {
+function pickHeaders(index: CachedIndex, { suite, mirror }: ArchiveSuite, release: string): Pick<HeaderResolution, 'headers' | 'common'> | undefined {
   const headers = index.packages.find((p) => p.package === `linux-headers-${release}`);
   if (headers === undefined) return undefined;
   const dep = parseDepends(headers.depends ?? '')
@@ -58,14 +61,27 @@ function pickHeaders(index: CachedIndex, suite: string, release: string): Pick<H
         `${dep?.version === undefined ? '' : ` ${dep.version}`}, which the same index does not list`,
     );
   }
-  return { headers: toRef(headers, suite), common: toRef(common, suite) };
+  return { headers: debianRef(headers, suite, mirror), common: debianRef(common, suite, mirror) };
 }
 
-function pickImage(index: CachedIndex, suite: string, release: string): ResolvedPackage | undefined {
-  // The unsigned image is the plain build; the signed one wraps the same kernel for Secure Boot.
-  for (const name of [`linux-image-${release}-unsigned`, `linux-image-${release}`]) {
+export const debianRef = (stanza: PackageStanza, suite: string, mirror: string): DebianPackage => ({ ...toRef(stanza, suite), mirror });
+
+/**
+ * The unsigned image is the plain build; the signed one wraps the same kernel for Secure Boot.
+ * Since 7.x (sid, trixie-backports) linux-image-<release> is a metapackage and the signed
+ * vmlinuz is in linux-binary-<release>, with no -unsigned package.
+ */
+const IMAGE_PACKAGES = (release: string): string[] => [`linux-image-${release}-unsigned`, `linux-binary-${release}`, `linux-image-${release}`];
+
+/** Where the image package keeps the kernel: linux-binary-* under the modules folder, the others in /boot. */
+export function imageMember(pkg: string, release: string): string {
+  return pkg.startsWith('linux-binary-') ? `usr/lib/modules/${release}/vmlinuz` : `boot/vmlinuz-${release}`;
+}
+
+function pickImage(index: CachedIndex, { suite, mirror }: ArchiveSuite, release: string): DebianPackage | undefined {
+  for (const name of IMAGE_PACKAGES(release)) {
     const stanza = index.packages.find((p) => p.package === name);
-    if (stanza !== undefined) return toRef(stanza, suite);
+    if (stanza !== undefined) return debianRef(stanza, suite, mirror);
   }
   return undefined;
 }
@@ -74,38 +90,46 @@ function pickImage(index: CachedIndex, suite: string, release: string): Resolved
  * linux-image-<release>-dbg: the vmlinux with DWARF, for `pahole -J` when a kernel's BTF is not in its image.
  * Debian builds it from the same source package into main, so every suite that has the image has it.
  */
-function pickDebug(index: CachedIndex, suite: string, release: string): ResolvedPackage | undefined {
+function pickDebug(index: CachedIndex, { suite, mirror }: ArchiveSuite, release: string): DebianPackage | undefined {
   const stanza = index.packages.find((p) => p.package === `linux-image-${release}-dbg`);
-  return stanza === undefined ? undefined : toRef(stanza, suite);
+  return stanza === undefined ? undefined : debianRef(stanza, suite, mirror);
+}
+
+interface Found<T> {
+  readonly found: T;
+  readonly trust: Trust;
+  readonly validUntil: number | null;
 }
 
 /** Searches the suites in order, stopping at the first hit; every index fetched on the way is cached. */
 async function searchSuites<T>(
   context: ResolveContext,
   kernel: KernelIdentity,
-  pick: (index: CachedIndex, suite: string) => T | undefined,
-): Promise<{ found: T; trust: Trust }> {
+  pick: (index: CachedIndex, suite: ArchiveSuite) => T | undefined,
+): Promise<Found<T>> {
   const debArch = debianArch(kernel.arch);
-  const skipped: string[] = [];
+  const skipped: string[] = [...context.unavailable];
   for (const suite of context.suites) {
-    const location = { cacheDir: context.cacheDir, archive: 'debian', mirror: context.mirror, suite, debArch };
+    const location = { cacheDir: context.cacheDir, archive: 'debian', mirror: suite.mirror, suite: suite.suite, debArch };
     const result = await loadKernelIndex(location, context.index);
     if ('skipped' in result) {
-      skipped.push(`${suite} (${result.skipped})`);
+      skipped.push(`${suite.suite} (${result.skipped})`);
       continue;
     }
     const found = pick(result.index, suite);
-    if (found !== undefined) return { found, trust: result.index.trust };
+    if (found !== undefined) return { found, trust: result.index.trust, validUntil: result.index.validUntil ?? null };
   }
   const note = skipped.length === 0 ? '' : `; not searched: ${skipped.join(', ')}`;
   const unsignedHint = context.index.trust.allowUnsigned
     ? []
     : ['A private mirror without InRelease files can be read with KBUILD_DEBIAN_ALLOW_UNSIGNED=1 (unauthenticated)'];
+  const names = context.suites.map((s) => s.suite);
   throw new KernelNotFoundError(
-    `kernel ${kernel.release} (${kernel.arch}) not found in debian suites ${context.suites.join(', ')} (${context.mirror})${note}`,
+    `kernel ${kernel.release} (${kernel.arch}) not found in debian suites ${names.join(', ')} (${context.mirror})${note}`,
     {
       suggestions: [
         'Check the release string against `uname -r` of the target host',
+        'Which suites are searched: KBUILD_DEBIAN_SUITES (builders/debian/README.md); an expired Release (sid) is read only with KBUILD_DEBIAN_IGNORE_VALID_UNTIL=1',
         'Kernels dropped from the current suites remain in Debian\'s snapshot archive; point the debian mirror at it',
         ...(skipped.length === 0 ? [] : unsignedHint),
       ],
@@ -117,33 +141,47 @@ function resolutionPath(context: ResolveContext, kernel: KernelIdentity, kind: s
   return join(context.cacheDir, 'debian', 'resolved', mirrorId(context.mirror), debianArch(kernel.arch), `${kernel.release}.${kind}.json`);
 }
 
-function remember<T extends { trust: Trust }>(
+/**
+ * A remembered answer holds while its suite is still searched at the same root and its Release
+ * has not expired: the expiry refuses a cached lookup exactly as it refuses the index.
+ */
+function stillValid(context: ResolveContext, value: { validUntil: number | null }, packages: readonly DebianPackage[]): boolean {
+  if (context.index.trust.checkValidUntil && value.validUntil !== null && Date.now() >= value.validUntil) return false;
+  return packages.every((p) => context.suites.some((s) => s.suite === p.suite && s.mirror === p.mirror));
+}
+
+export function remember<T extends { trust: Trust; validUntil: number | null }>(
   path: string,
   schema: z.ZodType<T>,
   context: ResolveContext,
+  packages: (value: T) => readonly DebianPackage[],
   compute: () => Promise<T>,
 ): Promise<{ value: T; fromCache: boolean }> {
   const { trust, refresh } = context.index;
-  return remembered(path, schema, { allowUnsigned: trust.allowUnsigned, ...(refresh === undefined ? {} : { refresh }) }, compute);
+  const options = { allowUnsigned: trust.allowUnsigned, stillValid: (value: T) => stillValid(context, value, packages(value)) };
+  return remembered(path, schema, { ...options, ...(refresh === undefined ? {} : { refresh }) }, compute);
 }
 
 export async function resolveHeaders(
   context: ResolveContext,
   kernel: KernelIdentity,
 ): Promise<{ value: HeaderResolution; fromCache: boolean }> {
-  return remember(resolutionPath(context, kernel, 'headers'), HeaderResolution, context, async () => {
-    const { found, trust } = await searchSuites(context, kernel, (index, suite) => pickHeaders(index, suite, kernel.release));
-    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, ...found };
+  const packages = (v: HeaderResolution) => [v.headers, v.common];
+  return remember(resolutionPath(context, kernel, 'headers'), HeaderResolution, context, packages, async () => {
+    const { found, trust, validUntil } = await searchSuites(context, kernel, (index, suite) => pickHeaders(index, suite, kernel.release));
+    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, validUntil, ...found };
   });
 }
+
+const imagePackage = (v: ImageResolution): DebianPackage[] => [v.image];
 
 export async function resolveImage(
   context: ResolveContext,
   kernel: KernelIdentity,
 ): Promise<{ value: ImageResolution; fromCache: boolean }> {
-  return remember(resolutionPath(context, kernel, 'image'), ImageResolution, context, async () => {
-    const { found: image, trust } = await searchSuites(context, kernel, (index, suite) => pickImage(index, suite, kernel.release));
-    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, image };
+  return remember(resolutionPath(context, kernel, 'image'), ImageResolution, context, imagePackage, async () => {
+    const { found: image, trust, validUntil } = await searchSuites(context, kernel, (index, suite) => pickImage(index, suite, kernel.release));
+    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, validUntil, image };
   });
 }
 
@@ -151,8 +189,8 @@ export async function resolveDebug(
   context: ResolveContext,
   kernel: KernelIdentity,
 ): Promise<{ value: ImageResolution; fromCache: boolean }> {
-  return remember(resolutionPath(context, kernel, 'dbg'), ImageResolution, context, async () => {
-    const { found: image, trust } = await searchSuites(context, kernel, (index, suite) => pickDebug(index, suite, kernel.release));
-    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, image };
+  return remember(resolutionPath(context, kernel, 'dbg'), ImageResolution, context, imagePackage, async () => {
+    const { found: image, trust, validUntil } = await searchSuites(context, kernel, (index, suite) => pickDebug(index, suite, kernel.release));
+    return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust, validUntil, image };
   });
 }

@@ -102,7 +102,7 @@ describe('debian InRelease verification against a signed local mirror', { timeou
     assert.deepEqual(run.paths().slice(0, 4), ['dists/bullseye/InRelease', 'dists/bullseye/main/binary-amd64/Packages.xz', INRELEASE, PACKAGES]);
     const indexes = join(run.cacheDir, 'debian', 'indexes');
     const [id] = await readdir(indexes);
-    const cached = JSON.parse(await readFile(join(indexes, id ?? '', 'bookworm_amd64.json'), 'utf8'));
+    const cached = JSON.parse(await readFile(join(indexes, id ?? '', 'bookworm_amd64_kernels.json'), 'utf8'));
     assert.equal(cached.trust, 'signed');
     assert.deepEqual(cached.signedBy, [archive.fingerprint]);
     assert.deepEqual(warnings, []);
@@ -126,7 +126,7 @@ describe('debian InRelease verification against a signed local mirror', { timeou
       noPackages(run.paths());
       await assert.rejects(readdir(join(run.cacheDir, 'debian', 'resolved')), { code: 'ENOENT' });
       const [id] = await readdir(join(run.cacheDir, 'debian', 'indexes'));
-      assert.deepEqual(await readdir(join(run.cacheDir, 'debian', 'indexes', id ?? '')), ['bullseye_amd64.json']);
+      assert.deepEqual(await readdir(join(run.cacheDir, 'debian', 'indexes', id ?? '')), ['bullseye_amd64_kernels.json']);
     }
   });
 

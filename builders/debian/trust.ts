@@ -6,8 +6,10 @@ import { aptTrust, type AptTrustSettings } from '../../src/repo/apt/trust.js';
 export const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
 export interface DebianBuilderOptions extends AptTrustSettings {
-  /** Suites searched in order; the first that lists the kernel wins. */
+  /** Suites searched in order, the first that lists the kernel wins; else KBUILD_DEBIAN_SUITES, else suites.ts's default. */
   readonly suites?: readonly string[];
+  /** Root of the *-security suites; else KBUILD_DEBIAN_SECURITY_MIRROR, else the host's apt sources. */
+  readonly securityMirror?: string;
   readonly http?: HttpOptions;
   /** How long a cached Packages index is trusted before it is fetched again. */
   readonly indexTtlMs?: number;

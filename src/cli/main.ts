@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { withFarmOptions, withHostOptions } from './shared-options.js';
 import { s3SettingsFrom, withS3Options } from './s3-options.js';
 import { storeFrom, withIndexOptions, withStoreOption } from './store-option.js';
+import type { SyncOptions } from './commands/sync.js';
 
 /**
  * Commands are imported lazily inside their actions so `kbuild pick` on an
@@ -220,14 +221,46 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description("List the kernels a distro's repositories offer, as kernels.yaml entries")
     .argument('<distro>', 'distro (debian, ubuntu, centos, rocky, almalinux, rhel, fedora, amzn)')
     .option('--release-filter <regex>', 'keep only releases matching this regular expression')
+    .option('--flavour <flavour...>', 'keep only these flavours (cloud-amd64, rt-arm64, arm64-16k, aws, ...)')
+    .option('--suite <suite...>', 'keep only kernels found in these suites or repositories (bookworm-security, trixie-backports, ...)')
     .addOption(new Option('--arch <arch...>', 'arches to crawl').choices(['x86_64', 'arm64']).default(['x86_64']))
     .addOption(new Option('--latest <n>', 'keep the newest N kernels per arch').argParser(positiveInt))
     .option('--mirror <url>', "archive base URL (default: the distro's configured or public mirror)")
     .option('--json', 'print the kernels as JSON (with package versions and sources)')
-    .action(async (distro: string, opts: { releaseFilter?: string; arch: ('x86_64' | 'arm64')[]; latest?: number; mirror?: string; json?: boolean }) => {
+    .action(async (distro: string, opts: { releaseFilter?: string; flavour?: string[]; suite?: string[]; arch: ('x86_64' | 'arm64')[]; latest?: number; mirror?: string; json?: boolean }) => {
       const { crawlCommand } = await import('./commands/crawl.js');
       exitCode = await crawlCommand({ distro, ...opts });
     });
+
+  withS3Options(
+    withStoreOption(program.command('sync'), { flags: '-o, --out <dir|s3://bucket/prefix>', name: 'out' }, "the store whose index.json says what is built: a folder, file:// or s3:// URL (default: out)")
+      .description("Crawl distros' archives and build (or submit to the farm) only the kernels the store's index does not hold yet")
+      .requiredOption('-k, --kernels <file>', 'kernels file: the probes and settings (its kernels pin each arch\'s CO-RE vmlinux.h)', 'kernels.yaml')
+      .option('-d, --distro <distro...>', 'distros to crawl', ['debian'])
+      .addOption(new Option('--arch <arch...>', 'arches to crawl').choices(['x86_64', 'arm64']).default(['x86_64']))
+      .option('--release-filter <regex>', 'keep only releases matching this regular expression')
+      .option('--flavour <flavour...>', 'keep only these flavours (cloud-amd64, rt-arm64, arm64-16k, aws, ...)')
+      .option('--suite <suite...>', 'keep only kernels found in these suites (bookworm-security, trixie-backports, ...)')
+      .addOption(new Option('--latest <n>', 'keep the newest N kernels per distro and arch').argParser(positiveInt))
+      .option('--mirror <url>', 'archive base URL to crawl (one --distro only)')
+      .option('--redis <url>', 'submit the new kernels to the farm on this Redis instead of building here')
+      .option('--queue <name>', 'farm queue name (default: $KBUILD_QUEUE or kbuild)')
+      .option('--wait', 'with --redis: follow the submission until its index is published')
+      .addOption(new Option('-c, --concurrency <n>', 'parallel jobs when building here').argParser(positiveInt).default(2))
+      .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
+      .option('--unlocked', 'publish to an S3 store without a lock (only when nothing else publishes to it)')
+      .option('--no-verify', 'do not boot the new kernels in QEMU')
+      .addOption(new Option('--verify-concurrency <n>', 'kernels booted at once').argParser(positiveInt))
+      .addOption(new Option('--verify-timeout <seconds>', 'time limit of one kernel\'s boot').argParser(positiveInt).default(300))
+      .addOption(new Option('--job-timeout <seconds>', 'with --redis: time limit of one build').argParser(positiveInt).default(1800))
+      .addOption(new Option('--attempts <n>', 'with --redis: attempts for network/archive errors (exponential backoff)').argParser(positiveInt).default(4))
+      .addOption(new Option('--interval <seconds>', 'keep following: a round every N seconds until SIGINT/SIGTERM').argParser(positiveInt))
+      .option('--dry-run', 'print what would be added, build nothing')
+      .option('--json', 'print each round as JSON (one line per round with --interval)'),
+  ).action(async (opts: Omit<SyncOptions, 's3' | 'store'> & { store?: string; out?: string }) => {
+    const { syncCommand } = await import('./commands/sync.js');
+    exitCode = await syncCommand({ ...opts, store: storeFrom(opts, 'out', 'out'), s3: s3SettingsFrom(opts) });
+  });
 
   program
     .command('schema')

@@ -2,7 +2,6 @@ import { availableParallelism } from 'node:os';
 import { sweepLeftoverScratch } from '../sweep-scratch.js';
 import { builderFor } from '../../../builders/registry.js';
 import { cacheRoot } from '../../cache/cache-dir.js';
-import { loadKernelsFile } from '../../config/load-kernels-file.js';
 import type { ExecutorKind } from '../../config/kernels-schema.js';
 import { openExecutors } from '../../executor/open-executor.js';
 import { planBuild, publishBundles } from '../../job/plan.js';
@@ -21,6 +20,7 @@ import type { S3Settings } from '@kbuild/loader/internal';
 import { publishLockFor, refuseUnlockedS3 } from '../publish-lock-option.js';
 import { noPublishLock } from '../../publish/publish-lock.js';
 import { DEFAULT_SETTLE_MS, droppedEntries } from '../../publish/unlocked-check.js';
+import { runOnKernelsFile, type CommandOutcome } from '../command-outcome.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { GENERATOR } from '../../version.js';
 import type { LoadedKernelsFile } from '../../config/load-kernels-file.js';
@@ -54,8 +54,11 @@ export interface BuildOptions {
 /** The embedded default: plan, run every job in-process, write the index. Exit 0 only when all built. */
 export async function buildCommand(opts: BuildOptions): Promise<number> {
   refuseUnlockedS3(opts.out, opts.redis, opts.unlocked);
-  const loaded = await loadKernelsFile(opts.kernels);
-  for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
+  return runOnKernelsFile(opts.kernels, opts.json, (loaded) => buildKernelSet(loaded, opts));
+}
+
+/** Builds, verifies and publishes a loaded build set (`kbuild build`'s, or the kernels `kbuild sync` found). */
+export async function buildKernelSet(loaded: LoadedKernelsFile, opts: Omit<BuildOptions, 'kernels'>): Promise<CommandOutcome> {
   const plan = await planBuild(loaded);
   await sweepLeftoverScratch();
   // Read before building: a bad key path fails in a second, not after the builds.
@@ -98,17 +101,13 @@ export async function buildCommand(opts: BuildOptions): Promise<number> {
     }
     if (interrupt.signal.aborted) {
       process.stderr.write(`kbuild: interrupted after ${finished.size} of ${plan.jobs.length} jobs; index.json lists what the store holds\n`);
-      return 130;
+      return { exitCode: 130, json: null, text: '' };
     }
     const summary = summarize(results, Date.now() - started, store.location);
-    if (opts.json === true) {
-      const verify = verified === undefined ? { enabled: false } : { enabled: true, ...verified.summary, kernels: outcomesJson(verified.outcomes) };
-      process.stdout.write(`${JSON.stringify({ ...summary, verify }, null, 2)}\n`);
-    } else {
-      process.stdout.write(humanSummary(summary, results));
-      if (verified !== undefined) process.stdout.write(verifyReport(verified.outcomes, verified.summary));
-    }
-    return summary.failed === 0 && (verified?.summary.failed ?? 0) === 0 && dropped.length === 0 ? 0 : 1;
+    const verify = verified === undefined ? { enabled: false } : { enabled: true, ...verified.summary, kernels: outcomesJson(verified.outcomes) };
+    const text = humanSummary(summary, results) + (verified === undefined ? '' : verifyReport(verified.outcomes, verified.summary));
+    const ok = summary.failed === 0 && (verified?.summary.failed ?? 0) === 0 && dropped.length === 0;
+    return { exitCode: ok ? 0 : 1, json: { ...summary, verify }, text };
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await executors.close();
@@ -127,7 +126,7 @@ async function verifyBuilt(
   loaded: LoadedKernelsFile,
   store: ArtifactStore,
   log: Logger,
-  opts: BuildOptions,
+  opts: Omit<BuildOptions, 'kernels'>,
   signal: AbortSignal,
 ): Promise<VerifyStageResult | undefined> {
   const plans = planCases({

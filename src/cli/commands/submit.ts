@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { loadKernelsFile } from '../../config/load-kernels-file.js';
+import type { LoadedKernelsFile } from '../../config/load-kernels-file.js';
+import { runOnKernelsFile, type CommandOutcome } from '../command-outcome.js';
 import { planBuild, publishBundles } from '../../job/plan.js';
 import { cacheRoot } from '../../cache/cache-dir.js';
 import { openStore } from '../../store/open-store.js';
@@ -31,9 +32,12 @@ const POLL_MS = 500;
 
 /** Plans and enqueues a build set; with --wait, follows it to the published index. Exit 1 if any build failed. */
 export async function submitCommand(opts: SubmitCommandOptions): Promise<number> {
+  return runOnKernelsFile(opts.kernels, opts.json, (loaded) => submitKernelSet(loaded, opts));
+}
+
+/** Enqueues a loaded build set (`kbuild submit`'s, or the kernels `kbuild sync` found); with --wait, follows it. */
+export async function submitKernelSet(loaded: LoadedKernelsFile, opts: Omit<SubmitCommandOptions, 'kernels'>): Promise<CommandOutcome> {
   const settings = farmSettings(opts);
-  const loaded = await loadKernelsFile(opts.kernels);
-  for (const warning of loaded.warnings) process.stderr.write(`kbuild: note: ${warning}\n`);
   const plan = await planBuild(loaded);
   const store = storeUrl(opts.store);
   // A store URL the workers could not open would fail every job: refuse it here, before anything is queued.
@@ -68,22 +72,15 @@ export async function submitCommand(opts: SubmitCommandOptions): Promise<number>
     process.stderr.write(`kbuild: submission ${head.submission}: ${what}, ${head.enqueued} enqueued (the rest already queued or done)\n`);
     const workers = await farm.queue.getWorkersCount().catch(() => undefined);
     if (workers === 0) process.stderr.write(`kbuild: note: no worker is connected to queue "${settings.queue}" yet; start one with \`kbuild worker --queue ${settings.queue}\`\n`);
-    if (opts.wait !== true) {
-      process.stdout.write(opts.json === true ? `${JSON.stringify(head, null, 2)}\n` : `${head.submission}\n`);
-      return 0;
-    }
+    if (opts.wait !== true) return { exitCode: 0, json: head, text: `${head.submission}\n` };
     const stopWatching = watchRedis(farm.redis, settings.redisUrl, (line) => process.stderr.write(`kbuild: ${line}\n`));
     const status = await follow(farm, outcome.record).finally(stopWatching);
     if (status.publish.state === 'published') await reportAfterPublish(() => writeReportOfStoredIndex(storeHandle));
     const failed = status.counts.failed + (status.publish.state === 'failed' ? 1 : 0);
-    if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...head, ...status }, null, 2)}\n`);
-    else process.stdout.write(`${head.submission}: ${countsLine(status)}${status.publish.index === undefined ? '' : `\nindex: ${status.publish.index}`}\n`);
+    const text = `${head.submission}: ${countsLine(status)}${status.publish.index === undefined ? '' : `\nindex: ${status.publish.index}`}\n`;
     const lost = lostLine(status);
-    if (lost !== undefined) {
-      process.stderr.write(`kbuild: ${lost}\n`);
-      return EXIT_SUBMISSION_LOST;
-    }
-    return failed === 0 ? 0 : 1;
+    if (lost !== undefined) process.stderr.write(`kbuild: ${lost}\n`);
+    return { exitCode: lost !== undefined ? EXIT_SUBMISSION_LOST : failed === 0 ? 0 : 1, json: { ...head, ...status }, text };
   } finally {
     await farm.close();
     await storeHandle.close();

@@ -28,7 +28,7 @@ export interface DebFetch {
 }
 
 export async function fetchDeb(fetch: DebFetch, pkg: ResolvedPackage): Promise<string> {
-  const url = `${fetch.mirror}/${pkg.filename}`;
+  const url = `${pkg.mirror ?? fetch.mirror}/${pkg.filename}`;
   const expected = { sha256: pkg.sha256, size: pkg.size };
   const entry = await ensureBlob(fetch.cacheDir, pkg.sha256, (dest) => downloadToFile(url, dest, expected, fetch.http));
   if (entry.created) {

@@ -41,8 +41,11 @@ export const CachedIndex = z.object({
 });
 export type CachedIndex = z.infer<typeof CachedIndex>;
 
-/** linux-headers-*, linux-image-* and Ubuntu's per-source linux-<source>-headers-* (linux-aws-headers-5.15.0-1050). */
-const KERNEL_PACKAGE = /^Package: linux-(?:[a-z0-9.+-]+-)?(headers|image)-/;
+/**
+ * linux-headers-*, linux-image-*, Ubuntu's per-source linux-<source>-headers-* (linux-aws-headers-5.15.0-1050)
+ * and Debian's linux-binary-* (the kernel image since 7.x, when linux-image-* became a metapackage).
+ */
+const KERNEL_PACKAGE = /^Package: linux-(?:(?:[a-z0-9.+-]+-)?(?:headers|image)|binary)-/;
 
 /** Parses the kernel stanzas of a Packages file; stanzas lacking a usable field are skipped. */
 export function parseKernelStanzas(text: string): PackageStanza[] {
@@ -59,7 +62,8 @@ export interface StanzaSelection {
   readonly wanted: RegExp;
 }
 
-export const KERNEL_SELECTION: StanzaSelection = { name: '', wanted: KERNEL_PACKAGE };
+/** Named since linux-binary-* joined it: indexes cached before lack those stanzas. */
+export const KERNEL_SELECTION: StanzaSelection = { name: 'kernels', wanted: KERNEL_PACKAGE };
 
 /** Parses the stanzas `wanted` matches; stanzas lacking a usable field are skipped. */
 export function parseStanzas(text: string, wanted: RegExp): PackageStanza[] {

@@ -15,6 +15,8 @@ export const ResolvedPackage = z.object({
   size: z.number().int().nonnegative(),
   filename: z.string(),
   suite: z.string(),
+  /** Archive root `filename` is under, when the suite has its own (Debian's -security); else the resolution's mirror. */
+  mirror: z.string().optional(),
 });
 export type ResolvedPackage = z.infer<typeof ResolvedPackage>;
 
@@ -26,9 +28,9 @@ export const Resolution = z.object({
   trust: Trust,
 });
 
-export function toRef(stanza: PackageStanza, suite: string): ResolvedPackage {
+export function toRef(stanza: PackageStanza, suite: string, mirror?: string): ResolvedPackage {
   const { package: name, version, sha256, size, filename } = stanza;
-  return { name, version, sha256, size, filename, suite };
+  return { name, version, sha256, size, filename, suite, ...(mirror === undefined ? {} : { mirror }) };
 }
 
 function parseJson(text: string): unknown {
@@ -39,22 +41,25 @@ function parseJson(text: string): unknown {
   }
 }
 
-export interface RememberOptions {
+export interface RememberOptions<T> {
   readonly refresh?: boolean;
   readonly allowUnsigned: boolean;
+  /** Whether a stored answer still holds (e.g. its Release has not expired); computed again when not. */
+  readonly stillValid?: (value: T) => boolean;
 }
 
 /** The answer stored at `path` when it parses and its trust suffices, else `compute()` stored there. */
 export async function remembered<T extends { trust: Trust }>(
   path: string,
   schema: z.ZodType<T>,
-  options: RememberOptions,
+  options: RememberOptions<T>,
   compute: () => Promise<T>,
 ): Promise<{ value: T; fromCache: boolean }> {
   if (options.refresh !== true) {
     const text = await readFile(path, 'utf8').catch(() => undefined);
     const parsed = text === undefined ? undefined : schema.safeParse(parseJson(text));
-    if (parsed?.success === true && (parsed.data.trust === 'signed' || options.allowUnsigned)) {
+    const trusted = parsed?.success === true && (parsed.data.trust === 'signed' || options.allowUnsigned);
+    if (trusted && (options.stillValid?.(parsed.data) ?? true)) {
       return { value: parsed.data, fromCache: true };
     }
   }
