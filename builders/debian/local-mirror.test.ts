@@ -167,12 +167,12 @@ describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
     assert.deepEqual(await readdir(join(context.cacheDir, 'trees')), []);
   });
 
-  it('names the suites and the mirror when a release is in no index', async () => {
+  it('names the suites, the mirror and the nearest releases listed when a release is in no index', async () => {
     const { builder, urls, context } = await setup();
     const unknown: KernelIdentity = { distro: 'debian', release: '9.9.0-99-amd64', arch: 'x86_64' };
     await assert.rejects(builder.fetchHeaders(unknown, context), (err: unknown) => {
       assert.ok(err instanceof KernelNotFoundError);
-      assert.equal(err.message, `kernel 9.9.0-99-amd64 (x86_64) not found in debian suites bullseye, bookworm, trixie, sid (${mirror.url})`);
+      assert.equal(err.message, `kernel 9.9.0-99-amd64 (x86_64) not found in debian suites bullseye, bookworm, trixie, sid (${mirror.url}); did you mean 9.1.0-7-rt-amd64 or 9.1.0-7-cloud-amd64?`);
       return true;
     });
     assert.equal(urls.length, 8, 'InRelease and Packages.xz of four suites');

@@ -12,6 +12,7 @@ import {
   type Trust,
 } from '../../src/repo/apt/packages-index.js';
 import { remembered, Resolution, ResolvedPackage, toRef } from '../../src/repo/apt/resolution.js';
+import { nearest, oneOf } from '../../src/util/nearest.js';
 import type { ArchiveSuite, SuitePlan } from './suites.js';
 
 /**
@@ -109,6 +110,7 @@ async function searchSuites<T>(
 ): Promise<Found<T>> {
   const debArch = debianArch(kernel.arch);
   const skipped: string[] = [...context.unavailable];
+  const listed = new Set<string>();
   for (const suite of context.suites) {
     const location = { cacheDir: context.cacheDir, archive: 'debian', mirror: suite.mirror, suite: suite.suite, debArch };
     const result = await loadKernelIndex(location, context.index);
@@ -118,8 +120,10 @@ async function searchSuites<T>(
     }
     const found = pick(result.index, suite);
     if (found !== undefined) return { found, trust: result.index.trust, validUntil: result.index.validUntil ?? null };
+    for (const release of listedReleases(result.index)) listed.add(release);
   }
-  const note = skipped.length === 0 ? '' : `; not searched: ${skipped.join(', ')}`;
+  const near = nearest(kernel.release, listed);
+  const note = `${near.length === 0 ? '' : `; did you mean ${oneOf(near)}?`}${skipped.length === 0 ? '' : `; not searched: ${skipped.join(', ')}`}`;
   const unsignedHint = context.index.trust.allowUnsigned
     ? []
     : ['A private mirror without InRelease files can be read with KBUILD_DEBIAN_ALLOW_UNSIGNED=1 (unauthenticated)'];
@@ -135,6 +139,14 @@ async function searchSuites<T>(
       ],
     },
   );
+}
+
+/** The kernel releases an index lists (from its linux-headers-<release> packages): what "did you mean" offers. */
+function listedReleases(index: CachedIndex): string[] {
+  return index.packages.flatMap((p) => {
+    const release = /^linux-headers-(\d\S*)$/.exec(p.package)?.[1];
+    return release === undefined || COMMON_HEADERS.test(p.package) ? [] : [release];
+  });
 }
 
 function resolutionPath(context: ResolveContext, kernel: KernelIdentity, kind: string): string {

@@ -118,6 +118,16 @@ describe('ubuntu builder against a local mirror (slow: real headers, compiles)',
     });
   });
 
+  it('a release the archive does not list names the nearest releases it does', async () => {
+    const { builder, context } = await setup();
+    await assert.rejects(builder.fetchHeaders({ distro: 'ubuntu', release: '5.10.0-33-generic', arch: 'x86_64' }, context), (err: unknown) => {
+      assert.ok(err instanceof KernelNotFoundError);
+      assert.match(err.message, /; did you mean 5\.10\.0-32-generic(,| or) /);
+      assert.doesNotMatch(err.message, /did you mean[^?]*\b5\.10\.0-32[,? ]/, 'not the flavourless common package');
+      return true;
+    });
+  });
+
   it('rejects a tampered package with ChecksumError', async () => {
     const { builder, context } = await setup();
     tamper = true;

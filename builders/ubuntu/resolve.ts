@@ -4,6 +4,7 @@ import { KernelNotFoundError } from '../../src/errors.js';
 import type { Arch, KernelIdentity } from '../../src/kernel/identity.js';
 import { loadKernelIndex, mirrorId, parseDepends, type CachedIndex, type IndexLoadOptions } from '../../src/repo/apt/packages-index.js';
 import { remembered, Resolution, ResolvedPackage, toRef } from '../../src/repo/apt/resolution.js';
+import { nearest, oneOf } from '../../src/util/nearest.js';
 import { buildNumber, parseUbuntuRelease, suitesFor, wantedBuild } from './release.js';
 
 /**
@@ -63,6 +64,7 @@ async function search(context: UbuntuResolveContext, kernel: KernelIdentity): Pr
   const debArch = ubuntuArch(kernel.arch);
   const skipped: string[] = [];
   const otherBuilds = new Set<string>();
+  const listed = new Set<string>();
   for (const suite of suites) {
     const location = { cacheDir: context.cacheDir, archive: 'ubuntu', mirror: context.mirror, suite, debArch };
     const result = await loadKernelIndex(location, context.index);
@@ -72,11 +74,17 @@ async function search(context: UbuntuResolveContext, kernel: KernelIdentity): Pr
     }
     const found = pickHeaders(result.index, suite, kernel, otherBuilds);
     if (found !== undefined) return { release: kernel.release, arch: kernel.arch, mirror: context.mirror, trust: result.index.trust, ...found };
+    for (const p of result.index.packages) {
+      // linux-headers-<abi>-<flavour>; the flavourless linux-headers-<abi> is the common tree, no release.
+      const release = /^linux-headers-(\d[\d.]*-\d+-[a-z]\S*)$/.exec(p.package)?.[1];
+      if (release !== undefined) listed.add(release);
+    }
   }
+  const near = otherBuilds.size === 0 ? nearest(kernel.release, listed) : [];
   const builds = otherBuilds.size === 0 ? '' : `; other builds listed: ${[...otherBuilds].join(', ')}`;
   const note = skipped.length === 0 ? '' : `; not searched: ${skipped.join(', ')}`;
   throw new KernelNotFoundError(
-    `kernel ${kernel.release}${kernel.version === undefined ? '' : ` build ${kernel.version}`} (${kernel.arch}) not found in ubuntu suites ${suites.join(', ')} (${context.mirror})${builds}${note}`,
+    `kernel ${kernel.release}${kernel.version === undefined ? '' : ` build ${kernel.version}`} (${kernel.arch}) not found in ubuntu suites ${suites.join(', ')} (${context.mirror})${builds}${near.length === 0 ? '' : `; did you mean ${oneOf(near)}?`}${note}`,
     {
       suggestions: [
         'Check the release string against `uname -r` and the version against `uname -v` of the target host',

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { KbuildError } from '../errors.js';
+import { setLogFormat, type LogFormat } from '../log.js';
 import { VERSION } from '../version.js';
 import { withFarmOptions, withHostOptions } from './shared-options.js';
 import { s3SettingsFrom, withS3Options } from './s3-options.js';
@@ -16,8 +17,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('kbuild')
     .description('Build farm for eBPF artifacts: per-kernel and CO-RE objects, indexed and picked at load time')
     .version(VERSION)
+    .addOption(new Option('--log-format <format>', 'log lines on stderr as sentences, or as JSON lines (pino) for a log collector').choices(['text', 'json']).default('text').env('KBUILD_LOG_FORMAT'))
     .exitOverride()
-    .showHelpAfterError();
+    // A usage error is one line and a hint (handleError), not a help screen.
+    .configureOutput({ outputError: () => undefined })
+    .hook('preAction', (command) => setLogFormat(command.opts<{ logFormat: LogFormat }>().logFormat));
 
   withS3Options(
     withStoreOption(program.command('build'), { flags: '-o, --out <dir|s3://bucket/prefix>', name: 'out' }, 'the store: a folder, file:// or s3:// URL (default: out)')
@@ -276,8 +280,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv);
     return exitCode;
   } catch (err) {
-    return handleError(err);
+    return handleError(err, usageHint(program, argv));
   }
+}
+
+/** "see kbuild btf extract --help": the deepest command the arguments name. */
+function usageHint(program: Command, argv: readonly string[]): string {
+  const path = [program.name()];
+  let command = program;
+  for (const arg of argv.slice(2)) {
+    const sub = command.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (sub === undefined) continue;
+    path.push(sub.name());
+    command = sub;
+  }
+  return `see ${path.join(' ')} --help`;
 }
 
 function positiveInt(value: string): number {
@@ -295,10 +312,15 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
-function handleError(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+function handleError(err: unknown, hint: string): number {
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) return 0;
+    // A help screen asked for by a bare group command (`kbuild btf`) has been written already.
+    if (err.code !== 'commander.help') process.stderr.write(`kbuild: ${err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').replace(/\.$/, '')}; ${hint}\n`);
+    return 2;
+  }
   if (err instanceof KbuildError) {
-    process.stderr.write(`kbuild: ${err.message}\n`);
+    process.stderr.write(`kbuild: ${err.message}${err.code === 'E_USAGE' ? `; ${hint}` : ''}\n`);
     for (const s of err.suggestions) process.stderr.write(`  Try this: ${s}\n`);
     return err.exitCode;
   }

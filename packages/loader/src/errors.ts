@@ -1,3 +1,5 @@
+import { editDistance } from './edit-distance.js';
+
 /**
  * Errors a user can act on carry a stable code, an exit code and optional
  * suggestions; a CLI's top-level handler decides how they look. The loader
@@ -129,19 +131,6 @@ export class UnknownProbeError extends KbuildError {
     this.probe = probe;
     this.known = known;
   }
-}
-
-/** Levenshtein distance, for "did you mean" on short names. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 export function errorMessage(err: unknown): string {

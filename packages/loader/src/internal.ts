@@ -14,3 +14,4 @@ export * from './read-index.js';
 export * from './http/client.js';
 export * from './atomic-file.js';
 export * from './transfer-channel.js';
+export * from './edit-distance.js';
