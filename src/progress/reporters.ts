@@ -2,8 +2,8 @@ import cliProgress from 'cli-progress';
 import { jobLabel } from '../job/types.js';
 import { BTF_NOT_NEEDED, btfNotNeeded } from '../btf/btf-record.js';
 import type { JobResult } from '../runner/run-jobs.js';
-import { formatBytes, onTransfer, printable, transferName, type TransferEvent } from './transfer-channel.js';
-import { TransferLines } from './transfer-lines.js';
+import { onTransfer, runningTransferText, type TransferEvent } from './transfer-channel.js';
+import { followTransfers } from './transfer-lines.js';
 import type { ProgressReporter } from './types.js';
 
 export function createReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
@@ -28,13 +28,9 @@ export class LineReporter implements ProgressReporter {
   start(total: number): void {
     this.total = total;
     this.stream.write(`kbuild: ${total} jobs\n`);
-    const lines = new TransferLines((line) => this.stream.write(`kbuild: ${line}\n`));
-    this.stopTransfers = onTransfer((event) => {
-      // A finished small download says nothing a CI log needs; the job line follows.
-      if (event.direction === 'download' && (event.total ?? 0) < 1 << 20 && event.total !== undefined) return;
-      lines.handle(event);
-    });
+    this.stopTransfers = followTransfers((line) => this.stream.write(`kbuild: ${line}\n`));
   }
+
   stage(): void {}
   done(result: JobResult): void {
     this.finished++;
@@ -61,11 +57,10 @@ export class BarReporter implements ProgressReporter {
   }
   /** The running download or upload shows in the bar's text: "download linux-image-…-dbg 120.0 MiB of 280.0 MiB". */
   private transfer(event: TransferEvent): void {
-    if (event.phase === 'end' || event.phase === 'error') return;
-    const name = event.direction === 'upload' ? printable(event.target) : transferName(event.target);
-    const size = event.total === undefined ? formatBytes(event.bytes) : `${formatBytes(event.bytes)} of ${formatBytes(event.total)}`;
-    this.bar.update({ current: `${event.direction} ${name} ${size}` });
+    const text = runningTransferText(event);
+    if (text !== undefined) this.bar.update({ current: text });
   }
+
   stage(job: Parameters<ProgressReporter['stage']>[0], stage: string): void {
     this.bar.update({ current: `${stage} ${jobLabel(job)}` });
   }

@@ -1,4 +1,5 @@
 /** The transfer events themselves are published by the loader's HTTP client and S3 reads; this file formats them for people. */
+import type { TransferEvent } from '@kbuild/loader/internal';
 export { TRANSFER_CHANNEL, publishTransfer, onTransfer, type TransferEvent } from '@kbuild/loader/internal';
 
 /** A short name for a URL or key: its last path segment. */
@@ -27,4 +28,12 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   if (bytes < 1024 ** 3) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** What a bar's text says of a running transfer ("download linux-image-….deb 120.0 MiB of 280.0 MiB"); undefined once it ended. */
+export function runningTransferText(event: TransferEvent): string | undefined {
+  if (event.phase === 'end' || event.phase === 'error') return undefined;
+  const name = event.direction === 'upload' ? printable(event.target) : transferName(event.target);
+  const size = event.total === undefined ? formatBytes(event.bytes) : `${formatBytes(event.bytes)} of ${formatBytes(event.total)}`;
+  return `${event.direction} ${name} ${size}`;
 }

@@ -3,7 +3,7 @@ import { BTF_NOT_NEEDED, btfNotNeeded } from '../btf/btf-record.js';
 import type { BuildFailure } from './failure.js';
 import { jobDetail, jobStates, publishState, type FarmJobState, type PublishState } from './queue-view.js';
 import { parseFailureReason } from './failure.js';
-import { outcomeSummary } from '../verify/stage/progress.js';
+import { outcomeSummary, outcomeVerdict } from '../verify/stage/progress.js';
 import type { VerifyJobResult } from './verify-job.js';
 import type { SubmissionRecord } from './submission.js';
 
@@ -127,7 +127,7 @@ async function verifyStatuses(queue: Queue, record: SubmissionRecord, known: Map
       const result = job?.returnvalue as VerifyJobResult | undefined;
       const cases = result?.cases ?? [];
       const failed = cases.filter((c) => c.entry.result === 'failed');
-      const line = result === undefined ? 'no result' : `verified ${outcomeSummary(result)}`;
+      const line = result === undefined ? 'no result' : `${outcomeVerdict(result)} ${outcomeSummary(result)}`;
       const status: JobStatus =
         failed.length === 0
           ? { ...base, state: 'done', attempts, summary: line, ...(result === undefined ? {} : { worker: result.worker }) }

@@ -27,6 +27,6 @@ export function verifyReport(outcomes: readonly KernelOutcome[], summary: { ok: 
     }
   }
   const unverifiable = outcomes.filter((o) => o.cases.some((c) => c.entry.result === 'not-verifiable'));
-  if (unverifiable.length > 0) lines.push('', ...unverifiable.map((o) => `not verifiable: ${outcomeLine(o)}`));
+  if (unverifiable.length > 0) lines.push('', ...unverifiable.map(outcomeLine));
   return `${lines.join('\n')}\n`;
 }
