@@ -5,6 +5,7 @@ import { listArMembers, readArMember } from './ar.js';
 import { decompressBounded, maxUnpackedBytes } from './bounded-decompress.js';
 import { entryPath, type ExtractStats } from './safe-tree.js';
 import { extractTarEntries, safeEntryPath, writeEntry, type TarEntry } from './tar-tree.js';
+import { timePhase } from '../metrics/events.js';
 
 export { entryPath, safeSymlinkTarget, type ExtractStats } from './safe-tree.js';
 
@@ -47,13 +48,15 @@ export async function extractTar(tar: Buffer, prefix: string, dest: string): Pro
 
 /** Extracts `prefix` (e.g. "usr/src/") of a .deb's data.tar into `dest`. */
 export async function extractDebPrefix(debPath: string, prefix: string, dest: string): Promise<ExtractStats> {
-  const tar = await readDataTar(debPath);
-  try {
-    return await extractTar(tar, prefix, dest);
-  } catch (err) {
-    if (err instanceof ArchiveError) throw new ArchiveError(`${debPath}: ${err.message}`, { cause: err });
-    throw err;
-  }
+  return timePhase('extract', async () => {
+    const tar = await readDataTar(debPath);
+    try {
+      return await extractTar(tar, prefix, dest);
+    } catch (err) {
+      if (err instanceof ArchiveError) throw new ArchiveError(`${debPath}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  });
 }
 
 /**
@@ -62,6 +65,10 @@ export async function extractDebPrefix(debPath: string, prefix: string, dest: st
  * and renamed so `destFile` is complete or absent.
  */
 export async function extractDebMember(debPath: string, member: string, destFile: string): Promise<void> {
+  return timePhase('extract', () => extractMember(debPath, member, destFile));
+}
+
+async function extractMember(debPath: string, member: string, destFile: string): Promise<void> {
   const wanted = entryPath(member);
   for await (const entry of parseTar(await readDataTar(debPath))) {
     if (safeEntryPath(entry.header.name) !== wanted) {

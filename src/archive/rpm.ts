@@ -4,6 +4,7 @@ import { ArchiveError } from '../errors.js';
 import { decompressBounded } from './bounded-decompress.js';
 import { extractCpio } from './cpio.js';
 import type { ExtractStats } from './safe-tree.js';
+import { timePhase } from '../metrics/events.js';
 
 /**
  * Reads RPM v3/v4 packages (https://rpm-software-management.github.io/rpm/manual/format_v4.html):
@@ -111,12 +112,14 @@ export async function rpmCpio(pkg: RpmPackage, where: string): Promise<Buffer> {
 
 /** Extracts `prefix` (e.g. "usr/src/kernels/") of an .rpm file's payload into `dest`. */
 export async function extractRpmPrefix(rpmPath: string, prefix: string, dest: string): Promise<ExtractStats> {
-  const pkg = parseRpm(await readFile(rpmPath), rpmPath);
-  const cpio = await rpmCpio(pkg, rpmPath);
-  try {
-    return await extractCpio(cpio, prefix, dest);
-  } catch (err) {
-    if (err instanceof ArchiveError) throw new ArchiveError(`${rpmPath}: ${err.message}`, { cause: err });
-    throw err;
-  }
+  return timePhase('extract', async () => {
+    const pkg = parseRpm(await readFile(rpmPath), rpmPath);
+    const cpio = await rpmCpio(pkg, rpmPath);
+    try {
+      return await extractCpio(cpio, prefix, dest);
+    } catch (err) {
+      if (err instanceof ArchiveError) throw new ArchiveError(`${rpmPath}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  });
 }

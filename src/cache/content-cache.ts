@@ -4,6 +4,7 @@ import { copyFile, link, lstat, mkdir, open, readFile, readdir, readlink, rename
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KbuildError } from '../errors.js';
+import { observeCache, timePhase } from '../metrics/events.js';
 
 /**
  * Content-addressed storage under the cache root. Entries are built in a
@@ -112,10 +113,15 @@ export async function ensureEntry(
 ): Promise<CacheEntry> {
   if (!KEY.test(kind) || !KEY.test(key)) throw new KbuildError('E_CACHE_KEY', `bad cache key ${kind}/${key}`);
   const final = join(root, kind, key);
-  if (await exists(join(final, COMPLETE_MARKER))) return { path: final, created: false };
+  if (await exists(join(final, COMPLETE_MARKER))) {
+    observeCache(kind, true);
+    return { path: final, created: false };
+  }
   const pending = building.get(final);
   if (pending !== undefined) return pending.then((entry) => ({ ...entry, created: false }));
-  const job = build(root, kind, key, final, populate).finally(() => building.delete(final));
+  const job = build(root, kind, key, final, populate)
+    .then((entry) => (observeCache(kind, !entry.created), entry))
+    .finally(() => building.delete(final));
   building.set(final, job);
   return job;
 }
@@ -157,17 +163,22 @@ export async function ensureBlob(
   download: (dest: string) => Promise<void>,
 ): Promise<CacheEntry> {
   const path = blobPath(root, sha256);
-  if (await exists(path)) return { path, created: false };
+  if (await exists(path)) {
+    observeCache('debs', true);
+    return { path, created: false };
+  }
   const pending = building.get(path);
   if (pending !== undefined) return pending.then((entry) => ({ ...entry, created: false }));
   const job = (async (): Promise<CacheEntry> => {
     await mkdir(join(root, 'debs'), { recursive: true });
     return withLock(`${path}.lock`, async () => {
       if (await exists(path)) return { path, created: false };
-      await download(path);
+      await timePhase('download', () => download(path));
       return { path, created: true };
     });
-  })().finally(() => building.delete(path));
+  })()
+    .then((entry) => (observeCache('debs', !entry.created), entry))
+    .finally(() => building.delete(path));
   building.set(path, job);
   return job;
 }

@@ -111,7 +111,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--lock-duration <ms>', 'a silent worker loses its jobs after this (default: $KBUILD_LOCK_DURATION_MS or 30000)').argParser(positiveInt))
     .addOption(new Option('--stalled-interval <ms>', 'how often to look for stalled jobs (default: $KBUILD_STALLED_INTERVAL_MS or 15000)').argParser(positiveInt))
     .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs the indexes this worker publishes').env('KBUILD_SIGNING_KEY'))
-    .action(async (opts: { redis?: string; queue?: string; concurrency?: number; lockDuration?: number; stalledInterval?: number; signingKey?: string }) => {
+    .addOption(new Option('--metrics <[host:]port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (host: 127.0.0.1 unless given)').env('KBUILD_METRICS'))
+    .action(async (opts: { redis?: string; queue?: string; concurrency?: number; lockDuration?: number; stalledInterval?: number; signingKey?: string; metrics?: string }) => {
       const { workerCommand } = await import('./commands/worker.js');
       exitCode = await workerCommand({
         ...opts,

@@ -15,6 +15,7 @@ import { registerWorker } from './toolchains.js';
 import { StoreCache } from './store-cache.js';
 import { isConnectionError, watchRedis } from './redis-watch.js';
 import { anySignal } from '../util/any-signal.js';
+import { compileClock, observeCache, observeJob, observePhase, observeVerify } from '../metrics/events.js';
 import type { SigningKey } from '../sign/signing-key.js';
 
 export interface FarmWorkerOptions {
@@ -38,6 +39,9 @@ export interface FarmWorkerOptions {
 
 export interface FarmWorker {
   readonly name: string;
+  readonly queue: string;
+  /** The queue's jobs by state, as BullMQ counts them (for the metrics endpoint). */
+  jobCounts(): Promise<Record<string, number>>;
   /** Takes no new job, lets running ones finish, then disconnects. Idempotent. */
   close(): Promise<void>;
 }
@@ -78,17 +82,24 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     const limit = new AbortController();
     const timer = setTimeout(() => limit.abort(), Math.min(data.timeoutMs, MAX_TIMER_MS));
     const abort = signal === undefined ? limit.signal : anySignal([signal, limit.signal]);
+    const compiling = compileClock();
     try {
       await assertSeesFolders(data.shared, name);
       const outcome = await build(data, abort, (stage) => {
+        compiling.stage(stage);
         if (stage === 'compile') out(`${name}: compiling ${label}`);
       });
+      compiling.end();
+      observeCache('store', outcome.status === 'skipped');
+      observeJob(BUILD, outcome.status);
       const durationMs = Date.now() - started;
       out(`${name}: ${outcome.status === 'built' ? 'built' : 'up to date'} ${label} (${(durationMs / 1000).toFixed(1)}s)`);
       return { ...outcome, worker: name, durationMs };
     } catch (err) {
       const failure = limit.signal.aborted ? new UnrecoverableError(failureReason(describeFailure(new JobTimeoutError(data.timeoutMs)))) : toQueueError(err);
       const retry = !(failure instanceof UnrecoverableError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      compiling.end();
+      observeJob(BUILD, retry ? 'retrying' : 'failed');
       out(`${name}: ${retry ? 'retrying' : 'FAILED'} ${label}: ${failure.message.split('\n')[0] ?? ''}`);
       log.debug({ job: label, err }, 'build failed');
       throw failure;
@@ -104,15 +115,20 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
       if (job.name === BUILD) return runBuild(job as Job<BuildJobData>, signal);
       if (job.name === VERIFY) {
         try {
-          return await runVerifyJob(job as Job<VerifyJobData>, token, { queue, openStore: stores.open, pollMs: options.publishPollMs, log, worker: name, out });
+          const result = await runVerifyJob(job as Job<VerifyJobData>, token, { queue, openStore: stores.open, pollMs: options.publishPollMs, log, worker: name, out });
+          observePhase('verify', result.seconds);
+          observeVerify(result.status, result.cases.map((c) => c.entry.result));
+          observeJob(VERIFY, 'completed');
+          return result;
         } catch (err) {
           if (err instanceof DelayedError) throw err;
+          observeJob(VERIFY, 'failed');
           out(`${name}: FAILED verify ${job.id ?? ''}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
           throw toQueueError(err);
         }
       }
       if (job.name === PUBLISH) {
-        return publishSubmission(job as Job<PublishJobData>, token, {
+        return publishJob(job as Job<PublishJobData>, token, {
           queue,
           redis,
           queueName: settings.queue,
@@ -154,5 +170,20 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     })();
     return closing;
   };
-  return { name, close };
+  const jobCounts = (): Promise<Record<string, number>> => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed');
+  return { name, queue: settings.queue, jobCounts, close };
+}
+
+/** The publish step, timed when it ran (not when it only waited for its builds: DelayedError). */
+async function publishJob(...args: Parameters<typeof publishSubmission>): Promise<Awaited<ReturnType<typeof publishSubmission>>> {
+  const started = process.hrtime.bigint();
+  try {
+    const result = await publishSubmission(...args);
+    observePhase('publish', Number(process.hrtime.bigint() - started) / 1e9);
+    observeJob(PUBLISH, 'completed');
+    return result;
+  } catch (err) {
+    if (!(err instanceof DelayedError)) observeJob(PUBLISH, 'failed');
+    throw err;
+  }
 }
