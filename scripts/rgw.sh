@@ -9,6 +9,7 @@
 #                                   with the user $RGW_ACCESS_KEY/$RGW_SECRET_KEY, listening on ADDR
 #                                   (default 127.0.0.1); returns once it answers
 #   scripts/rgw.sh stop NAME        stop that gateway and delete its data
+#   scripts/rgw.sh image            import rgw-root as the image kbuild/rgw:trixie (deploy/compose.yaml's s3)
 #
 # The gateway runs chrooted in a private mount namespace (unshare -m), so the
 # /proc and /dev it needs vanish with it and the cached tree stays clean.
@@ -130,9 +131,16 @@ stop() {
   rm -rf "$dir"
 }
 
+# The same root as an image for deploy/compose.yaml's s3 service (no registry needed), without test runs' data.
+image() {
+  install_root
+  tar --numeric-owner -C "$ROOT" --exclude=./var/lib/kbuild-rgw -c . | docker import - kbuild/rgw:trixie
+}
+
 case "${1:-}" in
   install) install_root ;;
+  image) image ;;
   start) [ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: $0 start NAME PORT [ADDR]"; start "$2" "$3" "${4:-127.0.0.1}" ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop NAME"; stop "$2" ;;
-  *) die "usage: $0 install | start NAME PORT [ADDR] | stop NAME" ;;
+  *) die "usage: $0 install | image | start NAME PORT [ADDR] | stop NAME" ;;
 esac

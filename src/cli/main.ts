@@ -210,13 +210,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await btfMinimizeCommand(objects, opts);
     });
 
-  const images = program.command('images').description('Builder images for the Docker executor');
+  const images = program.command('images').description('Builder images for the Docker executor, and the image of kbuild itself');
   images
     .command('build')
-    .description('Build the builder image of each distro (debootstrap + import when no registry answers)')
+    .description('Build the builder image of each distro (debootstrap + import when no registry answers); --kbuild: the image of kbuild running a worker')
     .option('--distro <id>', 'only this distro (default: every distro with images/<distro>/Dockerfile)')
+    .option('--kbuild', 'build kbuild/kbuild (images/kbuild/Dockerfile: this kbuild, running `kbuild worker`) instead of builder images')
     .option('--json', 'print a machine-readable report on stdout')
-    .action(async (opts: { distro?: string; json?: boolean }) => {
+    .action(async (opts: { distro?: string; kbuild?: boolean; json?: boolean }) => {
       const { imagesBuildCommand } = await import('./commands/images.js');
       exitCode = await imagesBuildCommand(opts);
     });
