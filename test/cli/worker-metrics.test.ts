@@ -4,16 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
+import { oneDebianNonCore } from '../helpers/kernel-sets.js';
 import { farmFixture, REDIS_URL, type WorkerProcess } from '../helpers/farm.js';
 
 // One real Debian kernel, non-CO-RE only: the smallest real build that downloads, extracts, compiles and publishes.
-const KERNELS = `probes:
-  - name: execve
-    source: probes/execve/execve.bpf.c
-    builds: [non-core]
-kernels:
-  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }
-`;
+const KERNELS = oneDebianNonCore();
 
 /** Prometheus text format: `name{labels} value` lines, keyed by `name{labels}` as printed. */
 function parseMetrics(text: string): Map<string, number> {

@@ -19,16 +19,11 @@ import Docker from 'dockerode';
 import { parse } from 'yaml';
 import { findMirror } from '../../builders/debian/mirror.js';
 import { kbuild, REPO_ROOT } from '../helpers/cli.js';
+import { oneDebianNonCore } from '../helpers/kernel-sets.js';
 import { useDockerd } from '../helpers/dockerd.js';
 import { REDIS_URL, removeQueue, uniqueQueue } from '../helpers/farm.js';
 
-const KERNELS = `probes:
-  - name: execve
-    source: probes/execve/execve.bpf.c
-    builds: [non-core]
-kernels:
-  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }
-`;
+const KERNELS = oneDebianNonCore();
 
 interface ComposeService {
   image: string;

@@ -23,6 +23,17 @@ kernels:
 `;
 }
 
+/** The smallest real build: the execve probe, non-CO-RE only, for one Debian amd64 kernel. */
+export function oneDebianNonCore(): string {
+  return `probes:
+  - name: execve
+    source: probes/execve/execve.bpf.c
+    builds: [non-core]
+kernels:
+  - { distro: debian, release: 6.1.0-50-cloud-amd64, arch: x86_64, btf: true }
+`;
+}
+
 /**
  * `probes/breaks` beside `probes/execve` in `work`: the execve probe plus a line that
  * only fails to compile against 6.12 headers, so one kernel fails and the others build.
