@@ -11,7 +11,7 @@
  * instead of the S3 bucket.
  */
 import assert from 'node:assert/strict';
-import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -74,8 +74,10 @@ describe('deploy/compose.yaml worker service in the kbuild image (PARTIAL: no re
     env['KBUILD_METRICS'] = `127.0.0.1:${metricsPort}`;
     // The container's apt sources are the base image's; builds use the host's mirror.
     env['KBUILD_DEBIAN_MIRROR'] = (await findMirror()).url;
+    // The image's worker runs as uid 10001: the folder store must be writable by it (an S3 store needs nothing).
     const store = join(work, 'store');
-    await chmod(work, 0o777);
+    await mkdir(store);
+    await chmod(store, 0o777);
     container = await docker.createContainer({
       Image: service.image,
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
