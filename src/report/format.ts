@@ -30,3 +30,19 @@ export const firstLine = (text: string, max = 160): string => clip(text.split('\
 export function scriptSafeJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** The sha256 as the matrix shows it; the full digest stays in the cell's details. */
+export const shortSha = (sha256: string): string => sha256.slice(0, 12);
+
+const STORE_KEY = /^[A-Za-z0-9][A-Za-z0-9._+~-]*(\/[A-Za-z0-9][A-Za-z0-9._+~-]*)*$/;
+
+/**
+ * A link from report.html (at the store's top, beside index.json) to a stored
+ * file: the store key as a relative URL. A key that is not a plain relative
+ * path (a scheme, "..", "//") gets no link at all, whatever the index says.
+ */
+export function storeHref(key: string): string {
+  if (!STORE_KEY.test(key) || key.split('/').some((part) => part === '.' || part === '..')) return '';
+  // Every character a store key may hold is already safe in a URL path.
+  return key;
+}

@@ -4,6 +4,7 @@ import type { IndexTrustResult } from '@kbuild/loader/internal';
 import { renderHtmlTemplate, templateText } from '../template/render.js';
 import { cellView, failureAnchor, MODE_LABELS } from './cell-view.js';
 import { clip, formatBytes, formatPercent, scriptSafeJson } from './format.js';
+import { loadability, loadKey, type UnloadableKernel } from './loadable.js';
 import { buildMatrix, type MatrixRow } from './matrix.js';
 import { summarizeIndex, type ReportSummary } from './summary.js';
 
@@ -29,6 +30,7 @@ export async function renderReport(index: ArtifactIndex, options: ReportOptions 
   const script = await templateText('report-filter.js');
   const scriptHash = createHash('sha256').update(script).digest('base64');
   const groups = groupByDistro(matrix.rows);
+  const load = loadability(index, matrix);
   return renderHtmlTemplate('report.html', {
     source: options.source ?? '',
     trust: trustText(options.trust),
@@ -37,6 +39,7 @@ export async function renderReport(index: ArtifactIndex, options: ReportOptions 
     generator: index.generator,
     schemaVersion: index.schemaVersion,
     cards: cards(summary),
+    unloadable: headline(load.unloadable, matrix.probes.length),
     probes: matrix.probes,
     kernelCount: matrix.rows.length,
     distros: groups.map((g) => g.distro),
@@ -45,7 +48,7 @@ export async function renderReport(index: ArtifactIndex, options: ReportOptions 
     groups: groups.map((g) => ({
       distro: g.distro,
       rows: g.rows.map((row) => {
-        const cells = row.cells.map((cell) => cellView(cell, index));
+        const cells = row.cells.map((cell) => cellView(cell, index, load.choices.get(loadKey(row.kernel, cell.probe))));
         return {
           distro: row.kernel.distro,
           release: row.kernel.release,
@@ -103,6 +106,22 @@ function cards(s: ReportSummary) {
       s.btf.kernels === 0 ? 'none' : 'ok',
     ),
   ];
+}
+
+/** Kernels left with nothing to load for some probe; the list starts folded when it is long. */
+function headline(unloadable: readonly UnloadableKernel[], probeCount: number) {
+  const n = unloadable.length;
+  return {
+    count: n,
+    tone: n === 0 ? 'ok' : 'fail',
+    text: n === 0 ? 'Every kernel has a loadable artifact for every probe' : `${n} kernel${n === 1 ? '' : 's'} with no loadable artifact for some probe`,
+    open: n <= 20,
+    kernels: unloadable.map((u) => ({
+      kernel: `${u.kernel.distro} ${u.kernel.release} ${u.kernel.arch}`,
+      probes: u.probes.length === probeCount && probeCount > 1 ? `all ${probeCount} probes` : u.probes.join(', '),
+      reason: `${u.probes[0] ?? ''}: ${clip(u.reasons[0] ?? '', 240)}${u.probes.length > 1 ? ` (and ${u.probes.length - 1} more)` : ''}`,
+    })),
+  };
 }
 
 function groupByDistro(rows: readonly MatrixRow[]): { distro: string; rows: MatrixRow[] }[] {

@@ -1,5 +1,7 @@
 import type { ArtifactIndex } from '@kbuild/loader';
 import { matrixKernels } from './kernels.js';
+import { loadability } from './loadable.js';
+import { buildMatrix } from './matrix.js';
 
 /** BTF bytes an agent downloads for kernels without their own BTF: the full BTF vs the minimized blobs. */
 export interface BtfSavings {
@@ -25,6 +27,8 @@ export interface ReportSummary {
   /** QEMU verifications (one per artifact, booted kernel and mode) by result. */
   readonly verified: { readonly ok: number; readonly failed: number; readonly notVerifiable: number; readonly inconclusive: number };
   readonly btf: BtfSavings;
+  /** Kernels where the loader would find nothing to load for at least one probe. */
+  readonly unloadableKernels: number;
 }
 
 /** The counts a report shows, from the index alone. */
@@ -48,6 +52,7 @@ export function summarizeIndex(index: ArtifactIndex): ReportSummary {
       inconclusive: qemu.filter((v) => v.result === 'inconclusive').length,
     },
     btf: btfSavings(index),
+    unloadableKernels: loadability(index, buildMatrix(index)).unloadable.length,
   };
 }
 

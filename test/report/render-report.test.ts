@@ -41,6 +41,37 @@ describe('renderReport', () => {
     assert.deepEqual(data.summary, JSON.parse(JSON.stringify(summarizeIndex(index))));
   });
 
+  it('links each cell to its objects and BTF with size and short sha256, the full one in its details', async () => {
+    const index = fixtureIndex();
+    const html = await renderReport(index);
+    const btf = index.kernelBtf[0]?.objects[0]?.btf;
+    assert.ok(btf);
+    for (const blob of [...index.artifacts, btf]) {
+      assert.ok(html.includes(`<a class="file" href="${blob.path}">`), blob.path);
+      assert.ok(html.includes(`<span class="sha">${blob.sha256.slice(0, 12)}</span>`), blob.path);
+      assert.ok(html.includes(`sha256 ${blob.sha256}`), `${blob.path}: full sha256 in details`);
+    }
+    assert.equal(html.match(/<details class="more">/g)?.length, html.match(/<td class="cell /g)?.length, 'one details per cell');
+    assert.doesNotMatch(html.slice(html.indexOf('id="matrix"'), html.indexOf('</table>')), /\btitle=/, 'no fact only in a tooltip');
+  });
+
+  it('heads the page with the kernels left with nothing loadable, escaped', async () => {
+    const ok = await renderReport(fixtureIndex());
+    assert.match(ok, /data-unloadable="0"[^]*Every kernel has a loadable artifact for every probe/);
+    const index = fixtureIndex({ hostile: HOSTILE });
+    // Without CO-RE objects: trixie's opensnoop did not build, jammy's failed QEMU (with a hostile detail).
+    const artifacts = index.artifacts
+      .filter((a) => a.kind === 'non-core')
+      .map((a) => ({ ...a, verification: a.verification.map((v) => (v.result === 'failed' ? { ...v, detail: HOSTILE } : v)) }));
+    const html = await renderReport({ ...index, artifacts });
+    const head = html.slice(html.indexOf('id="unloadable"'), html.indexOf('id="summary"'));
+    assert.match(head, /data-unloadable="2"/);
+    assert.match(head, /2 kernels with no loadable artifact for some probe/);
+    assert.match(head, /debian 6\.12\.117\+deb13-cloud-amd64 x86_64<\/span>: <b>opensnoop<\/b> — opensnoop: no artifact was built for this kernel or its arch/);
+    assert.match(head, /ubuntu 5\.15\.0-100-generic x86_64<\/span>: <b>opensnoop<\/b> — opensnoop: failed QEMU verification .*&lt;\/script&gt;/);
+    assert.doesNotMatch(head, /<img|<script/);
+  });
+
   it('shows the summary counts it computed', async () => {
     const index = fixtureIndex();
     const html = await renderReport(index);

@@ -1,0 +1,86 @@
+/**
+ * The report at fleet size: 300 kernels × 10 probes rendered from a synthetic
+ * index and opened in real headless Chromium from file://. The headline, a
+ * cell's sha256 and its details must be visible text (not tooltips), the page
+ * must stay within size bounds, and it must fetch nothing.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { renderReport } from '../../src/report/render-report.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { launchChromium, type Browser } from './chromium.js';
+import { scaleIndex } from './scale-fixture.js';
+
+const KERNELS = 300;
+const PROBES = 10;
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+
+describe('report at 300 kernels × 10 probes in headless Chromium', { timeout: 5 * 60 * 1000 }, () => {
+  const { index, unloadable } = scaleIndex(KERNELS, PROBES);
+  let work: string;
+  let file: string;
+  let browser: Browser;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'kbuild-report-scale-'));
+    file = join(work, 'report.html');
+    await writeFile(file, await renderReport(index, { source: join(work, 'index.json') }));
+    browser = await launchChromium();
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('shows the headline, sha256 and details as text, in a bounded page, fetching nothing', async (t) => {
+    const { page, requests, console } = await browser.open(pathToFileURL(file).href);
+    assert.deepEqual(console, [], 'no script error, no CSP violation');
+    assert.deepEqual(requests, [pathToFileURL(file).href], 'no request beyond the file itself');
+
+    // The headline names every kernel left with nothing loadable, in visible text.
+    const headline = page.locator('#unloadable');
+    assert.ok(await headline.isVisible(), 'headline visible');
+    const headlineText = await headline.innerText();
+    assert.match(headlineText, new RegExp(`${unloadable.length} kernels with no loadable artifact`));
+    for (const kernel of unloadable) assert.ok(headlineText.includes(`${kernel.distro} ${kernel.release} ${kernel.arch}`), `${kernel.release} in the headline`);
+    assert.equal(await page.locator('td.cell .load', { hasText: 'loads nothing' }).count(), unloadable.length * PROBES);
+
+    // The first cell: its object's short sha256 is visible text, and a click shows the full one.
+    const object = index.artifacts.find((a) => a.kind === 'non-core' && a.path.startsWith('probe-0/'));
+    assert.ok(object, 'fixture has a probe-0 object');
+    const k = object.kernel;
+    const row = page.locator(`tr.kernel[data-distro="${k.distro}"][data-release="${k.release}"][data-arch="${k.arch}"]`);
+    assert.equal(await row.count(), 1);
+    const cell = row.locator('td.cell').first();
+    const sha = cell.locator('.sha').first();
+    assert.ok(await sha.isVisible(), 'short sha256 visible');
+    assert.equal(await sha.innerText(), object.sha256.slice(0, 12));
+    assert.equal(await cell.locator('a.file').first().getAttribute('href'), object.path, 'a relative link into the store');
+    assert.ok(!(await cell.innerText()).includes(object.sha256), 'folded: only the short form');
+    await cell.locator('details.more summary').click();
+    assert.ok((await cell.locator('details.more').innerText()).includes(object.sha256), 'the full sha256 is readable once unfolded');
+    const fontSize = await sha.evaluate((n) => parseFloat(getComputedStyle(n).fontSize));
+    assert.ok(fontSize >= 10, `sha256 in ${fontSize}px`);
+    await cell.locator('details.more summary').click();
+
+    // Compact: bounded per row and per column, no attributes carrying facts as tooltips only.
+    const box = await page.evaluate(() => {
+      const table = document.getElementById('matrix');
+      return { height: document.documentElement.scrollHeight, tableWidth: table?.scrollWidth ?? 0, tableHeight: table?.scrollHeight ?? 0 };
+    });
+    t.diagnostic(`page ${box.height}px high, matrix ${box.tableWidth}×${box.tableHeight}px`);
+    assert.ok(box.tableHeight <= KERNELS * 85, `matrix ${box.tableHeight}px high for ${KERNELS} kernels`);
+    assert.ok(box.tableWidth <= PROBES * 330 + 300, `matrix ${box.tableWidth}px wide for ${PROBES} probes`);
+    assert.equal(await page.locator('#matrix [title]').count(), 0, 'nothing in the matrix hides in a tooltip');
+
+    const screenshot = join(ARTIFACTS, 'report-300x10.png');
+    await page.screenshot({ path: screenshot });
+    t.diagnostic(`screenshot: ${screenshot}`);
+    await page.close();
+  });
+});
