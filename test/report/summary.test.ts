@@ -18,6 +18,7 @@ describe('report summary', () => {
     assert.equal(s.core, 4);
     assert.equal(s.artifacts, 15);
     assert.deepEqual([s.failures, s.buildFailures, s.verifyFailures], [3, 1, 2]);
+    assert.equal(s.unloadableKernels, 0, 'the failed cells still have a CO-RE object to load');
   });
 
   it('counts QEMU verifications by result and leaves sha256 checks out', () => {
