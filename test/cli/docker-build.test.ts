@@ -23,8 +23,9 @@ interface ImagesReport {
   durationMs: number;
 }
 
+/** Children first: kbuild's own image (test/deploy) and the builder image are built on the base, which cannot go while they stand. */
 async function removeKbuildImages(docker: Docker): Promise<void> {
-  for (const repo of ['kbuild/builder-debian', 'kbuild/base-debian']) {
+  for (const repo of ['kbuild/kbuild', 'kbuild/builder-debian', 'kbuild/base-debian']) {
     for (const image of await docker.listImages({ filters: { reference: [repo] } })) {
       await docker.getImage(image.Id).remove({ force: true });
     }
