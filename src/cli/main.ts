@@ -59,6 +59,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = await verifyCommand({ ...opts, s3: s3SettingsFrom(opts) });
   });
 
+  withS3Options(
+    program
+      .command('check')
+      .description("Predict offline whether each CO-RE object of a store's index loads on each kernel, from the kernel's full BTF (no boot); record compatible / incompatible / unknown in the index and compare with QEMU")
+      .requiredOption('-s, --store <dir|s3://bucket/prefix>', 'the store whose index.json lists the CO-RE objects')
+      .option('-k, --kernels <file>', 'kernels file: the kernels to check and btf.sources / btf.archive (default: every kernel the index lists)')
+      .option('--crawl <distro>', 'check every kernel the distro\'s archive offers (as `kbuild crawl` lists them)')
+      .addOption(new Option('--arch <arch...>', 'arches to crawl').choices(['x86_64', 'arm64']))
+      .option('--release-filter <regex>', 'with --crawl: keep only releases matching this regular expression')
+      .addOption(new Option('-c, --concurrency <n>', 'kernels worked on at once').argParser(positiveInt).default(2))
+      .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
+      .addOption(new Option('--redis <url>', 'Redis that serializes index updates of a shared S3 store').env('KBUILD_REDIS_URL'))
+      .option('--unlocked', 'publish to an S3 store without a Redis lock (only when nothing else publishes to it)')
+      .option('--json', 'print every result and the comparison with QEMU as JSON'),
+  ).action(async (opts: { store: string; kernels?: string; crawl?: string; arch?: ('x86_64' | 'arm64')[]; releaseFilter?: string; concurrency: number; signingKey?: string; redis?: string; unlocked?: boolean; json?: boolean }) => {
+    const { checkCommand } = await import('./commands/check.js');
+    exitCode = await checkCommand({ ...opts, s3: s3SettingsFrom(opts) });
+  });
+
   program
     .command('keygen')
     .description('Create an ed25519 key pair for signing index.json (kbuild-index.key, kbuild-index.pub)')

@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * (`kbuild-job-<pid>-XXXXXX`), so a later worker or build can tell the
  * leftovers of a killed process from folders still in use and remove them.
  */
-export const SCRATCH_PREFIXES = ['kbuild-job-', 'kbuild-verify-'] as const;
+export const SCRATCH_PREFIXES = ['kbuild-job-', 'kbuild-verify-', 'kbuild-check-'] as const;
 export type ScratchPrefix = (typeof SCRATCH_PREFIXES)[number];
 
 export function makeScratch(prefix: ScratchPrefix): Promise<string> {

@@ -4,13 +4,14 @@ import { z } from 'zod';
  * index.json: the contract between the farm that writes it and every agent
  * that reads it. The loader owns it so that agents need nothing of the farm.
  */
-export const INDEX_SCHEMA_VERSION = 3;
+export const INDEX_SCHEMA_VERSION = 4;
 /**
- * Versions this loader reads: 3 added the `inconclusive` verification result,
+ * Versions this loader reads: 4 added the offline CO-RE check (`coreCheck`
+ * on CO-RE artifacts); 3 added the `inconclusive` verification result,
  * per-program results and verifier-log blobs; 2 added QEMU verification fields
  * and failure stages; 1 and 2 are read as is.
  */
-export const READABLE_SCHEMA_VERSIONS = [1, 2, 3] as const;
+export const READABLE_SCHEMA_VERSIONS = [1, 2, 3, 4] as const;
 
 export const IndexArch = z.enum(['x86_64', 'arm64']);
 
@@ -141,6 +142,38 @@ export const IndexKernelBtf = z.strictObject({
   objects: z.array(IndexExternalBtf.extend({ probe: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/) })),
 });
 
+/** A relocation of a CO-RE object that finds no target in a kernel's BTF and that the program can reach. */
+export const IndexCoreCheckFailure = z.strictObject({
+  /** libbpf's numbering: "<section>#<n>". */
+  relocation: z.string().max(512),
+  /** libbpf's relocation kind: byte_off, byte_sz, type_size, enumval_value, ... */
+  kind: z.string().max(32),
+  /** The local type ("struct module") and field path ("core_layout.base") or enumerator. */
+  type: z.string().max(256),
+  field: z.string().max(512),
+});
+
+/**
+ * The offline CO-RE check of a CO-RE object against one kernel's full BTF
+ * (no boot): `compatible` every relocation the program can reach resolves;
+ * `incompatible` one does not (`failures` says which), so libbpf poisons it and
+ * the verifier refuses the load; `unknown` no BTF of that kernel was found.
+ */
+export const IndexCoreCheck = z.strictObject({
+  kernel: IndexKernel,
+  result: z.enum(['compatible', 'incompatible', 'unknown']),
+  /** The object checked: an entry whose sha256 is not the artifact's is stale and ignored. */
+  coreSha256: Sha256,
+  /** The full BTF checked against, and where it came from. */
+  btfSha256: Sha256.optional(),
+  btfSource: z.enum(['image', 'dbg', 'archive']).optional(),
+  relocations: z.number().int().nonnegative().optional(),
+  /** Unresolved relocations the program cannot reach on this kernel (behind exists checks). */
+  guarded: z.number().int().nonnegative().optional(),
+  failures: z.array(IndexCoreCheckFailure).max(64).optional(),
+  detail: z.string().max(4096).optional(),
+});
+
 export const IndexArtifact = z.strictObject({
   path: SafeKey,
   probe: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
@@ -160,6 +193,8 @@ export const IndexArtifact = z.strictObject({
   externalBtf: IndexExternalBtf.optional(),
   /** What the compiler printed although the build succeeded (warnings), cut at 16 KiB. */
   warnings: z.string().max(16384).optional(),
+  /** CO-RE objects: the offline CO-RE check per kernel (`kbuild check`), one entry per kernel. */
+  coreCheck: z.array(IndexCoreCheck).optional(),
 });
 
 export const IndexFailure = z.strictObject({
@@ -178,7 +213,7 @@ export const IndexFailure = z.strictObject({
 });
 
 export const ArtifactIndex = z.strictObject({
-  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
   generatedAt: z.string(),
   generator: z.string(),
   artifacts: z.array(IndexArtifact),
@@ -202,3 +237,5 @@ export type IndexExternalBtf = z.infer<typeof IndexExternalBtf>;
 export type IndexKernelBtf = z.infer<typeof IndexKernelBtf>;
 export type IndexBtfSource = z.infer<typeof IndexBtfSource>;
 export type IndexBtfBlob = z.infer<typeof IndexBtfBlob>;
+export type IndexCoreCheck = z.infer<typeof IndexCoreCheck>;
+export type IndexCoreCheckFailure = z.infer<typeof IndexCoreCheckFailure>;

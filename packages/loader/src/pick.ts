@@ -121,6 +121,8 @@ function qemuEntries(artifact: IndexArtifact, host: HostIdentity, mode: VerifyMo
  * verification in this very kernel failed, or (required) none passed.
  */
 function verificationProblem(artifact: IndexArtifact, host: HostIdentity, mode: VerifyMode, require: boolean): string | undefined {
+  const predicted = mode === 'non-core' ? undefined : predictedIncompatible(artifact, host);
+  if (predicted !== undefined) return predicted;
   const entries = qemuEntries(artifact, host, mode);
   const failed = entries.find((v) => v.result === 'failed');
   if (failed !== undefined) return `failed QEMU verification in ${host.distro} ${host.release} ${host.arch} (${mode}): ${firstLine(failed.detail ?? 'failed')}`;
@@ -135,6 +137,21 @@ function verificationProblem(artifact: IndexArtifact, host: HostIdentity, mode: 
         ? 'the index lists none'
         : `it was not verifiable: ${firstLine(unverifiable.detail ?? 'no reason given')}`;
   return `no ok QEMU verification for ${host.distro} ${host.release} ${host.arch} in mode ${mode} (verified artifacts are required; ${why})`;
+}
+
+/**
+ * The offline CO-RE check (`kbuild check`) found a relocation the program
+ * reaches and this kernel's BTF cannot resolve: libbpf would poison it and the
+ * verifier refuse the load. Entries for another build of the object are stale.
+ */
+function predictedIncompatible(artifact: IndexArtifact, host: HostIdentity): string | undefined {
+  const entry = artifact.coreCheck?.find(
+    (c) => c.result === 'incompatible' && c.coreSha256 === artifact.sha256 && c.kernel.distro === host.distro && c.kernel.release === host.release && c.kernel.arch === host.arch,
+  );
+  if (entry === undefined) return undefined;
+  const failure = entry.failures?.[0];
+  const what = failure === undefined ? firstLine(entry.detail ?? 'incompatible') : `relocation ${failure.relocation} (${failure.kind}) of ${failure.type}${failure.field === '' ? '' : `.${failure.field}`} finds no target in its BTF`;
+  return `predicted incompatible with ${host.distro} ${host.release} ${host.arch} by the offline CO-RE check: ${what}`;
 }
 
 function verifiedNote(artifact: IndexArtifact, host: HostIdentity, mode: VerifyMode): string {
