@@ -115,7 +115,7 @@ export const ProbeVerify = z.union([
     trigger: z
       .enum(TRIGGERS)
       .optional()
-      .describe('Event check: what the guest does after attaching (execve a short-lived program, open a file, connect on loopback, a UDP packet over lo)'),
+      .describe('Event check: what the guest does after attaching (execve a short-lived program, command: a short command, fork/execve/open/read/write/exit, open a file, connect on loopback, a UDP packet over lo)'),
     count: z.number().int().min(1).max(1000).optional().describe('Event check: how many times to trigger (default 5)'),
     counterMap: z
       .string()

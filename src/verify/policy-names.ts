@@ -37,11 +37,12 @@ export type InnerMapType = (typeof INNER_MAP_TYPES)[number];
 
 /**
  * What the guest does after attaching, for the opt-in event check: `execve`
- * runs short-lived programs, `open` opens a file, `connect` connects a TCP
+ * runs short-lived programs, `command` runs a short command's whole life (fork,
+ * execve, open and read a file, write to a pipe, exit), `open` opens a file, `connect` connects a TCP
  * socket to a listener on loopback, `packet` sends a UDP datagram over
  * loopback to a bound socket (XDP on lo sees it).
  */
-export const TRIGGERS = ['execve', 'open', 'connect', 'packet'] as const;
+export const TRIGGERS = ['execve', 'command', 'open', 'connect', 'packet'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 /**

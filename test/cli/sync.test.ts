@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ArtifactIndex } from '@kbuild/loader';
+import { writeSignedIndex } from '../../src/publish/signed-index.js';
+import { loadSigningKey } from '../../src/sign/signing-key.js';
+import { openStore } from '../../src/store/open-store.js';
 import { CLI, kbuild, REPO_ROOT } from '../helpers/cli.js';
 
 /**
@@ -73,6 +76,19 @@ describe('kbuild sync (slow: network)', { timeout: 20 * 60_000 }, () => {
     assert.equal(again.exitCode, 0, again.stderr);
     assert.deepEqual((JSON.parse(again.stdout) as SyncReport).added, []);
     assert.deepEqual(await readFile(join(out, 'index.json')), bytes, 'nothing new: the index is not rewritten');
+  });
+
+  it('a dry run tells what a signed store lacks without its private key', async () => {
+    const signed = join(work, 'signed');
+    await cp(out, signed, { recursive: true });
+    const keygen = await kbuild(['keygen', '--out', join(work, 'keys')]);
+    assert.equal(keygen.exitCode, 0, keygen.stderr);
+    const store = await openStore(signed);
+    await writeSignedIndex(store, await readFile(join(signed, 'index.json')), await loadSigningKey(join(work, 'keys', 'kbuild-index.key')));
+    await store.close();
+    const dry = await kbuild(['sync', '--kernels', kernels, '--store', signed, '--dry-run', ...FILTER]);
+    assert.equal(dry.exitCode, 0, dry.stderr);
+    assert.match(dry.stdout, /^0 new of [0-9]+ kernels crawled$/m);
   });
 
   it('--interval follows until SIGTERM, one JSON line per round, and exits 0', async () => {

@@ -84,6 +84,7 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
         aCase('on-connect', triggers, { event: { trigger: 'connect', count: 4, counterMap: 'connect_count' } }),
         aCase('on-packet', triggers, { event: { trigger: 'packet', count: 4, counterMap: 'packet_count' } }),
         aCase('on-open-ringbuf', triggers, { event: { trigger: 'open', count: 4, counterMap: 'open_events' } }),
+        aCase('on-command', triggers, { event: { trigger: 'command', count: 4, counterMap: 'command_count' } }),
       ],
       timeoutMs: 180_000,
       cacheDir: cacheRoot(),
@@ -175,7 +176,7 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       assert.equal(programs(result, 'no-rings')['count_execve'], 'skipped');
 
       // Triggers beyond execve: each counter reaches its count. A ring buffer as the event check's map: its records are the events.
-      for (const probe of ['on-open', 'on-connect', 'on-packet', 'on-open-ringbuf']) {
+      for (const probe of ['on-open', 'on-connect', 'on-packet', 'on-open-ringbuf', 'on-command']) {
         const counted = result.results.find((r) => r.case.probe === probe);
         assert.equal(counted?.result, 'ok', `${probe}: ${counted?.detail ?? ''}\n${counted?.verifierLog ?? ''}`);
         assert.ok((counted?.events ?? 0) >= 4, `${probe}: ${counted?.events} events`);

@@ -19,7 +19,7 @@ import { openStore } from '../../store/open-store.js';
 import type { S3Settings } from '@kbuild/loader/internal';
 import { publishLockFor, refuseUnlockedS3 } from '../publish-lock-option.js';
 import { noPublishLock } from '../../publish/publish-lock.js';
-import { DEFAULT_SETTLE_MS, droppedEntries } from '../../publish/unlocked-check.js';
+import { droppedEntries, lostEntriesMessage, settleMs } from '../../publish/unlocked-check.js';
 import { runOnKernelsFile, type CommandOutcome } from '../command-outcome.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { GENERATOR } from '../../version.js';
@@ -91,14 +91,8 @@ export async function buildKernelSet(loaded: LoadedKernelsFile, opts: Omit<Build
       ...(lock === undefined ? {} : { lock }),
     });
     await reportAfterPublish(() => writeReportBesideIndex(store, written.index, { trust: signingKey === undefined ? { signed: false } : { signed: true, keyId: signingKey.keyId } }));
-    const dropped = lock === noPublishLock ? await droppedEntries(store, index, Number(process.env['KBUILD_UNLOCKED_SETTLE_MS'] ?? DEFAULT_SETTLE_MS), interrupt.signal) : [];
-    if (dropped.length > 0) {
-      process.stderr.write(
-        `kbuild: error: E_INDEX_ENTRIES_LOST: ${dropped.length} of ${index.artifacts.length} index entries this build published to ${store.location} were dropped by a concurrent publisher ` +
-          `(published --unlocked: nothing serialized the index updates): ${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}\n` +
-          `kbuild: the objects are stored; publish again with --redis URL (a rerun builds nothing) so the index lists them\n`,
-      );
-    }
+    const dropped = lock === noPublishLock ? await droppedEntries(store, index, settleMs(), interrupt.signal) : [];
+    if (dropped.length > 0) process.stderr.write(lostEntriesMessage(dropped, index.artifacts.length, 'index entries this build', store.location));
     if (interrupt.signal.aborted) {
       process.stderr.write(`kbuild: interrupted after ${finished.size} of ${plan.jobs.length} jobs; index.json lists what the store holds\n`);
       return { exitCode: 130, json: null, text: '' };

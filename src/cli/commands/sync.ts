@@ -6,6 +6,8 @@ import type { Arch } from '../../kernel/identity.js';
 import type { S3Settings } from '@kbuild/loader/internal';
 import { startCommandProgress } from '../../progress/command-progress.js';
 import { readStoredIndex } from '../../publish/signed-index.js';
+import { parseIndex } from '@kbuild/loader/internal';
+import { INDEX_KEY } from '../../store/keys.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { openStore } from '../../store/open-store.js';
 import { kernelsToBuild, syncKernelSet, type SyncKernel } from '../../sync/new-kernels.js';
@@ -61,10 +63,20 @@ async function crawlAll(opts: SyncOptions, loaded: LoadedKernelsFile): Promise<S
   }
 }
 
+/**
+ * What the store holds. With the signing key, the index is checked as a publish
+ * would (signature, interrupted publish). Without one (a dry run, a submission
+ * whose workers sign) it is only compared against: a signed store must not need
+ * the private key to say what it lacks, and whatever publishes checks it again.
+ */
 async function storedIndex(opts: SyncOptions) {
   const signingKey = opts.signingKey === undefined ? undefined : await loadSigningKey(opts.signingKey);
   const store = await openStore(opts.store, opts.s3 === undefined ? {} : { s3: opts.s3 });
   try {
+    if (signingKey === undefined) {
+      const bytes = await store.get(INDEX_KEY);
+      return bytes === undefined ? undefined : parseIndex(bytes.toString('utf8'), `${store.location}/${INDEX_KEY}`);
+    }
     return await readStoredIndex(store, signingKey);
   } finally {
     await store.close();

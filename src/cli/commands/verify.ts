@@ -6,6 +6,8 @@ import { type S3Settings, IndexFormatError, parseIndex } from '@kbuild/loader/in
 import { createLogger } from '../../log.js';
 import { publishLockFor, refuseUnlockedS3 } from '../publish-lock-option.js';
 import { updateIndex } from '../../runner/write-index.js';
+import { noPublishLock } from '../../publish/publish-lock.js';
+import { countQemuRecords, droppedVerifications, lostEntriesMessage, settleMs } from '../../publish/unlocked-check.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
 import { INDEX_KEY } from '../../store/keys.js';
 import { openStore } from '../../store/open-store.js';
@@ -73,10 +75,12 @@ export async function verifyCommand(opts: VerifyCommandOptions): Promise<number>
       signal: interrupt.signal,
     });
     // Laid over the index as it is under the lock: only entries of the very bytes verified change.
-    await updateIndex(store, (stored) => applyVerification(stored ?? index, stage.outcomes), {
+    const written = await updateIndex(store, (stored) => applyVerification(stored ?? index, stage.outcomes), {
       ...(signingKey === undefined ? {} : { signingKey }),
       ...(lock === undefined ? {} : { lock }),
     });
+    const dropped = lock === noPublishLock ? await droppedVerifications(store, written.index, settleMs(), interrupt.signal) : [];
+    if (dropped.length > 0) process.stderr.write(lostEntriesMessage(dropped, countQemuRecords(written.index), 'verification records this verify', store.location));
     if (interrupt.signal.aborted) {
       process.stderr.write(`kbuild: interrupted; the index lists the ${stage.outcomes.length} kernels verified so far\n`);
       return 130;
@@ -84,7 +88,7 @@ export async function verifyCommand(opts: VerifyCommandOptions): Promise<number>
     const summary = { store: store.location, index: where, ...stage.summary };
     if (opts.json === true) process.stdout.write(`${JSON.stringify({ ...summary, kernels: outcomesJson(stage.outcomes) }, null, 2)}\n`);
     else process.stdout.write(verifyReport(stage.outcomes, stage.summary));
-    return stage.summary.failed === 0 ? 0 : 1;
+    return stage.summary.failed === 0 && dropped.length === 0 ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await store.close();
