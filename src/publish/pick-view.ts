@@ -1,0 +1,44 @@
+import type { ArtifactIndex, IndexArtifact, IndexKernelBtf, IndexVerification } from '@kbuild/loader';
+
+/**
+ * What a shard keeps of an index entry: what `pick` reads, nothing that only
+ * a report shows. The QEMU entries of other kernels go (a CO-RE object is
+ * booted in every kernel of its arch, so they grow with the fleet), and so do
+ * logs, warnings, provenance and build configuration: the full entries stay
+ * in index.json.
+ */
+type KernelId = { readonly distro: string; readonly release: string; readonly arch: string };
+
+const firstLine = (text: string): string => text.split('\n')[0] ?? text;
+
+function slimVerification(v: IndexVerification): IndexVerification {
+  return {
+    method: v.method,
+    result: v.result,
+    ...(v.detail === undefined ? {} : { detail: firstLine(v.detail) }),
+    ...(v.kernel === undefined ? {} : { kernel: v.kernel }),
+    ...(v.mode === undefined ? {} : { mode: v.mode }),
+    ...(v.events === undefined ? {} : { events: v.events }),
+  };
+}
+
+const sameKernel = (a: KernelId, b: KernelId): boolean => a.distro === b.distro && a.release === b.release && a.arch === b.arch;
+
+/** `kernel` undefined: the entries of a kernel the index does not list (no QEMU entry can be about it). */
+export function artifactView(artifact: IndexArtifact, kernel: KernelId | undefined): IndexArtifact {
+  const { sources: _s, buildConfig: _b, externalBtf: _e, warnings: _w, verification, ...rest } = artifact;
+  const kept = verification.filter((v) => v.method !== 'qemu' || (kernel !== undefined && v.kernel !== undefined && sameKernel(v.kernel, kernel)));
+  return { ...rest, verification: kept.map(slimVerification) };
+}
+
+export function kernelBtfView(entry: IndexKernelBtf): IndexKernelBtf {
+  return {
+    kernel: entry.kernel,
+    objects: entry.objects.map(({ source, ...object }) => ({ ...object, source: { kind: source.kind, size: source.size, sha256: source.sha256 } })),
+  };
+}
+
+/** A shard is itself an index (schema and all), holding only what one kernel's pick reads. */
+export function shardIndex(full: ArtifactIndex, artifacts: IndexArtifact[], kernelBtf: IndexKernelBtf[]): ArtifactIndex {
+  return { schemaVersion: full.schemaVersion, generatedAt: full.generatedAt, generator: full.generator, artifacts, failures: [], kernelBtf };
+}
