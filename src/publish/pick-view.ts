@@ -9,6 +9,8 @@ import type { ArtifactIndex, IndexArtifact, IndexKernelBtf, IndexVerification } 
  */
 type KernelId = { readonly distro: string; readonly release: string; readonly arch: string };
 
+const SHARD_GENERATOR = 'kbuild index shard';
+
 const firstLine = (text: string): string => text.split('\n')[0] ?? text;
 
 function slimVerification(v: IndexVerification): IndexVerification {
@@ -38,7 +40,12 @@ export function kernelBtfView(entry: IndexKernelBtf): IndexKernelBtf {
   };
 }
 
-/** A shard is itself an index (schema and all), holding only what one kernel's pick reads. */
+/**
+ * A shard is itself an index (schema and all), holding only what one kernel's
+ * pick reads. It carries no date nor the publisher's version (the manifest
+ * and index.json do): an unchanged kernel's shard keeps its bytes, and so its
+ * key, from one publish to the next.
+ */
 export function shardIndex(full: ArtifactIndex, artifacts: IndexArtifact[], kernelBtf: IndexKernelBtf[]): ArtifactIndex {
-  return { schemaVersion: full.schemaVersion, generatedAt: full.generatedAt, generator: full.generator, artifacts, failures: [], kernelBtf };
+  return { schemaVersion: full.schemaVersion, generatedAt: '', generator: SHARD_GENERATOR, artifacts, failures: [], kernelBtf };
 }

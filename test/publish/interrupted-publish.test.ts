@@ -101,6 +101,8 @@ describe('a signed publish cut short between its writes', () => {
     await assert.rejects(publish(failingOnce(store, 'index.json.sig'), 'second'), /ENOSPC/);
     const bytes = await readFile(join(out, 'index.json'), 'utf8');
     await writeFile(join(out, 'index.json'), bytes.replace('"generator": "test"', '"generator": "evil"'));
+    // Agents read index.json where the store has no sharded index (test/loader/index-shards.test.ts tampers with that).
+    await rm(join(out, 'index'), { recursive: true });
     const fetched = await fetchProbe(out, 'first');
     assert.equal(fetched.exitCode, 4, fetched.stderr);
     assert.match(fetched.stderr, /does not match/);
