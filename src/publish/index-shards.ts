@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { ArtifactIndex, IndexArch, IndexArtifact, IndexKernelBtf } from '@kbuild/loader';
 import {
   coreShardKey, MANIFEST_VERSION, nodeKey, shardKey, TRIE_LEAF_MAX, trieDigit,
@@ -20,9 +21,10 @@ export interface CutIndex {
 
 const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** Compact JSON: shards are read by programs, and every byte is downloaded by every agent. */
+/** Compact gzipped JSON: shards are read by programs, and every byte is downloaded by every agent. */
 function contentFile(value: unknown, keyOf: (sha256: string) => string, files: ShardFile[]): ShardRef {
-  const bytes = Buffer.from(JSON.stringify(value));
+  // zlib's gzip has a zero mtime and a fixed OS byte: the same value gives the same bytes, and key.
+  const bytes = gzipSync(JSON.stringify(value), { level: 9 });
   const sha256 = sha256Hex(bytes);
   files.push({ key: keyOf(sha256), bytes });
   return { sha256, size: bytes.length };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fetchArtifacts, pick, pickFrom, readIndex, readPickIndex, type ArtifactIndex, type FetchOptions, type HostIdentity, type PickResult } from '@kbuild/loader';
 import { MANIFEST_KEY, ShardManifest } from '@kbuild/loader/internal';
@@ -137,9 +138,16 @@ describe('sharded index: an agent reads the signed manifest and its kernel\'s sh
       });
       assert.deepEqual(await readdir(options.dest), [], 'nothing was downloaded');
     };
-    // Same length, one field changed: an attacker pointing the agent at another object.
-    await writeFile(path, original.toString('utf8').replace(/"size":(\d)/, (_m, d: string) => `"size":${(Number(d) + 1) % 10}`));
-    assert.equal((await readFile(path)).length, original.length);
+    // Well-formed, one field changed: an attacker pointing the agent at another object.
+    const json = gunzipSync(original).toString('utf8');
+    const forged = json.replace(/"sha256":"[0-9a-f]{64}"/, `"sha256":"${'0'.repeat(64)}"`);
+    assert.notEqual(forged, json);
+    await writeFile(path, gzipSync(forged));
+    await refused('E_SHARD_INTEGRITY');
+    // One bit flipped, same length.
+    const flipped = Buffer.from(original);
+    flipped.writeUInt8(flipped.readUInt8(flipped.length >> 1) ^ 0x01, flipped.length >> 1);
+    await writeFile(path, flipped);
     await refused('E_SHARD_INTEGRITY');
     await writeFile(path, original.subarray(0, 100));
     await refused('E_SHARD_INTEGRITY');
@@ -153,7 +161,9 @@ describe('sharded index: an agent reads the signed manifest and its kernel\'s sh
     // A trie node is checked the same way.
     const node = view.reads.find((r) => r.key.startsWith('index/nodes/'))?.key;
     assert.ok(node !== undefined);
-    await writeFile(join(storeDir, node), (await readFile(join(storeDir, node))).toString('utf8').replace('"leaf"', '"LEAF"').replace('"branch"', '"BRANCH"'));
+    const nodeBytes = await readFile(join(storeDir, node));
+    nodeBytes.writeUInt8(nodeBytes.readUInt8(nodeBytes.length >> 1) ^ 0x20, nodeBytes.length >> 1);
+    await writeFile(join(storeDir, node), nodeBytes);
     await refused('E_SHARD_INTEGRITY');
   });
 

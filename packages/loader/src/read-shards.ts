@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
 import { IndexFormatError, IntegrityError, KbuildError, LoaderErrorCode } from './errors.js';
 import type { ArtifactIndex } from './index-schema.js';
 import { SizeLimitError, type IndexSource } from './index-source.js';
@@ -113,7 +114,8 @@ async function kernelShard(source: IndexSource, manifest: ShardManifest, kernel:
   if (group !== undefined) {
     let node: ShardRef | null | undefined = group.root;
     while (node !== null && node !== undefined) {
-      const parsed = parseNode(await readRef(source, nodeKey(group.distro, group.arch, node.sha256), node, MAX_NODE_BYTES));
+      const key = nodeKey(group.distro, group.arch, node.sha256);
+      const parsed = parseNode(gunzipped(await readRef(source, key, node), MAX_NODE_BYTES, `${source.location}/${key}`));
       if (parsed.kind === 'leaf') {
         ref = parsed.kernels.find((k) => k.release === kernel.release)?.shard;
         break;
@@ -129,8 +131,17 @@ async function kernelShard(source: IndexSource, manifest: ShardManifest, kernel:
 }
 
 async function parseShard(source: IndexSource, key: string, ref: ShardRef): Promise<ArtifactIndex> {
-  const bytes = await readRef(source, key, ref, MAX_SHARD_BYTES);
-  return parseIndex(bytes.toString('utf8'), `${source.location}/${key}`);
+  const where = `${source.location}/${key}`;
+  return parseIndex(gunzipped(await readRef(source, key, ref), MAX_SHARD_BYTES, where).toString('utf8'), where);
+}
+
+/** Checked bytes, inflated no further than `maxBytes` (a signed but hostile publisher gets no gzip bomb through). */
+function gunzipped(bytes: Buffer, maxBytes: number, where: string): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+  } catch (err) {
+    throw new IndexFormatError(`${where}: not gzipped JSON of at most ${maxBytes} bytes (${(err as Error).message})`);
+  }
 }
 
 function parseNode(bytes: Buffer): TrieNode {
@@ -147,9 +158,9 @@ function parseNode(bytes: Buffer): TrieNode {
 }
 
 /** A content-addressed file, refused unless it has the size and sha256 its signed parent lists. */
-async function readRef(source: IndexSource, key: string, ref: ShardRef, maxBytes: number): Promise<Buffer> {
+async function readRef(source: IndexSource, key: string, ref: ShardRef): Promise<Buffer> {
   const where = `${source.location}/${key}`;
-  if (ref.size > maxBytes) throw new IntegrityError(LoaderErrorCode.SHARD_INTEGRITY, `${where}: listed with ${ref.size} bytes, more than the ${maxBytes} allowed`);
+  if (ref.size > MAX_SHARD_BYTES) throw new IntegrityError(LoaderErrorCode.SHARD_INTEGRITY, `${where}: listed with ${ref.size} bytes, more than the ${MAX_SHARD_BYTES} allowed`);
   const bytes = await source.read(key, ref.size).catch((err: unknown) => {
     if (err instanceof SizeLimitError) throw new IntegrityError(LoaderErrorCode.SHARD_INTEGRITY, `${where}: larger than the ${ref.size} bytes the manifest lists`);
     throw err;
