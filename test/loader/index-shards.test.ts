@@ -9,6 +9,7 @@ import { MANIFEST_KEY, ShardManifest } from '@kbuild/loader/internal';
 import { writeIndex } from '../../src/runner/write-index.js';
 import { generateKeyFiles, loadSigningKey, signIndexBytes, type SigningKey } from '../../src/sign/signing-key.js';
 import { FsStore } from '../../src/store/fs-store.js';
+import { kbuild } from '../helpers/cli.js';
 import { countingServer } from '../helpers/counting-server.js';
 import { fleetIndex, storeFleetBlobs, type Fleet } from '../helpers/fleet-index.js';
 import { indexOf, storeNonCore } from '../helpers/index-fixtures.js';
@@ -212,6 +213,17 @@ describe('sharded index: an agent reads the signed manifest and its kernel\'s sh
     const fresh = await readPickIndex(storeDir, host, await trust());
     assert.equal(fresh.via, 'shards');
     assert.equal(pickFrom(fresh, host, 'execve').choice?.artifact.path, added.path);
+  });
+
+  it('kbuild pick --json says it read the shards, and what that cost', async () => {
+    const k = fleet.kernels[4];
+    assert.ok(k !== undefined);
+    const picked = await kbuild(['pick', '--store', storeDir, '--public-key', keys.publicKey, '--distro', k.distro, '--release', k.release, '--arch', k.arch, '--btf', 'no', '--kernel-version', VERSION, '--json']);
+    assert.equal(picked.exitCode, 0, picked.stderr);
+    const out = JSON.parse(picked.stdout) as { read: { via: string; files: number; bytes: number }; picks: { choice?: { artifact: { path: string } } }[] };
+    assert.equal(out.read.via, 'shards');
+    assert.ok(out.read.bytes > 0 && out.read.bytes < 16 * 1024, `${out.read.bytes} bytes`);
+    assert.deepEqual(out.picks.map((p) => p.choice?.artifact.path), PROBES.map((p) => `${p}/x86_64/${p}_debian_${k.release}.o`));
   });
 
   it('does not rewrite the shard of a kernel a publish did not change', async () => {
