@@ -1,7 +1,9 @@
 import { createPublicKey } from 'node:crypto';
 import { IntegrityError, KbuildError } from '../errors.js';
 import type { ArtifactIndex } from '@kbuild/loader';
-import { parseIndex, INDEX_SIGNATURE_KEY, nextSignatureKey, parseSignature, sha256Hex, verifyIndexBytes, type IndexSignature } from '@kbuild/loader/internal';
+import { parseIndex, INDEX_SIGNATURE_KEY, MANIFEST_KEY, nextSignatureKey, parseSignature, sha256Hex, verifyIndexBytes, type IndexSignature } from '@kbuild/loader/internal';
+import { cutIndex } from './index-shards.js';
+import { writeShardFiles } from './write-shards.js';
 import { signIndexBytes, type SigningKey } from '../sign/signing-key.js';
 import { INDEX_KEY } from '../store/keys.js';
 import type { ArtifactStore } from '../store/types.js';
@@ -14,14 +16,27 @@ const NEXT_SIGNATURE_KEY = nextSignatureKey(INDEX_KEY);
  * index with a signature that matches it — index.json.sig, or index.json.next.sig
  * between the last two writes — so readers keep verifying, and the next
  * publisher completes the switch before it writes anything else.
+ *
+ * The sharded form for agents goes in between: its content-addressed shards
+ * first, then the manifest (signed the same way) once index.json.next.sig
+ * names the index it was cut from, so a reader that finds the manifest also
+ * finds a signature of its index (see docs/index-format.md).
  */
-export async function writeSignedIndex(store: ArtifactStore, bytes: Buffer, signingKey: SigningKey | undefined): Promise<void> {
+export async function writeSignedIndex(store: ArtifactStore, index: ArtifactIndex, bytes: Buffer, signingKey: SigningKey | undefined): Promise<void> {
+  const cut = cutIndex(index, sha256Hex(bytes));
+  await writeShardFiles(store, cut.files);
+  const manifest = Buffer.from(`${JSON.stringify(cut.manifest)}\n`);
   if (signingKey === undefined) {
+    await store.putBytes(MANIFEST_KEY, manifest);
     await store.putBytes(INDEX_KEY, bytes);
     return;
   }
   const signature = signIndexBytes(bytes, signingKey);
   await store.putBytes(NEXT_SIGNATURE_KEY, signature);
+  const manifestSignature = signIndexBytes(manifest, signingKey);
+  await store.putBytes(nextSignatureKey(MANIFEST_KEY), manifestSignature);
+  await store.putBytes(MANIFEST_KEY, manifest);
+  await store.putBytes(`${MANIFEST_KEY}.sig`, manifestSignature);
   await store.putBytes(INDEX_KEY, bytes);
   await store.putBytes(INDEX_SIGNATURE_KEY, signature);
 }

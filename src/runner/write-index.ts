@@ -92,7 +92,7 @@ export async function updateIndex(
       const merged = update(stored);
       const bytes = Buffer.from(`${JSON.stringify(merged, null, 2)}\n`);
       lease.assertHeld();
-      await writeSignedIndex(store, bytes, signingKey);
+      await writeSignedIndex(store, merged, bytes, signingKey);
       return { index: merged, signed: signingKey !== undefined, lock: lock.name };
     });
   } finally {

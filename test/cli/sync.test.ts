@@ -84,7 +84,8 @@ describe('kbuild sync (slow: network)', { timeout: 20 * 60_000 }, () => {
     const keygen = await kbuild(['keygen', '--out', join(work, 'keys')]);
     assert.equal(keygen.exitCode, 0, keygen.stderr);
     const store = await openStore(signed);
-    await writeSignedIndex(store, await readFile(join(signed, 'index.json')), await loadSigningKey(join(work, 'keys', 'kbuild-index.key')));
+    const bytes = await readFile(join(signed, 'index.json'));
+    await writeSignedIndex(store, ArtifactIndex.parse(JSON.parse(bytes.toString('utf8'))), bytes, await loadSigningKey(join(work, 'keys', 'kbuild-index.key')));
     await store.close();
     const dry = await kbuild(['sync', '--kernels', kernels, '--store', signed, '--dry-run', ...FILTER]);
     assert.equal(dry.exitCode, 0, dry.stderr);

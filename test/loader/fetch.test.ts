@@ -109,6 +109,8 @@ describe('fetch: verify, download what the host needs, cache', () => {
   });
 
   it('refuses a tampered index (E_INDEX_SIGNATURE) before parsing it', async () => {
+    // A store without the sharded index (published by an older kbuild): agents read index.json itself.
+    await rm(join(storeDir, 'index'), { recursive: true });
     const text = await readFile(join(storeDir, 'index.json'), 'utf8');
     await writeFile(join(storeDir, 'index.json'), text.replace(/"size": 4096/, '"size": 4095'));
     await refused({}, 'E_INDEX_SIGNATURE');
@@ -124,6 +126,9 @@ describe('fetch: verify, download what the host needs, cache', () => {
     await rm(join(storeDir, 'index.json.sig'));
     // The publish's next signature still signs these very bytes (and is accepted): unsigned means neither.
     await rm(join(storeDir, 'index.json.next.sig'));
+    // The same for the sharded index's manifest, signed alike.
+    await rm(join(storeDir, 'index/manifest.json.sig'));
+    await rm(join(storeDir, 'index/manifest.json.next.sig'));
     await refused({}, 'E_INDEX_UNSIGNED');
     const { publicKey: _key, ...noKey } = await options();
     await assert.rejects(fetchArtifacts(noKey), { code: 'E_NO_PUBLIC_KEY' });
@@ -166,7 +171,16 @@ describe('fetch: verify, download what the host needs, cache', () => {
   });
 
   it('explains a host nothing fits, downloading nothing', async () => {
-    const result = await fetchArtifacts(await options({ host: { ...HOST, release: '5.10.0-30-amd64', hasBtf: false } }));
+    const host = { ...HOST, release: '5.10.0-30-amd64', hasBtf: false };
+    // Through the shards the agent learns only of its own kernel: it says what is missing.
+    const sharded = await fetchArtifacts(await options({ host }));
+    assert.equal(sharded.via, 'shards');
+    assert.equal(sharded.probes[0]?.object, undefined);
+    assert.match(sharded.probes[0]?.pick.needs ?? '', /a build of probe "execve" for debian 5\.10\.0-30-amd64 x86_64, or a CO-RE object for x86_64/);
+    // From index.json (a store without shards) every other kernel's object is listed as rejected.
+    await rm(join(storeDir, 'index'), { recursive: true });
+    const result = await fetchArtifacts(await options({ host }));
+    assert.equal(result.via, 'index');
     assert.equal(result.probes[0]?.object, undefined);
     assert.equal(result.probes[0]?.pick.rejected.length, 2);
     assert.deepEqual(await readdir(dest), []);

@@ -63,9 +63,10 @@ describe('a signed publish cut short between its writes', () => {
     assert.deepEqual([...new Set(parseIndex(bytes.toString(), 'index').artifacts.map((a) => a.probe))].sort(), probes);
   }
 
-  for (const failKey of ['index.json.sig', 'index.json', 'index.json.next.sig']) {
+  // The sharded index's manifest is written (signed alike) between index.json.next.sig and index.json.
+  for (const failKey of ['index.json.sig', 'index.json', 'index.json.next.sig', 'index/manifest.json.next.sig', 'index/manifest.json', 'index/manifest.json.sig']) {
     it(`failing the write of ${failKey}: readers still verify, and the next publish heals the store`, async () => {
-      const out = join(work, `store-${failKey}`);
+      const out = join(work, `store-${failKey.replace('/', '-')}`);
       const store = new FsStore(out);
       await publish(store, 'first');
       await assert.rejects(publish(failingOnce(store, failKey), 'second'), /ENOSPC/);
@@ -101,6 +102,8 @@ describe('a signed publish cut short between its writes', () => {
     await assert.rejects(publish(failingOnce(store, 'index.json.sig'), 'second'), /ENOSPC/);
     const bytes = await readFile(join(out, 'index.json'), 'utf8');
     await writeFile(join(out, 'index.json'), bytes.replace('"generator": "test"', '"generator": "evil"'));
+    // Agents read index.json where the store has no sharded index (test/loader/index-shards.test.ts tampers with that).
+    await rm(join(out, 'index'), { recursive: true });
     const fetched = await fetchProbe(out, 'first');
     assert.equal(fetched.exitCode, 4, fetched.stderr);
     assert.match(fetched.stderr, /does not match/);

@@ -50,6 +50,10 @@ export const LoaderErrorCode = {
   ARTIFACT_SHA256: 'E_ARTIFACT_SHA256',
   /** The index lists an artifact the store does not hold. */
   ARTIFACT_MISSING: 'E_ARTIFACT_MISSING',
+  /** A shard or trie node of the index manifest has another size or sha256 than its signed parent lists (tampered or corrupted); exit 4. */
+  SHARD_INTEGRITY: 'E_SHARD_INTEGRITY',
+  /** The index manifest lists a shard or trie node the store does not hold. */
+  SHARD_MISSING: 'E_SHARD_MISSING',
   /** More bytes than allowed (an index over 64 MiB, a signature over 4 KiB). */
   SIZE_LIMIT: 'E_SIZE_LIMIT',
   /** An s3:// URL with an invalid bucket or prefix; exit 2. */

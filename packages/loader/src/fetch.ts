@@ -4,9 +4,10 @@ import { IntegrityError, KbuildError, LoaderErrorCode } from './errors.js';
 import { writeFileAtomically } from './atomic-file.js';
 import { detectHost, type HostIdentity } from './host.js';
 import { SizeLimitError, type IndexSource, type SourceOptions } from './index-source.js';
-import { describePick, pick, type PickResult } from './pick.js';
-import { withVerifiedIndex } from './read-index.js';
-import { sha256Hex, type IndexTrustOptions, type IndexTrustResult } from './signature.js';
+import { describePick, type PickResult } from './pick.js';
+import { pickFrom, withPickIndex } from './pick-index.js';
+import type { PickIndex } from './read-shards.js';
+import { requireTrust, sha256Hex, type IndexTrustOptions, type IndexTrustResult } from './signature.js';
 
 /** `publicKey` or `allowUnsigned: true` is required: without either, fetching fails with E_NO_PUBLIC_KEY. */
 export interface FetchOptions extends SourceOptions, IndexTrustOptions {
@@ -45,6 +46,10 @@ export interface FetchedProbe {
 export interface FetchResult {
   readonly index: string;
   readonly trust: IndexTrustResult;
+  /** `shards`: the store's signed manifest and this kernel's shard were read; `index`: the whole index.json. */
+  readonly via: PickIndex['via'];
+  /** The index files read (manifest, signatures, trie nodes, shard, or index.json) and their sizes. */
+  readonly indexReads: PickIndex['reads'];
   readonly host: HostIdentity;
   readonly probes: readonly FetchedProbe[];
 }
@@ -56,12 +61,14 @@ export interface FetchResult {
  * written under its final name before it is verified.
  */
 export async function fetchArtifacts(options: FetchOptions): Promise<FetchResult> {
-  return withVerifiedIndex(options.index, options, async ({ index, trust, location }, source) => {
-    const host = await detectHost(options.host);
-    const probes = options.probes ?? [...new Set(index.artifacts.map((a) => a.probe))].sort();
+  requireTrust(options, options.index);
+  const host = await detectHost(options.host);
+  return withPickIndex(options.index, host, options, async (view, source) => {
+    const { trust, location } = view;
+    const probes = options.probes ?? view.probes;
     if (probes.length === 0) throw new KbuildError(LoaderErrorCode.EMPTY_INDEX, `${location} lists no artifacts`, { exitCode: 3 });
     // Every name checked before anything is downloaded: a typo is E_UNKNOWN_PROBE, not an unsupported kernel.
-    const results = probes.map((probe) => pick(index, host, probe, { preferCore: options.preferCore === true, requireVerified: options.requireVerified === true }));
+    const results = probes.map((probe) => pickFrom(view, host, probe, { preferCore: options.preferCore === true, requireVerified: options.requireVerified === true }));
     const fetched: FetchedProbe[] = [];
     for (const result of results) {
       const choice = result.choice;
@@ -73,7 +80,7 @@ export async function fetchArtifacts(options: FetchOptions): Promise<FetchResult
       const btf = choice.btf === undefined ? undefined : await fetchVerified(source, options.dest, choice.btf, '.btf');
       fetched.push({ pick: result, object, ...(btf === undefined ? {} : { btf }) });
     }
-    return { index: location, trust, host, probes: fetched };
+    return { index: location, trust, via: view.via, indexReads: view.reads, host, probes: fetched };
   });
 }
 

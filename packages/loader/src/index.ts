@@ -18,6 +18,9 @@ export {
 export { detectHost, parseOsRelease, distroFromOsRelease, normalizeArch, HOST_BTF_PATH, type HostIdentity } from './host.js';
 export { pick, describePick, versionMatches, type PickResult, type PickMode, type PickOptions, type PickedBtf, type Rejection } from './pick.js';
 export { readIndex, readIndexFile, type ReadIndexResult } from './read-index.js';
+export { readPickIndex, pickFrom } from './pick-index.js';
+export type { PickIndex, KernelKey } from './read-shards.js';
+export { MANIFEST_KEY, MANIFEST_VERSION, ShardManifest, ShardRef, TrieNode } from './shard-manifest.js';
 export {
   fetchArtifacts,
   fetchArtifact,

@@ -24,7 +24,7 @@ export interface ReadIndexResult {
 }
 
 const MAX_INDEX_BYTES = 64 << 20;
-const MAX_SIGNATURE_BYTES = 4096;
+export const MAX_SIGNATURE_BYTES = 4096;
 /** A publish writes index.json then index.json.sig: a read in between sees a pair that does not match yet. */
 const TORN_READ_RETRIES = 3;
 
@@ -77,24 +77,35 @@ export async function readIndexFile(path: string, trust: RequiredTrust): Promise
 
 /** The index as an agent trusts it, from an opened source: signature checked (or allowUnsigned) before a byte is parsed. */
 export async function readVerifiedIndex(source: IndexSource, indexKey: string, options: IndexTrustOptions): Promise<{ index: ArtifactIndex; trust: IndexTrustResult }> {
-  const where = `${source.location}/${indexKey}`;
+  const read = await readVerifiedBytes(source, indexKey, options, MAX_INDEX_BYTES);
+  if (read === undefined) throw new KbuildError(LoaderErrorCode.INDEX_NOT_FOUND, `${source.location}/${indexKey} does not exist`, { exitCode: 2 });
+  return { index: parseIndex(read.bytes.toString('utf8'), `${source.location}/${indexKey}`), trust: read.trust };
+}
+
+/**
+ * The bytes of a detached-signed file (index.json, the shard manifest) as an
+ * agent trusts them: `<key>.sig` (or `<key>.next.sig` after a publish cut
+ * short) checked before the caller parses a byte; a torn read (file and
+ * signature of two publishes) is read again. Undefined when `key` does not exist.
+ */
+export async function readVerifiedBytes(source: IndexSource, key: string, options: IndexTrustOptions, maxBytes: number): Promise<{ bytes: Buffer; trust: IndexTrustResult } | undefined> {
+  const where = `${source.location}/${key}`;
   const given = options.publicKey;
   const publicKey = typeof given === 'string' || Buffer.isBuffer(given) ? publicKeyFromPem(given, 'the public key') : given;
   const trust = { ...(publicKey === undefined ? {} : { publicKey }), ...(options.allowUnsigned === undefined ? {} : { allowUnsigned: options.allowUnsigned }) };
   for (let attempt = 1; ; attempt++) {
-    const bytes = await source.read(indexKey, MAX_INDEX_BYTES);
-    if (bytes === undefined) throw new KbuildError(LoaderErrorCode.INDEX_NOT_FOUND, `${where} does not exist`, { exitCode: 2 });
-    const sigBytes = publicKey === undefined ? undefined : await source.read(`${indexKey}.sig`, MAX_SIGNATURE_BYTES);
+    const bytes = await source.read(key, maxBytes);
+    if (bytes === undefined) return undefined;
+    const sigBytes = publicKey === undefined ? undefined : await source.read(`${key}.sig`, MAX_SIGNATURE_BYTES);
     let signature = sigBytes === undefined ? undefined : parseSignature(sigBytes, `${where}.sig`);
-    // No signature, or another index's: a publish cut short before index.json.sig left this index's as the next one.
-    if (publicKey !== undefined && signature?.indexSha256 !== sha256Hex(bytes)) signature = (await nextSignatureFor(source, indexKey, bytes)) ?? signature;
+    // No signature, or another publish's: a publish cut short before <key>.sig left this file's as the next one.
+    if (publicKey !== undefined && signature?.indexSha256 !== sha256Hex(bytes)) signature = (await nextSignatureFor(source, key, bytes)) ?? signature;
     if (signature !== undefined && signature.indexSha256 !== sha256Hex(bytes) && attempt < TORN_READ_RETRIES) {
       await sleep(250 * attempt);
       continue;
     }
-    // Verified before parsing: not a byte of an untrusted index is interpreted. A malformed one is an IntegrityError (exit 4), like a bad signature.
-    const result = verifyIndexBytes(bytes, signature, trust, where);
-    return { index: parseIndex(bytes.toString('utf8'), where), trust: result };
+    // Verified before parsing: not a byte of an untrusted file is interpreted. A malformed one is an IntegrityError (exit 4), like a bad signature.
+    return { bytes, trust: verifyIndexBytes(bytes, signature, trust, where) };
   }
 }
 

@@ -104,7 +104,7 @@ export function verifyIndexBytes(index: Buffer, signature: IndexSignature | unde
   if (trust.publicKey === undefined) return { signed: false };
   if (signature === undefined) {
     if (trust.allowUnsigned === true) return { signed: false };
-    throw new IntegrityError(LoaderErrorCode.INDEX_UNSIGNED, `${source}: the index has no ${INDEX_SIGNATURE_KEY}`, {
+    throw new IntegrityError(LoaderErrorCode.INDEX_UNSIGNED, `${source}: no signature (${source.slice(source.lastIndexOf('/') + 1)}.sig)`, {
       suggestions: ['Publish with --signing-key, or pass --allow-unsigned to accept an unsigned index'],
     });
   }

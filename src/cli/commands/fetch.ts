@@ -40,7 +40,8 @@ export async function fetchCommand(opts: FetchCommandOptions): Promise<number> {
       const { host: _host, ...pickResult } = p.pick;
       return { ...pickResult, object: file(p.object), btf: file(p.btf) };
     });
-    process.stdout.write(`${JSON.stringify({ index: result.index, trust: result.trust, host: result.host, probes }, null, 2)}\n`);
+    const read = { via: result.via, files: result.indexReads.length, bytes: result.indexReads.reduce((sum, r) => sum + r.bytes, 0) };
+    process.stdout.write(`${JSON.stringify({ index: result.index, trust: result.trust, read, host: result.host, probes }, null, 2)}\n`);
   } else {
     // Explanations to stderr, paths to stdout: `kbuild fetch ... | while read probe what path` works.
     process.stderr.write(`${trustLine(result.trust)}\n`);
