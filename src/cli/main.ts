@@ -217,6 +217,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('Build the builder image of each distro (debootstrap + import when no registry answers); --kbuild: the image of kbuild running a worker')
     .option('--distro <id>', 'only this distro (default: every distro with images/<distro>/Dockerfile)')
     .option('--kbuild', 'build kbuild/kbuild (images/kbuild/Dockerfile: this kbuild, running `kbuild worker`) instead of builder images')
+    .option('--farm', "build what deploy/compose.yaml runs: kbuild/kbuild, kbuild/redis (Debian's redis-server) and kbuild/rgw (Debian trixie's radosgw)")
     .option('--json', 'print a machine-readable report on stdout')
     .action(async (opts: { distro?: string; kbuild?: boolean; json?: boolean }) => {
       const { imagesBuildCommand } = await import('./commands/images.js');
