@@ -4,7 +4,7 @@
  * Debian's docker.io has none, and the archive's docker-compose 1.29 predates
  * the compose spec this file uses). It reads the file as compose does for the
  * subset deploy/compose.yaml uses: YAML merge keys, `${VAR:-default}` and `$$`
- * interpolation, image, entrypoint, command, environment (a null value passes
+ * interpolation, image, entrypoint, command, working_dir, environment (a null value passes
  * the variable on when set), host network, named volumes (prefixed with the
  * project name, as compose does) and bind mounts relative to the file,
  * healthchecks, and depends_on with service_started, service_healthy and
@@ -26,9 +26,10 @@ interface Service {
   depends_on?: string[] | Record<string, { condition: string }>;
   healthcheck?: { test: string[]; interval?: string; retries?: number };
   stop_grace_period?: string;
+  working_dir?: string;
 }
 
-const KNOWN = new Set(['image', 'network_mode', 'entrypoint', 'command', 'environment', 'volumes', 'depends_on', 'healthcheck', 'stop_grace_period']);
+const KNOWN = new Set(['image', 'network_mode', 'entrypoint', 'command', 'environment', 'volumes', 'depends_on', 'healthcheck', 'stop_grace_period', 'working_dir']);
 
 export interface ComposeProject {
   readonly services: readonly string[];
@@ -122,6 +123,7 @@ export async function composeProject(file: string, project: string, vars: Readon
           Labels: { 'com.docker.compose.project': project, 'com.docker.compose.service': name },
           ...(s.entrypoint === undefined ? {} : { Entrypoint: s.entrypoint }),
           ...(s.command === undefined ? {} : { Cmd: s.command }),
+          ...(s.working_dir === undefined ? {} : { WorkingDir: s.working_dir }),
           HostConfig: { NetworkMode: 'host', Binds: binds },
         });
         containers.set(name, container);
