@@ -9,7 +9,7 @@
 #                                   with the user $RGW_ACCESS_KEY/$RGW_SECRET_KEY, listening on ADDR
 #                                   (default 127.0.0.1); returns once it answers
 #   scripts/rgw.sh stop NAME        stop that gateway and delete its data
-#   scripts/rgw.sh image            import rgw-root as the image kbuild/rgw:trixie (deploy/compose.yaml's s3)
+#   scripts/rgw.sh image            import rgw-root as kbuild/rgw:trixie (deploy/compose.yaml uses kbuild/rgw:latest from `kbuild images build --farm`)
 #
 # The gateway runs chrooted in a private mount namespace (unshare -m), so the
 # /proc and /dev it needs vanish with it and the cached tree stays clean.

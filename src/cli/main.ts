@@ -6,6 +6,7 @@ import { withFarmOptions, withHostOptions } from './shared-options.js';
 import { s3SettingsFrom, withS3Options } from './s3-options.js';
 import { storeFrom, withIndexOptions, withStoreOption } from './store-option.js';
 import type { SyncOptions } from './commands/sync.js';
+import type { DashboardCommandOptions } from './commands/dashboard.js';
 
 /**
  * Commands are imported lazily inside their actions so `kbuild pick` on an
@@ -150,14 +151,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await statusCommand(id, opts);
     });
 
-  withFarmOptions(program.command('dashboard'), { manyQueues: true })
-    .description("Serve bull-board over the farm's queues (loopback only unless --host; read-only unless --allow-actions) until SIGINT/SIGTERM")
+  withS3Options(withIndexOptions(withFarmOptions(program.command('dashboard'), { manyQueues: true })))
+    .description("Serve bull-board over the farm's queues (loopback only unless --host; read-only unless --allow-actions) until SIGINT/SIGTERM; with --store, the store's build report at <base-path>/report, linked from the page")
     .option('--host <address>', 'address to listen on; anything but loopback exposes a dashboard without authentication', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', '3000')
     .option('--base-path <path>', 'URL path the dashboard is served under', '/')
     .option('--allow-actions', 'let the page retry, clean, promote and remove jobs')
     .option('--json', 'print {"url", "host", "port", ...} as one JSON line once listening')
-    .action(async (opts: { redis?: string; queue?: string[]; host: string; port: string; basePath: string; allowActions?: boolean; json?: boolean }) => {
+    .action(async (opts: DashboardCommandOptions) => {
       const { dashboardCommand } = await import('./commands/dashboard.js');
       exitCode = await dashboardCommand(opts);
     });
@@ -235,6 +236,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('Build the builder image of each distro (debootstrap + import when no registry answers); --kbuild: the image of kbuild running a worker')
     .option('--distro <id>', 'only this distro (default: every distro with images/<distro>/Dockerfile)')
     .option('--kbuild', 'build kbuild/kbuild (images/kbuild/Dockerfile: this kbuild, running `kbuild worker`) instead of builder images')
+    .option('--farm', "build what deploy/compose.yaml runs: kbuild/kbuild, kbuild/redis (Debian's redis-server) and kbuild/rgw (Debian trixie's radosgw)")
     .option('--json', 'print a machine-readable report on stdout')
     .action(async (opts: { distro?: string; kbuild?: boolean; json?: boolean }) => {
       const { imagesBuildCommand } = await import('./commands/images.js');

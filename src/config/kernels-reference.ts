@@ -40,7 +40,7 @@ export function kernelsReferencePage(template: string, schema: JsonSchema): stri
   return template.replace(REFERENCE_MARKER, () => kernelsReference(schema).trimEnd());
 }
 
-function collect(node: JsonSchema, path: string, out: string[]): void {
+function collect(node: JsonSchema, path: string, out: string[], form?: string): void {
   const object = objectOf(node);
   if (object?.properties === undefined) return;
   const required = new Set(object.required ?? []);
@@ -48,17 +48,29 @@ function collect(node: JsonSchema, path: string, out: string[]): void {
     const cells = [`\`${name}\``, text(typeOf(field)), required.has(name) ? 'yes' : 'no', field.default === undefined ? '' : `\`${JSON.stringify(field.default)}\``, text(describe(field))];
     return `| ${cells.join(' | ')} |`;
   });
-  const heading = path === '(top level)' ? 'Top level' : `\`${path}\``;
+  const heading = path === '(top level)' ? 'Top level' : `\`${path}\`${form === undefined ? '' : ` (${form})`}`;
   const about = path === '(top level)' ? '' : describe(node);
   out.push(`### ${heading}\n`);
   if (about !== '') out.push(`${text(about)}\n`);
   out.push(['| field | type | required | default | description |', '| --- | --- | --- | --- | --- |', ...rows, ''].join('\n'));
-  for (const [name, field] of Object.entries(object.properties)) {
-    const child = path === '(top level)' ? name : `${path}.${name}`;
-    if (field.type === 'array' && field.items !== undefined) collect(field.items, `${child}[]`, out);
-    else if (isRecord(field) && typeof field.additionalProperties === 'object') collect(field.additionalProperties, `${child}.<${keyName(field)}>`, out);
-    else collect(field, child, out);
+  for (const [name, field] of Object.entries(object.properties)) nested(field, path === '(top level)' ? name : `${path}.${name}`, out);
+}
+
+/** The objects a field holds: itself, its items, its record values, or each object among its alternatives (anyOf). */
+function nested(node: JsonSchema, path: string, out: string[], form?: string): void {
+  if (objectOf(node) !== undefined) collect(node, path, out, form);
+  else if (node.type === 'array' && node.items !== undefined) nested(node.items, `${path}[]`, out);
+  else if (isRecord(node) && typeof node.additionalProperties === 'object') nested(node.additionalProperties, `${path}.<${keyName(node)}>`, out);
+  else if (node.anyOf !== undefined) {
+    const objects = node.anyOf.filter((alt) => objectOf(alt) !== undefined);
+    for (const alt of node.anyOf) nested(alt, path, out, objects.length > 1 && objectOf(alt) !== undefined ? formOf(alt) : undefined);
   }
+}
+
+/** Which of several object forms a section is: named by the field that form requires first. */
+function formOf(object: JsonSchema): string {
+  const key = object.required?.[0] ?? Object.keys(object.properties ?? {})[0] ?? '';
+  return `the form with \`${key}\``;
 }
 
 /** The object behind a node, also when it is an array's items or a record's values. */

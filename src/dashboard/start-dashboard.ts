@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { KbuildError, errorMessage } from '../errors.js';
 import { BULL_PREFIX, openRedis } from '../queue/settings.js';
 import { urlHost } from './bind-address.js';
+import { serveOffline } from './offline-page.js';
 
 export interface DashboardOptions {
   readonly redisUrl: string;
@@ -19,6 +20,8 @@ export interface DashboardOptions {
   readonly basePath: string;
   /** Retry, clean, promote, pause from the page; off: the board only shows. */
   readonly allowActions: boolean;
+  /** Renders the build report of the farm's store, served at `<base>/report` and linked from the page; absent: no link. */
+  readonly report?: () => Promise<string>;
 }
 
 export interface Dashboard {
@@ -43,6 +46,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     await redis.quit().catch(() => redis.disconnect());
   };
 
+  const reportPath = `${options.basePath === '/' ? '' : options.basePath}/report`;
   let server: Server;
   try {
     const serverAdapter = new ExpressAdapter();
@@ -50,10 +54,18 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     createBullBoard({
       queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: !options.allowActions, allowRetries: options.allowActions })),
       serverAdapter,
-      options: { uiConfig: { boardTitle: 'kbuild farm' } },
+      options: {
+        uiConfig: {
+          boardTitle: 'kbuild farm',
+          miscLinks: options.report === undefined ? [] : [{ text: 'Build report', url: reportPath }],
+          hideDocsLink: true,
+        },
+      },
     });
+    serveOffline(serverAdapter.getRouter() as express.Express);
     const app = express();
     app.disable('x-powered-by');
+    if (options.report !== undefined) app.get(reportPath, reportHandler(options.report));
     app.use(options.basePath, serverAdapter.getRouter() as express.Router);
     server = await listen(app, options.host, options.port);
   } catch (err) {
@@ -76,6 +88,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         await stopped;
         await closeQueues();
       })()),
+  };
+}
+
+/** Rendered per request: the index changes each time a submission publishes. */
+function reportHandler(render: () => Promise<string>): express.RequestHandler {
+  return (_req, res) => {
+    render().then(
+      (html) => res.type('html').send(html),
+      (err: unknown) => res.status(502).type('text').send(`kbuild dashboard: no report: ${errorMessage(err)}\n`),
+    );
   };
 }
 

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { ImageError } from '../errors.js';
-import { baseRepo, builderRepo, imageSpec, readDockerfile } from './specs.js';
+import { baseRepo, builderRepo, imageSpec, readDockerfile, type ImageSpec } from './specs.js';
 import { ensureBaseImage, followProgress, imageId, type Progress } from './base-image.js';
 
 /**
@@ -43,10 +43,13 @@ export interface BuildReport extends BuilderImage {
 }
 
 export async function buildBuilderImage(docker: Docker, distro: string, cacheDir: string, progress: Progress): Promise<BuildReport> {
-  const spec = imageSpec(distro);
+  return buildDockerfileImage(docker, builderRepo(distro), await readDockerfile(distro), imageSpec(distro), cacheDir, progress);
+}
+
+/** An image whose context is its Dockerfile alone, FROM `spec`'s base, tagged with a hash of both (so a stale one is never reused). */
+export async function buildDockerfileImage(docker: Docker, repo: string, dockerfile: string, spec: ImageSpec, cacheDir: string, progress: Progress): Promise<BuildReport> {
   const base = await ensureBaseImage(docker, spec, cacheDir, progress);
-  const dockerfile = await readDockerfile(distro);
-  const ref = `${builderRepo(distro)}:${builderTag(dockerfile, base.id)}`;
+  const ref = `${repo}:${builderTag(dockerfile, base.id)}`;
   const existing = await imageId(docker, ref);
   if (existing !== undefined) {
     progress(`${ref} is up to date`);

@@ -7,6 +7,7 @@ import { processorStep, type BuildStep } from './build-step.js';
 import { describeFailure, failureReason, JobTimeoutError, toQueueError } from './failure.js';
 import { BUILD, PUBLISH, type BuildJobData, type BuildJobResult, type PublishJobData } from './job-data.js';
 import { parseBuildJobData } from './build-job-data.js';
+import { jobKindOf } from './job-name.js';
 import { publishSubmission } from './publish.js';
 import { runVerifyJob, VERIFY, type VerifyJobData } from './verify-job.js';
 import { BULL_PREFIX, openRedis, type FarmSettings } from './settings.js';
@@ -112,8 +113,9 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     settings.queue,
     async (job: Job, token?: string, signal?: AbortSignal) => {
       await reregister();
-      if (job.name === BUILD) return runBuild(job as Job<BuildJobData>, signal);
-      if (job.name === VERIFY) {
+      const kind = jobKindOf(job.name);
+      if (kind === BUILD) return runBuild(job as Job<BuildJobData>, signal);
+      if (kind === VERIFY) {
         try {
           const result = await runVerifyJob(job as Job<VerifyJobData>, token, { queue, openStore: stores.open, pollMs: options.publishPollMs, log, worker: name, out });
           observePhase('verify', result.seconds);
@@ -127,7 +129,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
           throw toQueueError(err);
         }
       }
-      if (job.name === PUBLISH) {
+      if (kind === PUBLISH) {
         return publishJob(job as Job<PublishJobData>, token, {
           queue,
           redis,

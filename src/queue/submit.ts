@@ -5,6 +5,8 @@ import type { BuildPlan } from '../job/plan.js';
 import type { ProbeSpec } from '../job/probe-spec.js';
 import { BUILD, PUBLISH, type BuildJobData, type PublishJobData } from './job-data.js';
 import { queueJobId, submissionId } from './job-id.js';
+import { queueJobName } from './job-name.js';
+import { jobLabel } from '../job/types.js';
 import { jobStates, publishState } from './queue-view.js';
 import type { ArtifactStore } from '../store/types.js';
 import type { BuildJobResult } from './job-data.js';
@@ -87,7 +89,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
   await Promise.all(fresh.filter((f) => f.state === 'failed').map((f) => queue.remove(f.id)));
   await queue.addBulk(
     fresh.map(({ job, id: jobId }) => ({
-      name: BUILD,
+      name: queueJobName(BUILD, jobLabel(job)),
       data: { job, store: options.store, mirrors: plan.mirrors, timeoutMs: options.timeoutMs, ...withShared([...storeShare, ...archiveOf(job, archives)]) } satisfies BuildJobData,
       opts: {
         jobId,
@@ -108,7 +110,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
   await Promise.all(freshVerifies.filter((v) => verifyStates.get(v.id) !== 'missing').map((v) => queue.remove(v.id)));
   await queue.addBulk(
     freshVerifies.map((v) => ({
-      name: VERIFY,
+      name: queueJobName(VERIFY, v.submitted.group),
       data: v.data,
       opts: { jobId: v.id, attempts: options.attempts, backoff: { type: 'exponential', delay: options.backoffMs }, removeOnComplete: false, removeOnFail: false },
     })),
@@ -117,7 +119,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
   const publishQueued = published.state !== 'pending';
   if (published.state === 'published' || published.state === 'failed') await queue.remove(record.publishJobId);
   if (publishQueued) {
-    await queue.add(PUBLISH, { submission: id } satisfies PublishJobData, {
+    await queue.add(queueJobName(PUBLISH, publishLabel(record)), { submission: id } satisfies PublishJobData, {
       jobId: record.publishJobId,
       attempts: options.attempts,
       backoff: { type: 'exponential', delay: options.backoffMs },
@@ -126,6 +128,13 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
     });
   }
   return { record, enqueued: fresh.length + freshVerifies.length, publishQueued, notes };
+}
+
+/** "s-… execve, open: 12 builds, 3 verifies": the submission and what it publishes. */
+function publishLabel(record: SubmissionRecord): string {
+  const probes = [...new Set(Object.values(record.probes).map((p) => p.name))].sort().join(', ');
+  const verifies = record.verifyJobs?.length ?? 0;
+  return `${record.id} ${probes}: ${record.jobs.length} build${record.jobs.length === 1 ? '' : 's'}${verifies === 0 ? '' : `, ${verifies} verif${verifies === 1 ? 'y' : 'ies'}`}`;
 }
 
 const withShared = (folders: readonly SharedFolder[]): { shared?: readonly SharedFolder[] } => (folders.length === 0 ? {} : { shared: folders });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +11,17 @@ import { BULL_PREFIX } from '../../src/queue/settings.js';
 import { CLI, kbuild, REPO_ROOT } from '../helpers/cli.js';
 import { farmFixture, REDIS_URL } from '../helpers/farm.js';
 import { threeDebianKernels } from '../helpers/kernel-sets.js';
+import { REPORT_DATA_ID } from '../../src/report/render-report.js';
+import { summarizeIndex } from '../../src/report/summary.js';
+import { launchChromium } from '../report/chromium.js';
+import { fixtureIndex } from '../report/report-fixtures.js';
 
 const spawnDashboard = (args: string[]) =>
   execa('node', [CLI, 'dashboard', '--port', '0', '--json', '--redis', REDIS_URL, ...args], { cwd: REPO_ROOT, reject: false });
 
 interface Started {
   readonly child: ReturnType<typeof spawnDashboard>;
-  readonly info: { url: string; host: string; port: number; queues: string[]; readOnly: boolean };
+  readonly info: { url: string; host: string; port: number; queues: string[]; readOnly: boolean; report?: string };
   stderr(): string;
 }
 
@@ -27,7 +31,7 @@ async function startDashboard(args: string[]): Promise<Started> {
   let out = '';
   let err = '';
   child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const info = await new Promise<Started['info']>((resolve, reject) => {
+  const info = await new Promise<Started['info'] & { report?: string }>((resolve, reject) => {
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
       const line = out.split('\n').find((l) => l.startsWith('{'));
@@ -143,6 +147,73 @@ describe('kbuild dashboard on real Redis', { timeout: 5 * 60 * 1000 }, () => {
       d.child.kill('SIGINT');
     }
     assert.equal((await d.child).exitCode, 0);
+  });
+
+  it('names jobs by probe, distro, release and arch, links the store\'s report, and makes no request off loopback', async () => {
+    const reportStore = join(work, 'report-store');
+    const index = fixtureIndex();
+    await mkdir(reportStore, { recursive: true });
+    await writeFile(join(reportStore, 'index.json'), JSON.stringify(index));
+    const d = await startDashboard(['--queue', queue, '--store', reportStore, '--allow-unsigned']);
+    const browser = await launchChromium();
+    try {
+      // What BullMQ holds, named from each job's own data.
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+      const direct = new Queue(queue, { connection: redis, prefix: BULL_PREFIX });
+      try {
+        const jobs = await direct.getJobs(['waiting', 'prioritized', 'delayed']);
+        const builds = jobs.filter((j) => typeof (j.data as { job?: unknown }).job === 'object');
+        assert.ok(builds.length > 0);
+        for (const job of builds) {
+          const spec = (job.data as { job: { kind: string; arch?: string; probe: { name: string }; kernel?: { distro: string; release: string; arch: string } } }).job;
+          const expected =
+            spec.kind === 'core'
+              ? `build ${spec.probe.name} CO-RE ${spec.arch}`
+              : `build ${spec.probe.name} ${spec.kind === 'btf' ? 'external BTF ' : ''}${spec.kernel!.distro} ${spec.kernel!.release} ${spec.kernel!.arch}`;
+          assert.equal(job.name, expected);
+        }
+        assert.ok(builds.some((j) => /^build execve debian \S+-amd64 x86_64$/.test(j.name)), builds.map((j) => j.name).join('\n'));
+        const verifies = jobs.filter((j) => j.name.startsWith('verify '));
+        for (const v of verifies) {
+          const k = (v.data as { kernel: { distro: string; release: string; arch: string } }).kernel;
+          assert.equal(v.name, `verify ${k.distro} ${k.release} ${k.arch}`);
+        }
+      } finally {
+        await direct.close();
+        await redis.quit();
+      }
+
+      // The report the page links to: the store's index, rendered as `kbuild report` renders it.
+      assert.equal(d.info.report, `${d.info.url}report`);
+      const report = await fetch(d.info.report);
+      assert.equal(report.status, 200);
+      const html = await report.text();
+      const data = new RegExp(`<script type="application/json" id="${REPORT_DATA_ID}">([^<]*)</script>`).exec(html);
+      assert.ok(data, 'the report carries its data element');
+      assert.deepEqual((JSON.parse(data[1]!) as { summary: unknown }).summary, summarizeIndex(index));
+
+      // The board in a real browser: the names shown, the link there, every request to the dashboard itself.
+      const { page, requests, console: messages } = await browser.open(`${d.info.url}queue/${queue}?status=waiting`);
+      await page.getByText(/^build execve debian /).first().waitFor({ timeout: 30000 });
+      await page.waitForLoadState('networkidle');
+      const links = await page.$$eval('a', (as) => as.map((a) => a.getAttribute('href') ?? ''));
+      const menu = page.locator('ul[class^="actions"] li button').last();
+      if (!links.includes('/report')) await menu.click();
+      const reportLink = page.locator('a', { hasText: 'Build report' }).first();
+      await reportLink.waitFor({ timeout: 10000 });
+      assert.equal(await reportLink.evaluate((a) => (a as HTMLAnchorElement).href), d.info.report);
+      const origin = new URL(d.info.url).origin;
+      const offsite = requests.filter((r) => !r.startsWith(`${origin}/`) && !r.startsWith('data:'));
+      assert.deepEqual(offsite, [], `requests off the dashboard: ${offsite.join(', ')}\n${messages.join('\n')}`);
+      assert.ok(requests.some((r) => r.includes('/api/queues')), 'the page loaded its jobs from the dashboard');
+      // The page source itself names no other host for a stylesheet or script.
+      const page0 = await (await fetch(d.info.url)).text();
+      assert.doesNotMatch(page0, /<(link|script)[^>]+(href|src)="(https?:)?\/\//);
+    } finally {
+      await browser.close();
+      d.child.kill('SIGTERM');
+    }
+    assert.equal((await d.child).exitCode, 0, d.stderr());
   });
 
   it('rejects bad flags with exit 2 and an unreachable Redis with exit 1', async () => {

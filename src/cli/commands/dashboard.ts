@@ -1,8 +1,12 @@
 import { isLoopbackHost, normalizeBasePath, parsePort } from '../../dashboard/bind-address.js';
 import { startDashboard } from '../../dashboard/start-dashboard.js';
 import { farmSettings, redactUrl } from '../../queue/settings.js';
+import { readIndex } from '@kbuild/loader';
+import { renderReport } from '../../report/render-report.js';
+import { s3SettingsFrom } from '../s3-options.js';
+import { indexTrustFrom, storeFrom } from '../store-option.js';
 
-export interface DashboardCommandOptions {
+export interface DashboardCommandOptions extends Record<string, unknown> {
   readonly redis?: string;
   readonly queue?: readonly string[];
   readonly host: string;
@@ -26,7 +30,8 @@ export async function dashboardCommand(opts: DashboardCommandOptions): Promise<n
   const port = parsePort(opts.port);
   const readOnly = opts.allowActions !== true;
 
-  const dashboard = await startDashboard({ redisUrl, queues, host: opts.host, port, basePath, allowActions: !readOnly });
+  const report = await reportOf(opts);
+  const dashboard = await startDashboard({ redisUrl, queues, host: opts.host, port, basePath, allowActions: !readOnly, ...(report === undefined ? {} : { report }) });
   if (!isLoopbackHost(opts.host)) {
     process.stderr.write(
       `kbuild dashboard: warning: listening on ${opts.host}, which is not loopback; the dashboard has no authentication, ` +
@@ -34,7 +39,8 @@ export async function dashboardCommand(opts: DashboardCommandOptions): Promise<n
     );
   }
   if (opts.json === true) {
-    process.stdout.write(`${JSON.stringify({ url: dashboard.url, host: dashboard.host, port: dashboard.port, queues, readOnly, redis: redactUrl(redisUrl) })}\n`);
+    const reportUrl = report === undefined ? {} : { report: `${dashboard.url}report` };
+    process.stdout.write(`${JSON.stringify({ url: dashboard.url, host: dashboard.host, port: dashboard.port, queues, readOnly, redis: redactUrl(redisUrl), ...reportUrl })}\n`);
   } else {
     process.stdout.write(`${dashboard.url}\n`);
     process.stderr.write(`kbuild dashboard: queues ${queues.join(', ')} on ${redactUrl(redisUrl)}, ${readOnly ? 'read-only (--allow-actions to retry/clean)' : 'actions allowed'}; Ctrl-C stops it\n`);
@@ -47,4 +53,16 @@ export async function dashboardCommand(opts: DashboardCommandOptions): Promise<n
   process.stderr.write(`kbuild dashboard: ${signal}, stopping\n`);
   await dashboard.close();
   return 0;
+}
+
+/** With --store: the report of its index as `kbuild report` renders it, read again on every request, trusted the same way. */
+async function reportOf(opts: DashboardCommandOptions): Promise<(() => Promise<string>) | undefined> {
+  if (typeof opts['store'] !== 'string' && typeof opts['index'] !== 'string') return undefined;
+  const location = storeFrom(opts, 'index');
+  const trust = await indexTrustFrom(opts, location);
+  const s3 = s3SettingsFrom(opts);
+  return async () => {
+    const read = await readIndex(location, { ...trust, s3 });
+    return renderReport(read.index, { source: read.location, trust: read.trust });
+  };
 }
