@@ -36,8 +36,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       .addOption(new Option('--executor <kind>', 'run every build locally or in the distro\'s builder image (overrides kernels.yaml)').choices(['local', 'docker']))
       .option('--no-verify', 'do not boot the kernels in QEMU to load what was built')
       .addOption(new Option('--verify-concurrency <n>', 'kernels booted at once (default: the machine\'s cores)').argParser(positiveInt))
-      .addOption(new Option('--verify-timeout <seconds>', 'time limit of one kernel\'s boot; QEMU is killed past it').argParser(positiveInt).default(300)),
-  ).action(async (opts: { kernels: string; store?: string; out?: string; concurrency: number; json?: boolean; signingKey?: string; redis?: string; unlocked?: boolean; executor?: 'local' | 'docker'; verify: boolean; verifyConcurrency?: number; verifyTimeout: number }) => {
+      .addOption(new Option('--verify-timeout <seconds>', 'time limit of one kernel\'s boot; QEMU is killed past it').argParser(positiveInt).default(300))
+      .addOption(new Option('--core-check <scope>', 'before publishing, predict offline from each kernel\'s BTF whether the CO-RE objects load there (kbuild check): on the build set\'s kernels, or on every kernel the distros\' archives list for the arches built').choices(['kernels', 'archive'])),
+  ).action(async (opts: { kernels: string; store?: string; out?: string; concurrency: number; json?: boolean; signingKey?: string; redis?: string; unlocked?: boolean; executor?: 'local' | 'docker'; verify: boolean; verifyConcurrency?: number; verifyTimeout: number; coreCheck?: 'kernels' | 'archive' }) => {
     const { buildCommand } = await import('./commands/build.js');
     exitCode = await buildCommand({ ...opts, out: storeFrom(opts, 'out', 'out'), s3: s3SettingsFrom(opts) });
   });
@@ -120,7 +121,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--attempts <n>', 'attempts for network/archive errors (exponential backoff)').argParser(positiveInt).default(4))
     .option('--no-verify', 'do not queue a QEMU verification per kernel')
     .addOption(new Option('--verify-timeout <seconds>', 'time limit of one kernel\'s boot; QEMU is killed past it').argParser(positiveInt).default(300))
-    .action(async (opts: { kernels: string; store: string; redis?: string; queue?: string; wait?: boolean; json?: boolean; jobTimeout: number; attempts: number; verify: boolean; verifyTimeout: number }) => {
+    .addOption(new Option('--core-check <scope>', 'before publishing, predict offline from each kernel\'s BTF whether the CO-RE objects load there (kbuild check): on the build set\'s kernels, or on every kernel the distros\' archives list for the arches built').choices(['kernels', 'archive']))
+    .action(async (opts: { kernels: string; store: string; redis?: string; queue?: string; wait?: boolean; json?: boolean; jobTimeout: number; attempts: number; verify: boolean; verifyTimeout: number; coreCheck?: 'kernels' | 'archive' }) => {
       const { submitCommand } = await import('./commands/submit.js');
       exitCode = await submitCommand(opts);
     });
@@ -279,6 +281,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .option('--no-verify', 'do not boot the new kernels in QEMU')
       .addOption(new Option('--verify-concurrency <n>', 'kernels booted at once').argParser(positiveInt))
       .addOption(new Option('--verify-timeout <seconds>', 'time limit of one kernel\'s boot').argParser(positiveInt).default(300))
+      .addOption(new Option('--core-check <scope>', 'before publishing, predict offline from each kernel\'s BTF whether the CO-RE objects load there (kbuild check): on the build set\'s kernels, or on every kernel the distros\' archives list for the arches built').choices(['kernels', 'archive']))
       .addOption(new Option('--job-timeout <seconds>', 'with --redis: time limit of one build').argParser(positiveInt).default(1800))
       .addOption(new Option('--attempts <n>', 'with --redis: attempts for network/archive errors (exponential backoff)').argParser(positiveInt).default(4))
       .addOption(new Option('--interval <seconds>', 'keep following: a round every N seconds until SIGINT/SIGTERM').argParser(positiveInt))

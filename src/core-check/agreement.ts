@@ -1,4 +1,4 @@
-import type { IndexArtifact } from '@kbuild/loader';
+import type { IndexArtifact, IndexKernel } from '@kbuild/loader';
 
 /**
  * The predictor measured against reality: for every kernel where a CO-RE
@@ -11,7 +11,11 @@ import type { IndexArtifact } from '@kbuild/loader';
 
 export interface Agreement {
   readonly path: string;
+  readonly probe: string;
+  /** The kernel as one label ("debian 6.1.0-50-cloud-amd64 x86_64 (core-kernel-btf)"), and as fields. */
   readonly kernel: string;
+  readonly target: IndexKernel;
+  readonly mode: string;
   readonly predicted: 'compatible' | 'incompatible';
   readonly qemu: 'ok' | 'failed';
   readonly verdict: 'agree' | 'disagree' | 'other-failure';
@@ -40,7 +44,7 @@ export function compareWithQemu(artifacts: readonly IndexArtifact[]): Agreement[
           ? (qemu === 'failed' ? 'agree' : 'disagree')
           : (qemu === 'ok' ? 'agree' : coreFailure ? 'disagree' : 'other-failure');
         const why = qemu === 'failed' ? (run.firstError ?? run.detail ?? 'failed').split('\n')[0] ?? '' : 'loaded';
-        out.push({ path: artifact.path, kernel: `${k.distro} ${k.release} ${k.arch} (${run.mode ?? ''})`, predicted: check.result, qemu, verdict, detail: `predicted ${check.result}${check.detail === undefined ? '' : ` (${check.detail.split('. ')[0]})`}; QEMU ${why}` });
+        out.push({ path: artifact.path, probe: artifact.probe, target: k, mode: run.mode ?? '', kernel: `${k.distro} ${k.release} ${k.arch} (${run.mode ?? ''})`, predicted: check.result, qemu, verdict, detail: `predicted ${check.result}${check.detail === undefined ? '' : ` (${check.detail.split('. ')[0]})`}; QEMU ${why}` });
       }
     }
   }

@@ -50,10 +50,20 @@ export function mergeIndex(stored: ArtifactIndex | undefined, incoming: Artifact
   });
 }
 
-/** Same bytes: what was verified before still holds for the kernels not verified now. */
+/**
+ * Same bytes: what was verified before still holds for the kernels not
+ * verified now, and so do the offline CO-RE predictions of kernels not checked now.
+ */
 function carryQemuEntries(old: IndexArtifact | undefined, fresh: IndexArtifact): IndexArtifact {
   if (old === undefined || old.sha256 !== fresh.sha256) return fresh;
   const slots = new Set(fresh.verification.filter((v) => v.method === 'qemu').map(qemuSlot));
   const carried = old.verification.filter((v) => v.method === 'qemu' && !slots.has(qemuSlot(v)));
-  return carried.length === 0 ? fresh : { ...fresh, verification: sortEntries([...fresh.verification, ...carried]) };
+  const withQemu = carried.length === 0 ? fresh : { ...fresh, verification: sortEntries([...fresh.verification, ...carried]) };
+  const checked = new Set((fresh.coreCheck ?? []).map((c) => checkSlot(c.kernel)));
+  const predictions = (old.coreCheck ?? []).filter((c) => c.coreSha256 === fresh.sha256 && !checked.has(checkSlot(c.kernel)));
+  if (predictions.length === 0) return withQemu;
+  const coreCheck = [...(fresh.coreCheck ?? []), ...predictions].sort((a, b) => checkSlot(a.kernel).localeCompare(checkSlot(b.kernel), 'en', { numeric: true }));
+  return { ...withQemu, coreCheck };
 }
+
+const checkSlot = (k: { distro: string; release: string; arch: string }): string => `${k.distro} ${k.release} ${k.arch}`;

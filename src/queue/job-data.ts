@@ -2,6 +2,7 @@ import type { IndexArtifact } from '../loader/index-schema.js';
 import type { BuildJob } from '../job/types.js';
 import type { ExternalBtfRecord } from '../btf/btf-record.js';
 import type { SharedFolder } from './shared-folder.js';
+import type { PublishCheckSummary } from '../core-check/publish-check.js';
 
 /** What a `build` queue job carries: everything a worker on another machine needs. */
 export interface BuildJobData {
@@ -37,6 +38,8 @@ export interface PublishJobResult {
   readonly failures: number;
   /** Builds that finished but could not be published (their object changed in or vanished from the store). */
   readonly unpublished?: readonly { readonly id: string; readonly code: string; readonly message: string }[];
+  /** The offline CO-RE check run before publishing (`submit --core-check`). */
+  readonly coreCheck?: PublishCheckSummary;
 }
 
 export const BUILD = 'build';

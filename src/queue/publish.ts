@@ -15,6 +15,8 @@ import { isPending, jobDetail, jobStates } from './queue-view.js';
 import { loadSubmission, rehydrate, type SubmissionRecord } from './submission.js';
 import { applyVerification } from '../verify/stage/apply-index.js';
 import type { VerifyJobResult } from './verify-job.js';
+import { cacheRoot } from '../cache/cache-dir.js';
+import { checkBeforePublish } from '../core-check/publish-check.js';
 
 export interface PublishDeps {
   readonly queue: Queue;
@@ -55,7 +57,10 @@ export async function publishSubmission(job: Job<PublishJobData>, token: string 
   const outcomes = await Promise.all(
     (record.verifyJobs ?? []).filter((v) => verifyStates.get(v.id) === 'done').map(async (v) => (await deps.queue.getJob(v.id))?.returnvalue as VerifyJobResult | undefined),
   );
-  const index = applyVerification(indexFromResults(results, GENERATOR), outcomes.filter((o): o is VerifyJobResult => o !== undefined));
+  let index = applyVerification(indexFromResults(results, GENERATOR), outcomes.filter((o): o is VerifyJobResult => o !== undefined));
+  // The check reads the CO-RE objects from the store and each kernel's BTF from this worker's cache.
+  const checked = record.coreCheck === undefined ? undefined : await checkBeforePublish(index, record.coreCheck, { store, cacheDir: cacheRoot() });
+  if (checked !== undefined) index = checked.index;
   // The one place a farm submission writes its index: merged into the stored one under the farm's
   // Redis lock, so publishers on any machine (and `kbuild build --redis`) never lose each other's entries.
   const lock = new RedisPublishLock(deps.redis, store.location);
@@ -65,7 +70,11 @@ export async function publishSubmission(job: Job<PublishJobData>, token: string 
     const r = results[i];
     return states.get(submitted.id) === 'done' && r?.status === 'failed' && r.error !== undefined ? [{ id: submitted.id, code: r.error.code, message: r.error.message }] : [];
   });
-  return { index: `${store.location}/index.json`, artifacts: index.artifacts.length, failures: index.failures.length, ...(unpublished.length === 0 ? {} : { unpublished }) };
+  return {
+    index: `${store.location}/index.json`, artifacts: index.artifacts.length, failures: index.failures.length,
+    ...(unpublished.length === 0 ? {} : { unpublished }),
+    ...(checked === undefined ? {} : { coreCheck: checked.summary }),
+  };
 }
 
 async function resultOf(record: SubmissionRecord, i: number, state: string | undefined, queue: Queue, store: ArtifactStore): Promise<JobResult> {

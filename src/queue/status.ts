@@ -1,3 +1,4 @@
+import type { PublishCheckSummary } from '../core-check/publish-check.js';
 import type { Queue } from 'bullmq';
 import { BTF_NOT_NEEDED, btfNotNeeded } from '../btf/btf-record.js';
 import type { BuildFailure } from './failure.js';
@@ -34,7 +35,7 @@ export interface SubmissionStatus {
   readonly counts: Readonly<Record<FarmJobState, number>>;
   /** Workers connected to the queue now (BullMQ's worker registry: their Redis connections). */
   readonly liveWorkers?: number;
-  readonly publish: { readonly state: PublishState; readonly index?: string; readonly reason?: string };
+  readonly publish: { readonly state: PublishState; readonly index?: string; readonly reason?: string; readonly coreCheck?: PublishCheckSummary };
   readonly jobs: readonly JobStatus[];
 }
 
@@ -95,6 +96,7 @@ export async function submissionStatus(queue: Queue, record: SubmissionRecord, k
     publish: {
       state: published.state,
       ...(published.result === undefined ? {} : { index: published.result.index }),
+      ...(published.result?.coreCheck === undefined ? {} : { coreCheck: published.result.coreCheck }),
       ...(published.reason === undefined ? {} : { reason: published.reason }),
     },
     jobs,

@@ -1,3 +1,4 @@
+import type { CoreCheckRequest } from '../core-check/check-scope.js';
 import type { Redis } from 'ioredis';
 import { KbuildError } from '../errors.js';
 import type { ProbeSpec } from '../job/probe-spec.js';
@@ -25,6 +26,8 @@ export interface SubmissionRecord {
   readonly jobs: readonly SubmittedJob[];
   /** One QEMU verification per kernel, run once its builds are done (absent: submitted with --no-verify). */
   readonly verifyJobs?: readonly SubmittedVerify[];
+  /** The offline CO-RE check the publish step runs before writing the index (absent: none). */
+  readonly coreCheck?: CoreCheckRequest;
   /** A folder store and the token its submitter wrote there, checked by the worker that publishes. */
   readonly shared?: readonly SharedFolder[];
 }

@@ -1,3 +1,4 @@
+import type { CoreCheckRequest } from '../core-check/check-scope.js';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { templateDigest } from '../job/compile-job.js';
@@ -31,6 +32,8 @@ export interface SubmitOptions {
   readonly backoffMs: number;
   /** Boot each kernel in QEMU once its builds are done (a verify job per kernel); absent: no verification. */
   readonly verify?: { readonly timeoutMs: number; readonly kernels: readonly KernelIdentity[]; readonly checks: Readonly<Record<string, ProbeCheckChoice>> };
+  /** The publish step runs the offline CO-RE check before writing the index. */
+  readonly coreCheck?: CoreCheckRequest;
 }
 
 export interface SubmitOutcome {
@@ -68,6 +71,7 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
     probes,
     jobs: plan.jobs.map((job, i) => submittedJob(ids[i]!, job)),
     ...(options.verify === undefined ? {} : { verifyJobs: verifies.map((v) => v.submitted) }),
+    ...(options.coreCheck === undefined ? {} : { coreCheck: options.coreCheck }),
     ...withShared(storeShare),
   };
 
@@ -76,7 +80,8 @@ export async function submitPlan(queue: Queue, redis: Redis, plan: BuildPlan, op
   // A finished job whose object left the store (a wiped folder) is built again, not reused: like a failure, it is removed and re-added.
   for (const gone of await vanished(queue, ids.filter((jobId) => states.get(jobId) === 'done'), options.storeHandle)) states.set(gone, 'failed');
   const verifyStates = await jobStates(queue, verifies.map((v) => v.id));
-  const alreadyDone =
+  // A check asked for now is run by a publish step now: the stored index may hold none, or older predictions.
+  const alreadyDone = options.coreCheck === undefined &&
     published.state === 'published' && published.result?.failures === 0 && [...states.values(), ...verifyStates.values()].every((s) => s === 'done');
   await saveSubmission(redis, queue.name, record);
   if (alreadyDone) return { record, enqueued: 0, publishQueued: false, notes };

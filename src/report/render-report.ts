@@ -3,6 +3,7 @@ import type { ArtifactIndex, IndexKernel } from '@kbuild/loader';
 import type { IndexTrustResult } from '@kbuild/loader/internal';
 import { renderHtmlTemplate, templateText } from '../template/render.js';
 import { cellView, failureAnchor, MODE_LABELS } from './cell-view.js';
+import { coreCoverage } from './core-coverage.js';
 import { clip, formatBytes, formatPercent, scriptSafeJson } from './format.js';
 import { loadability, loadKey, type UnloadableKernel } from './loadable.js';
 import { buildMatrix, type MatrixRow } from './matrix.js';
@@ -60,6 +61,7 @@ export async function renderReport(index: ArtifactIndex, options: ReportOptions 
       }),
     })),
     core: coreRows(index),
+    coverage: coverageOf(index),
     btf: btfRows(index),
     btfTotal: {
       full: formatBytes(summary.btf.fullBytes),
@@ -98,6 +100,15 @@ function cards(s: ReportSummary) {
     card('failures', 'Failures', s.failures, `${s.buildFailures} build, ${s.verifyFailures} verify`, s.failures === 0 ? 'ok' : 'fail'),
     card('verified-ok', 'QEMU ok', s.verified.ok, 'verifications passed', s.verified.ok === 0 ? 'none' : 'ok'),
     card('verified-failed', 'QEMU failed', s.verified.failed, `${s.verified.notVerifiable} not verifiable${s.verified.inconclusive === 0 ? '' : `, ${s.verified.inconclusive} inconclusive`}`, s.verified.failed === 0 ? 'none' : 'fail'),
+    card(
+      'core-check',
+      'CO-RE incompatible',
+      s.coreCheck.incompatible + s.coreCheck.compatible + s.coreCheck.unknown === 0 ? '—' : s.coreCheck.incompatible,
+      s.coreCheck.incompatible + s.coreCheck.compatible + s.coreCheck.unknown === 0
+        ? 'no offline check (kbuild check)'
+        : `${s.coreCheck.compatible} compatible, ${s.coreCheck.unknown} unknown; ${s.coreCheck.disagreements} of ${s.coreCheck.comparedWithQemu} contradicted by QEMU`,
+      s.coreCheck.disagreements > 0 ? 'fail' : s.coreCheck.incompatible > 0 ? 'warn' : s.coreCheck.compatible > 0 ? 'ok' : 'none',
+    ),
     card(
       'btf-saved',
       'BTF saved',
@@ -159,6 +170,12 @@ function coreRows(index: ArtifactIndex) {
       : [],
   );
   return [...built, ...failed].sort((a, b) => a.probe.localeCompare(b.probe) || a.arch.localeCompare(b.arch));
+}
+
+/** The coverage map's view, with the header the template needs. */
+function coverageOf(index: ArtifactIndex) {
+  const view = coreCoverage(index);
+  return { ...view, kernelCount: view.rows.length, columns: view.probes.length + 2 };
 }
 
 function btfRows(index: ArtifactIndex) {

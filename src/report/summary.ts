@@ -1,4 +1,5 @@
 import type { ArtifactIndex } from '@kbuild/loader';
+import { coreCoverage } from './core-coverage.js';
 import { matrixKernels } from './kernels.js';
 import { loadability } from './loadable.js';
 import { buildMatrix } from './matrix.js';
@@ -29,6 +30,8 @@ export interface ReportSummary {
   readonly btf: BtfSavings;
   /** Kernels where the loader would find nothing to load for at least one probe. */
   readonly unloadableKernels: number;
+  /** The offline CO-RE check: predictions (object × kernel) by result, and how many QEMU contradicted. */
+  readonly coreCheck: { readonly compatible: number; readonly incompatible: number; readonly unknown: number; readonly comparedWithQemu: number; readonly disagreements: number };
 }
 
 /** The counts a report shows, from the index alone. */
@@ -53,6 +56,7 @@ export function summarizeIndex(index: ArtifactIndex): ReportSummary {
     },
     btf: btfSavings(index),
     unloadableKernels: loadability(index, buildMatrix(index)).unloadable.length,
+    coreCheck: coreCoverage(index).counts,
   };
 }
 

@@ -95,6 +95,20 @@ describe("Falco's drivers (falcosecurity-libs 0.20.0) from a kernels.yaml alone 
       }
     }
 
+    // The offline CO-RE check agrees with every boot above: each kernel's BTF resolves every
+    // relocation the programs can reach (Falco guards its version-dependent reads with
+    // bpf_core_field_exists / bpf_core_type_exists), and QEMU loaded the object there in both modes.
+    const policyFile = join(work, 'modern.kernels.yaml');
+    const checked = await kbuild(['check', '--store', out, '--kernels', policyFile, '--json']);
+    assert.equal(checked.exitCode, 0, `${checked.stdout.slice(-4000)}\n${checked.stderr.slice(-2000)}`);
+    const check = JSON.parse(checked.stdout) as { checks: number; compatible: number; comparedWithQemu: number; disagreements: number; results: { entry: { kernel: { release: string }; result: string; guarded?: number } }[] };
+    const booted = Object.values(releases).flat();
+    assert.equal(check.checks, booted.length, 'one check per object and kernel of its arch');
+    assert.equal(check.compatible, booted.length, check.results.map((r) => `${r.entry.kernel.release}: ${r.entry.result}`).join(', '));
+    assert.equal(check.comparedWithQemu, booted.length * 2, 'both CO-RE modes of every boot compared');
+    assert.equal(check.disagreements, 0);
+    for (const r of check.results) console.log(`CO-RE check ${r.entry.kernel.release}: ${r.entry.result}, ${r.entry.guarded ?? 0} unresolved relocations behind exists guards`);
+
     // Without the 6.12 rule the verifier's rejection is the result, with its whole log kept as a blob.
     const strict = join(work, 'modern-strict.kernels.yaml');
     await writeFile(strict, withKernel(MODERN_YAML.replace('    verify: false\n', MODERN_VERIFY)));

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { renderReport } from '../../src/report/render-report.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { launchChromium, type Browser } from './chromium.js';
-import { scaleIndex } from './scale-fixture.js';
+import { CONTRADICTED, scaleIndex } from './scale-fixture.js';
 
 const KERNELS = 300;
 const PROBES = 10;
@@ -80,6 +80,54 @@ describe('report at 300 kernels × 10 probes in headless Chromium', { timeout: 5
 
     const screenshot = join(ARTIFACTS, 'report-300x10.png');
     await page.screenshot({ path: screenshot });
+    t.diagnostic(`screenshot: ${screenshot}`);
+    await page.close();
+  });
+
+  it('shows the CO-RE coverage map (300 kernels × 10 objects) compactly, failures readable in details, the QEMU contradiction flagged', async (t) => {
+    const { page, console } = await browser.open(pathToFileURL(file).href);
+    assert.deepEqual(console, []);
+    const map = page.locator('#coverage');
+    assert.equal(await map.locator('tr.coverage-kernel').count(), KERNELS);
+    assert.equal(await map.locator('thead th.probe').count(), PROBES);
+    // Every check of the fixture is a cell with its result as text.
+    const checks = index.artifacts.flatMap((a) => a.coreCheck ?? []);
+    assert.equal(await map.locator('td.cov.result-incompatible').count(), checks.filter((c) => c.result === 'incompatible').length);
+    assert.equal(await map.locator('td.cov.result-unknown').count(), checks.filter((c) => c.result === 'unknown').length);
+
+    // An incompatible cell names the type and field in visible text; its details give the relocation once unfolded.
+    const kernel = index.artifacts.find((a) => a.path === CONTRADICTED.path)?.coreCheck?.find((c) => c.result === 'incompatible')?.kernel;
+    assert.ok(kernel, 'the fixture has an incompatible kernel for the contradicted object');
+    const row = map.locator(`tr.coverage-kernel[data-release="${kernel.release}"][data-arch="${kernel.arch}"]`);
+    const cell = row.locator('td.cov').first();
+    await cell.scrollIntoViewIfNeeded();
+    assert.match(await cell.innerText(), /✗ incompatible\s+struct module\.core_layout\.base/);
+    assert.ok(await cell.locator('.why').isVisible());
+    assert.ok(!(await cell.locator('details.more div').first().isVisible()), 'folded');
+    await cell.locator('details.more summary').click();
+    assert.match(await cell.locator('details.more').innerText(), /relocation tp_btf\/sys_enter#\d+ \(byte_off\): struct module field core_layout\.base not found/);
+
+    // QEMU loaded it there: the cell and the section's headline say so, as text.
+    assert.ok(await cell.locator('.bug').isVisible());
+    assert.match(await cell.locator('.bug').innerText(), /QEMU loaded it/);
+    assert.match(await page.locator('#disagreements').innerText(), new RegExp(`probe-0 on ${kernel.distro} ${kernel.release.replace(/[.+]/g, '\\$&')} x86_64`));
+    assert.equal(await page.locator('[data-summary="core-check"]').innerText(), String(checks.filter((c) => c.result === 'incompatible').length));
+
+    // Compact: a row is one line unless it holds a failure; no fact only in a tooltip.
+    await cell.locator('details.more summary').click();
+    const box = await map.evaluate((n) => ({ width: n.scrollWidth, height: n.scrollHeight }));
+    t.diagnostic(`coverage map ${box.width}×${box.height}px`);
+    assert.ok(box.height <= KERNELS * 45, `coverage map ${box.height}px high for ${KERNELS} kernels`);
+    assert.ok(box.width <= PROBES * 200 + 350, `coverage map ${box.width}px wide for ${PROBES} objects`);
+    assert.equal(await map.locator('[title]').count(), 0);
+
+    // The page's arch filter applies to the map too.
+    await page.selectOption('#filter-arch', 'arm64');
+    assert.equal(await map.locator('tr.coverage-kernel:not([hidden])').count(), index.artifacts.find((a) => a.path === 'core/arm64/probe-0.o')?.coreCheck?.length);
+    await page.selectOption('#filter-arch', '');
+
+    const screenshot = join(ARTIFACTS, 'report-coverage-300x10.png');
+    await map.screenshot({ path: screenshot });
     t.diagnostic(`screenshot: ${screenshot}`);
     await page.close();
   });

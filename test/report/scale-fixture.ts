@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexFailure, type IndexKernel, type IndexKernelBtf } from '@kbuild/loader';
+import { ArtifactIndex, INDEX_SCHEMA_VERSION, type IndexArtifact, type IndexCoreCheck, type IndexFailure, type IndexKernel, type IndexKernelBtf } from '@kbuild/loader';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** The CO-RE object and kernel (index 5: x86_64, predicted incompatible) where QEMU loaded what was predicted not to load. */
+export const CONTRADICTED = { path: 'core/x86_64/probe-0.o', kernel: 5 } as const;
 
 /**
  * A synthetic index of `kernelCount` kernels × `probeCount` probes, as large as
@@ -53,6 +56,24 @@ export function scaleIndex(kernelCount: number, probeCount: number): { index: Ar
           }),
     });
   });
+  // The offline CO-RE check of every CO-RE object on every kernel of its arch: every 13th kernel
+  // incompatible (a renamed field; only where every probe's non-CO-RE object built, since pick refuses
+  // an object predicted incompatible and the kernel would be unloadable), every 17th unknown, and QEMU
+  // contradicting the first incompatible one.
+  const checked = artifacts.filter((a) => a.kind === 'core').map((a) => ({
+    ...a,
+    coreCheck: kernels.flatMap((kernel, i): IndexCoreCheck[] => {
+      if (kernel.arch !== a.arch) return [];
+      const result = i % 13 === 5 && i % 20 >= 1 && i % 20 <= 10 && !unloadable.includes(kernel) ? 'incompatible' : i % 17 === 3 ? 'unknown' : 'compatible';
+      return [{
+        kernel, result, coreSha256: a.sha256, relocations: 120,
+        ...(result === 'incompatible' ? { failures: [{ relocation: `tp_btf/sys_enter#${i}`, kind: 'byte_off', type: 'struct module', field: 'core_layout.base' }], detail: '1 CO-RE relocation cannot resolve on this kernel' } : {}),
+        ...(result === 'unknown' ? { detail: 'no BTF for this kernel: no image package' } : {}),
+      }];
+    }),
+    ...(a.path === CONTRADICTED.path ? { verification: [...a.verification, { method: 'qemu' as const, result: 'ok' as const, kernel: kernels[CONTRADICTED.kernel], mode: 'core-kernel-btf' as const }] } : {}),
+  }));
+  artifacts.splice(0, artifacts.length, ...artifacts.filter((a) => a.kind !== 'core'), ...checked);
   const index = ArtifactIndex.parse({ schemaVersion: INDEX_SCHEMA_VERSION, generatedAt: '2026-11-25T18:00:00.000Z', generator: 'kbuild scale fixture', artifacts, failures, kernelBtf });
   return { index, unloadable };
 }

@@ -32,6 +32,8 @@ import { probeChecks } from '../../verify/stage/probe-check.js';
 import { verifyReport } from '../../verify/stage/report.js';
 import { outcomesJson, runVerifyStage, type VerifyStageResult } from '../../verify/stage/run-stage.js';
 import { reportAfterPublish, writeReportBesideIndex } from '../../report/write-report.js';
+import { coreCheckRequest, type CoreCheckScope } from '../../core-check/check-scope.js';
+import { checkBeforePublish, publishCheckText, type PublishCheckSummary } from '../../core-check/publish-check.js';
 
 export interface BuildOptions {
   readonly kernels: string;
@@ -49,6 +51,8 @@ export interface BuildOptions {
   readonly verify?: boolean;
   readonly verifyConcurrency?: number;
   readonly verifyTimeout?: number;
+  /** Run the offline CO-RE check before publishing, on the build set's kernels or the whole archive. */
+  readonly coreCheck?: CoreCheckScope;
 }
 
 /** The embedded default: plan, run every job in-process, write the index. Exit 0 only when all built. */
@@ -86,6 +90,14 @@ export async function buildKernelSet(loaded: LoadedKernelsFile, opts: Omit<Build
     let index = indexFromResults(results, GENERATOR, untouched.artifacts, untouched.externalBtf);
     const verified = opts.verify === false || interrupt.signal.aborted ? undefined : await verifyBuilt(index, loaded, store, log, opts, interrupt.signal);
     if (verified !== undefined) index = applyVerification(index, verified.outcomes);
+    let checked: PublishCheckSummary | undefined;
+    if (opts.coreCheck !== undefined && !interrupt.signal.aborted) {
+      const result = await checkBeforePublish(index, coreCheckRequest(opts.coreCheck, loaded.config), {
+        store, cacheDir: cacheRoot(), signal: interrupt.signal, note: (line) => process.stderr.write(`kbuild: note: ${line}\n`),
+      });
+      index = result.index;
+      checked = result.summary;
+    }
     const written = await writeIndex(store, index, {
       ...(signingKey === undefined ? {} : { signingKey }),
       ...(lock === undefined ? {} : { lock }),
@@ -99,9 +111,9 @@ export async function buildKernelSet(loaded: LoadedKernelsFile, opts: Omit<Build
     }
     const summary = summarize(results, Date.now() - started, store.location);
     const verify = verified === undefined ? { enabled: false } : { enabled: true, ...verified.summary, kernels: outcomesJson(verified.outcomes) };
-    const text = humanSummary(summary, results) + (verified === undefined ? '' : verifyReport(verified.outcomes, verified.summary));
+    const text = humanSummary(summary, results) + (verified === undefined ? '' : verifyReport(verified.outcomes, verified.summary)) + (checked === undefined ? '' : publishCheckText(checked));
     const ok = summary.failed === 0 && (verified?.summary.failed ?? 0) === 0 && dropped.length === 0;
-    return { exitCode: ok ? 0 : 1, json: { ...summary, verify }, text };
+    return { exitCode: ok ? 0 : 1, json: { ...summary, verify, ...(checked === undefined ? {} : { coreCheck: checked }) }, text };
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await executors.close();

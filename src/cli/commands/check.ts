@@ -3,8 +3,8 @@ import { cacheRoot } from '../../cache/cache-dir.js';
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
 import { compareWithQemu } from '../../core-check/agreement.js';
 import { applyCoreCheck } from '../../core-check/apply-index.js';
+import { crawledCheckKernels } from '../../core-check/check-scope.js';
 import { runCoreCheck, type CheckKernel } from '../../core-check/run-check.js';
-import { crawlKernels } from '../../crawl/crawl-kernels.js';
 import { KbuildError } from '../../errors.js';
 import type { Arch } from '../../kernel/identity.js';
 import { updateIndex } from '../../runner/write-index.js';
@@ -55,8 +55,7 @@ export async function checkCommand(opts: CheckCommandOptions): Promise<number> {
     }
     if (!index.artifacts.some((a) => a.kind === 'core')) throw new KbuildError('E_NOTHING_TO_CHECK', `${where} lists no CO-RE object`, { exitCode: 2 });
     const kernels: CheckKernel[] = opts.crawl !== undefined
-      ? (await crawlKernels({ distro: opts.crawl, arch: opts.arch ?? ['x86_64'], ...(opts.releaseFilter === undefined ? {} : { releaseFilter: opts.releaseFilter }) }))
-        .map((k) => ({ distro: opts.crawl ?? '', release: k.release, arch: k.arch }))
+      ? await crawledCheckKernels(opts.crawl, opts.arch ?? ['x86_64'], opts.releaseFilter === undefined ? {} : { releaseFilter: opts.releaseFilter })
       : (loaded?.config.kernels ?? kernelsOfIndex(index.artifacts, index.kernelBtf)).map((k) => ({
         distro: k.distro, release: k.release, arch: k.arch,
         ...('distroVersion' in k && typeof k.distroVersion === 'string' ? { distroVersion: k.distroVersion } : {}),

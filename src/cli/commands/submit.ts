@@ -1,3 +1,5 @@
+import { coreCheckRequest, type CoreCheckScope } from '../../core-check/check-scope.js';
+import { publishCheckText } from '../../core-check/publish-check.js';
 import { resolve } from 'node:path';
 import type { LoadedKernelsFile } from '../../config/load-kernels-file.js';
 import { runOnKernelsFile, type CommandOutcome } from '../command-outcome.js';
@@ -26,6 +28,8 @@ export interface SubmitCommandOptions {
   /** Boot each kernel in QEMU once its builds are done (default on; `--no-verify`). */
   readonly verify?: boolean;
   readonly verifyTimeout?: number;
+  /** The publish step runs the offline CO-RE check (on the build set's kernels, or the archive's) before writing the index. */
+  readonly coreCheck?: CoreCheckScope;
 }
 
 const POLL_MS = 500;
@@ -64,6 +68,7 @@ export async function submitKernelSet(loaded: LoadedKernelsFile, opts: Omit<Subm
               checks: Object.fromEntries(probeChecks(loaded.config.probes)),
             },
           }),
+      ...(opts.coreCheck === undefined ? {} : { coreCheck: coreCheckRequest(opts.coreCheck, loaded.config) }),
     });
     const verifies = outcome.record.verifyJobs?.length ?? 0;
     const head = { submission: outcome.record.id, queue: settings.queue, store: outcome.record.store, total: plan.jobs.length + verifies, enqueued: outcome.enqueued };
@@ -78,9 +83,10 @@ export async function submitKernelSet(loaded: LoadedKernelsFile, opts: Omit<Subm
     if (status.publish.state === 'published') await reportAfterPublish(() => writeReportOfStoredIndex(storeHandle));
     const failed = status.counts.failed + (status.publish.state === 'failed' ? 1 : 0);
     const text = `${head.submission}: ${countsLine(status)}${status.publish.index === undefined ? '' : `\nindex: ${status.publish.index}`}\n`;
+    const checkText = status.publish.coreCheck === undefined ? '' : publishCheckText(status.publish.coreCheck);
     const lost = lostLine(status);
     if (lost !== undefined) process.stderr.write(`kbuild: ${lost}\n`);
-    return { exitCode: lost !== undefined ? EXIT_SUBMISSION_LOST : failed === 0 ? 0 : 1, json: { ...head, ...status }, text };
+    return { exitCode: lost !== undefined ? EXIT_SUBMISSION_LOST : failed === 0 ? 0 : 1, json: { ...head, ...status }, text: text + checkText };
   } finally {
     await farm.close();
     await storeHandle.close();

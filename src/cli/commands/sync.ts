@@ -1,3 +1,4 @@
+import type { CoreCheckScope } from '../../core-check/check-scope.js';
 import { loadKernelsFile, type LoadedKernelsFile } from '../../config/load-kernels-file.js';
 import { crawlKernels, type CrawlFilter } from '../../crawl/crawl-kernels.js';
 import { KbuildError } from '../../errors.js';
@@ -32,6 +33,7 @@ export interface SyncOptions extends CrawlFilter {
   readonly verify?: boolean;
   readonly verifyConcurrency?: number;
   readonly verifyTimeout?: number;
+  readonly coreCheck?: CoreCheckScope;
   readonly jobTimeout: number;
   readonly attempts: number;
   /** Seconds between rounds; absent: one round. */
@@ -106,6 +108,7 @@ async function syncRound(opts: SyncOptions): Promise<Round> {
 
 const verifyFlags = (opts: SyncOptions) => ({
   ...(opts.verify === undefined ? {} : { verify: opts.verify }),
+  ...(opts.coreCheck === undefined ? {} : { coreCheck: opts.coreCheck }),
   ...(opts.verifyTimeout === undefined ? {} : { verifyTimeout: opts.verifyTimeout }),
 });
 
