@@ -64,7 +64,12 @@ export async function headerTrees(
     const flavourDeb = fetchDeb(fetch, headers);
     flavourDeb.catch(() => undefined);
     const commonKey = contentKey(HEADER_LAYOUT, common.sha256);
-    const commonTree = await ensureEntry(fetch.cacheDir, 'trees', commonKey, (dir) => extractSources(fetch, common, dir, skipOtherArches));
+    const commonTree = await ensureEntry(fetch.cacheDir, 'trees', commonKey, (dir) => extractSources(fetch, common, dir, skipOtherArches)).catch(
+      async (err: unknown) => {
+        await flavourDeb.catch(() => undefined);
+        throw err;
+      },
+    );
     await linkTree(commonTree.path, tmp);
     await extractSources(fetch, headers, tmp, skipConfigStamps, await flavourDeb);
   });

@@ -202,7 +202,7 @@ export async function loadPackageIndex(location: IndexLocation, options: IndexLo
 async function loadIndexAt(path: string, location: IndexLocation, options: IndexLoadOptions, selection: StanzaSelection): Promise<IndexResult> {
   const cached = options.refresh === true ? undefined : await readCached(path);
   if (usable(cached, options)) return { index: cached };
-  const fetched = await fetchIndexFile(indexFile(location), options);
+  const fetched = await fetchIndexFile(indexFile(location), { ...options, wanted: selection.wanted });
   if ('skipped' in fetched) return fetched;
   const { url, text, trust, signedBy, validUntil } = fetched;
   const index: CachedIndex = {
