@@ -18,8 +18,8 @@ import { debianArch, debianRef, DebianPackage, HeaderResolution, remember, resol
  */
 
 const KBUILD = /^linux-kbuild-/;
-/** Bumped when the layout changes, so old cache entries are not reused. */
-const LAYOUT_VERSION = 'kbuild-tree-v1';
+/** Bumped when the layout changes (v2: header trees without other arches and config stamps), so old cache entries are not reused. */
+const LAYOUT_VERSION = 'kbuild-tree-v2';
 
 export const BuildTreeResolution = HeaderResolution.extend({ kbuild: DebianPackage });
 export type BuildTreeResolution = z.infer<typeof BuildTreeResolution>;

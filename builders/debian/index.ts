@@ -81,9 +81,9 @@ async function fetchImage(operation: Operation): Promise<FetchedImage> {
   const { value: resolved } = await resolveImage(operation.resolve, kernel);
   const file = `vmlinuz-${kernel.release}`;
   const member = imageMember(resolved.image.name, kernel.release);
-  const entry = await ensureEntry(context.cacheDir, 'images', resolved.image.sha256, async (tmp) =>
-    extractDebMember(await fetchDeb(debFetch(operation), resolved.image), member, join(tmp, file)),
-  );
+  const entry = await ensureEntry(context.cacheDir, 'images', resolved.image.sha256, async (tmp) => {
+    await extractDebMember(await fetchDeb(debFetch(operation), resolved.image), member, join(tmp, file), { signal: context.signal });
+  });
   return { kernel, path: join(entry.path, file), package: asRef(resolved.image), fromCache: operation.downloads === 0 };
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { open, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cacheRoot } from '../../src/cache/cache-dir.js';
@@ -33,6 +33,10 @@ describe('debian builder against the real mirror (slow: network)', { timeout: 60
         await stat(join(common, file));
       }
       assert.equal(versionCode !== undefined && versionCode >> 8, (6 << 8) + 1, 'LINUX_VERSION_CODE is 6.1.x');
+      // Only what compiles read: both built arches' folders (one tree serves both), no other arch's, no empty config stamps.
+      for (const file of ['arch/x86/Makefile', 'arch/arm64/Makefile']) await stat(join(common, file));
+      assert.deepEqual(await readdir(join(common, 'arch', 'mips')), []);
+      assert.deepEqual((await readdir(join(flavour, 'include', 'config'))).sort(), ['auto.conf', 'kernel.release']);
       assert.deepEqual(
         headers.packages.map((p) => p.name),
         [`linux-headers-${kernel.release}`, 'linux-headers-6.1.0-50-common'],

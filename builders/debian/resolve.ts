@@ -14,6 +14,7 @@ import {
 import { remembered, Resolution, ResolvedPackage, toRef } from '../../src/repo/apt/resolution.js';
 import { nearest, oneOf } from '../../src/util/nearest.js';
 import type { ArchiveSuite, SuitePlan } from './suites.js';
+import { searchOrder } from './suite-hint.js';
 
 /**
  * Turns a Debian kernel release into the exact packages that provide it,
@@ -111,7 +112,7 @@ async function searchSuites<T>(
   const debArch = debianArch(kernel.arch);
   const skipped: string[] = [...context.unavailable];
   const listed = new Set<string>();
-  for (const suite of context.suites) {
+  for (const suite of searchOrder(context.suites, kernel.release)) {
     const location = { cacheDir: context.cacheDir, archive: 'debian', mirror: suite.mirror, suite: suite.suite, debArch };
     const result = await loadKernelIndex(location, context.index);
     if ('skipped' in result) {

@@ -28,6 +28,17 @@ export function isKnownCompression(format: string): boolean {
   return TOOLS[format] !== undefined;
 }
 
+/** The command that decompresses `format` (xz, zst, gz, ...) from stdin to stdout. */
+export function decompressorFor(format: string): readonly [string, ...string[]] {
+  const command = TOOLS[format];
+  if (command === undefined) throw new ArchiveError(`unknown compression ${JSON.stringify(format)}`);
+  return command;
+}
+
+export function tooBigError(what: string, maxBytes: number): ArchiveError {
+  return new ArchiveError(`${what} expands to more than ${maxBytes} bytes (the limit for unpacked package parts; KBUILD_MAX_UNPACKED_BYTES raises it): refusing it`);
+}
+
 /** `what` names the package and member ("x.deb: data.tar.xz") in every error. */
 export async function decompressBounded(raw: Buffer, format: string, what: string, maxBytes = maxUnpackedBytes()): Promise<Buffer> {
   const command = TOOLS[format];
@@ -58,9 +69,7 @@ export async function decompressBounded(raw: Buffer, format: string, what: strin
     child.on('error', (err) => reject(new ArchiveError(`${tool} is needed to read ${what}: ${err.message}`, { cause: err })));
     child.on('close', (exit) => resolve(exit));
   });
-  if (tooBig) {
-    throw new ArchiveError(`${what} expands to more than ${maxBytes} bytes (the limit for unpacked package parts; KBUILD_MAX_UNPACKED_BYTES raises it): refusing it`);
-  }
+  if (tooBig) throw tooBigError(what, maxBytes);
   if (code !== 0) throw new ArchiveError(`${what}: cannot decompress (${tool} exit ${code ?? 'signal'}: ${stderr.trim()})`);
   return Buffer.concat(chunks, size);
 }

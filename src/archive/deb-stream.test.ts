@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ArchiveError } from '../errors.js';
 import { run } from '../exec/exec.js';
-import { streamDebMember } from './deb-stream.js';
+import { extractDebMember as streamDebMember } from './deb.js';
 
 /** A package laid out like linux-image-<release>-dbg, built by dpkg-deb with each compressor. */
 let work: string;

@@ -1,36 +1,48 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import tarStream from 'tar-stream';
+import type { Readable, Writable } from 'node:stream';
+import tarStream, { type Extract } from 'tar-stream';
 import { ArchiveError } from '../errors.js';
-import { writeAtomically } from '@kbuild/loader/internal';
-import { listArMembers, readArMember } from './ar.js';
-import { entryPath } from './deb.js';
+import { listArMembers, readArMember, type ArMember } from './ar.js';
+import { decompressorFor, maxUnpackedBytes, tooBigError } from './bounded-decompress.js';
+import type { TarEntry } from './tar-tree.js';
 
 /**
- * Copies ONE regular file out of a big .deb (a -dbg package: ~1.7 GB of
- * data.tar) without holding or unpacking the rest: the data.tar member is read
- * from the file, decompressed by `xz`/`zstd`/`gzip` in a child process and
- * parsed as a stream; decompression stops as soon as the file is written.
+ * Reads a .deb's data.tar as a stream: the member is read from the file,
+ * decompressed by `xz`/`zstd`/`gzip` in a child process and parsed entry by
+ * entry, so memory stays bounded (the parser's and the pipes' buffers) however
+ * big the package is: a kernel image's data.tar is ~400 MB, a -dbg package's
+ * ~1.7 GB. Bytes are counted as they leave the decompressor and stop at
+ * maxUnpackedBytes(). A reader that stops early (one file wanted, near the
+ * start) ends the decompression there.
  */
-const DECOMPRESSORS = new Map<string, readonly string[]>([
-  ['.xz', ['xz', '--decompress', '--stdout', '--threads=1']],
-  ['.zst', ['zstd', '--decompress', '--stdout', '--quiet']],
-  ['.gz', ['gzip', '--decompress', '--stdout']],
-]);
 
-export async function streamDebMember(debPath: string, member: string, destFile: string, signal?: AbortSignal): Promise<{ size: number }> {
-  const wanted = entryPath(member);
+export interface DataTarOptions {
+  /** The caller reads every entry: the decompressor must then also end cleanly. */
+  readonly whole: boolean;
+  readonly maxBytes?: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The data.tar member of a .deb, after checking debian-binary says format 2.x. */
+export async function dataMember(debPath: string): Promise<ArMember> {
   const members = await listArMembers(debPath);
-  if (members[0]?.name !== 'debian-binary' || !/^2\.[0-9]+\n$/.test((await readArMember(debPath, members[0])).toString('latin1'))) {
-    throw new ArchiveError(`${debPath}: not a .deb (no debian-binary 2.x first)`);
-  }
+  const first = members[0];
+  if (first?.name !== 'debian-binary') throw new ArchiveError(`${debPath}: not a .deb (no debian-binary first)`);
+  const format = (await readArMember(debPath, first)).toString('latin1');
+  if (!/^2\.[0-9]+\n$/.test(format)) throw new ArchiveError(`${debPath}: unsupported .deb format ${JSON.stringify(format)}`);
   const data = members.find((m) => m.name.startsWith('data.tar'));
-  const command = data === undefined ? undefined : DECOMPRESSORS.get(data.name.slice('data.tar'.length));
-  if (data === undefined || command === undefined) throw new ArchiveError(`${debPath}: no data.tar.xz, .zst or .gz member to stream`);
-  const [tool, ...args] = command as [string, ...string[]];
+  if (data === undefined || (data.name !== 'data.tar' && !['.xz', '.zst', '.gz'].includes(data.name.slice('data.tar'.length)))) {
+    throw new ArchiveError(`${debPath}: no data.tar, data.tar.xz, data.tar.zst or data.tar.gz member`);
+  }
+  return data;
+}
 
+type Decompressor = ChildProcessByStdio<Writable, Readable, Readable>;
+
+function startDecompressor(debPath: string, data: ArMember, raw: Readable): { child: Decompressor; exited: Promise<number | null>; stderr: () => string; spawned: Promise<void> } {
+  const [tool, ...args] = decompressorFor(data.name.slice('data.tar.'.length));
   const child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
@@ -41,50 +53,86 @@ export async function streamDebMember(debPath: string, member: string, destFile:
     child.on('spawn', resolve);
     child.on('error', (err) => reject(new ArchiveError(`${tool} is needed to read ${debPath}: ${err.message}`, { cause: err })));
   });
-  const onAbort = (): void => void child.kill('SIGKILL');
-  signal?.addEventListener('abort', onAbort, { once: true });
-  // EPIPE once the tar parser stops reading is expected: the rest of the archive is not wanted.
+  // EPIPE once the reader stops early is expected: the rest of the archive is not wanted.
   child.stdin.on('error', () => undefined);
-  const feed = pipeline(createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 }), child.stdin).catch(() => undefined);
+  pipeline(raw, child.stdin).catch(() => undefined);
+  return { child, exited, stderr: () => stderr.trim(), spawned };
+}
 
+/** Resolves when the parser wants more input, or is gone. */
+function drained(extract: Extract): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      extract.off('drain', done);
+      extract.off('close', done);
+      resolve();
+    };
+    extract.on('drain', done);
+    extract.on('close', done);
+  });
+}
+
+/** Feeds `output` into the tar parser, counting bytes; rejects (and destroys the parser) past `maxBytes`. */
+async function pump(output: Readable, extract: Extract, maxBytes: number, what: string): Promise<number> {
+  let size = 0;
+  for await (const chunk of output) {
+    if (extract.destroyed) return size;
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw tooBigError(what, maxBytes);
+    if (!extract.write(chunk)) await drained(extract);
+  }
+  extract.end(undefined);
+  return size;
+}
+
+/** Runs `consume` over the entries of a .deb's data.tar, streamed. */
+export async function withDataTar<T>(debPath: string, consume: (entries: AsyncIterable<TarEntry>, member: string) => Promise<T>, options: DataTarOptions): Promise<T> {
+  const data = await dataMember(debPath);
+  const what = `${debPath}: ${data.name}`;
+  const maxBytes = options.maxBytes ?? maxUnpackedBytes();
+  if (data.name === 'data.tar' && data.size > maxBytes) throw tooBigError(what, maxBytes);
+  const raw = createReadStream(debPath, { start: data.offset, end: data.offset + data.size - 1 });
+  const decompressor = data.name === 'data.tar' ? undefined : startDecompressor(debPath, data, raw);
+  const onAbort = (): void => {
+    decompressor?.child.kill('SIGKILL');
+    raw.destroy();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const extract = tarStream.extract();
+  let pumpError: unknown;
+  const pumped = (async () => {
+    await decompressor?.spawned;
+    return pump(decompressor?.child.stdout ?? raw, extract, maxBytes, what);
+  })().catch((err: unknown) => {
+    pumpError = err;
+    extract.destroy(err as Error);
+  });
   try {
-    await spawned;
-    const extract = tarStream.extract();
-    child.stdout.pipe(extract);
-    for await (const entry of extract) {
-      let name: string | undefined;
-      try {
-        name = entryPath(entry.header.name);
-      } catch {
-        name = undefined;
-      }
-      if (name !== wanted) {
-        entry.resume();
-        continue;
-      }
-      if (entry.header.type !== 'file') throw new ArchiveError(`${debPath}: ${member} is a ${entry.header.type}, not a regular file`);
-      let size = 0;
-      await writeAtomically(destFile, async (tmp) => {
-        const file = await open(tmp, 'wx', 0o644);
-        try {
-          for await (const chunk of entry) {
-            size += (chunk as Buffer).length;
-            await file.write(chunk as Uint8Array);
-          }
-        } finally {
-          await file.close();
-        }
-      });
-      if (size !== entry.header.size) throw new ArchiveError(`${debPath}: ${member} is truncated (${size} of ${entry.header.size ?? '?'} bytes)`);
-      return { size };
+    const result = await consume(extract, data.name);
+    if (!options.whole) return result;
+    await pumped;
+    if (pumpError !== undefined) throw pumpError;
+    const code = await decompressor?.exited;
+    if (decompressor !== undefined && code !== 0) {
+      throw new ArchiveError(`${what}: cannot decompress (exit ${code ?? 'signal'}: ${decompressor.stderr()})`);
     }
-    const code = await exited;
-    if (code !== 0) throw new ArchiveError(`${debPath}: ${tool} failed on ${data.name} (exit ${code ?? 'signal'}): ${stderr.trim()}`);
-    throw new ArchiveError(`${debPath}: no ${member} in ${data.name}`);
+    return result;
+  } catch (err) {
+    if (pumpError !== undefined) throw pumpError;
+    const code = decompressor?.child.exitCode;
+    if (decompressor !== undefined && typeof code === 'number' && code !== 0) {
+      throw new ArchiveError(`${what}: cannot decompress (exit ${code}: ${decompressor.stderr()})`, { cause: err });
+    }
+    throw err;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    child.stdout.destroy();
-    if (child.exitCode === null) child.kill('SIGKILL');
-    await Promise.all([exited, feed]);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (!extract.destroyed) extract.destroy();
+    raw.destroy();
+    if (decompressor !== undefined) {
+      decompressor.child.stdout.destroy();
+      if (decompressor.child.exitCode === null) decompressor.child.kill('SIGKILL');
+      await decompressor.exited;
+    }
+    await pumped;
   }
 }

@@ -1,8 +1,9 @@
-import { link, mkdir, open, symlink } from 'node:fs/promises';
+import { link, mkdir, open, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExtractEvents } from 'tar-stream';
 import { ArchiveError } from '../errors.js';
 import { entryPath, inPrefix, SafeTree, safeSymlinkTarget, type ExtractStats } from './safe-tree.js';
+import { WritePool } from './write-pool.js';
 
 /**
  * Writes the entries of a parsed tar (a .deb's data.tar, an upstream source
@@ -20,14 +21,35 @@ export interface TarLimits {
   readonly maxFileBytes?: number;
 }
 
+/** True for an entry (normalized path, e.g. "usr/src/x/arch/mips/Makefile", and its type and size) to leave out. */
+export type EntryFilter = (path: string, entry: { readonly type: string; readonly size: number }) => boolean;
+
+export interface ExtractTarOptions extends TarLimits {
+  readonly skip?: EntryFilter;
+}
+
+/** Files up to this size are read whole and written while the parser moves on; bigger ones stream to disk. */
+const SMALL_FILE = 256 * 1024;
+/** Small files written at once: memory held is at most WRITES_IN_FLIGHT * SMALL_FILE (4 MiB). */
+const WRITES_IN_FLIGHT = 16;
+
 /** "wx" (O_EXCL) fails rather than follow anything that appeared at this path meanwhile. */
-export async function writeEntry(entry: TarEntry, path: string, mode: number): Promise<void> {
+export async function writeEntry(entry: TarEntry, path: string, mode: number, onBytes?: (n: number) => void): Promise<void> {
   const file = await open(path, 'wx', mode);
   try {
-    for await (const chunk of entry) await file.write(chunk as Uint8Array);
+    for await (const chunk of entry) {
+      onBytes?.((chunk as Buffer).length);
+      await file.write(chunk as Uint8Array);
+    }
   } finally {
     await file.close();
   }
+}
+
+async function readSmall(entry: TarEntry): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 export function safeEntryPath(raw: string): string | undefined {
@@ -39,9 +61,11 @@ export function safeEntryPath(raw: string): string | undefined {
 }
 
 /** A hardlink may only point at a regular file this extraction wrote (so through real folders only). */
-async function addHardlink(tree: SafeTree, rel: string, linkname: string): Promise<boolean> {
+async function addHardlink(tree: SafeTree, pool: WritePool, rel: string, linkname: string): Promise<boolean> {
   const source = safeEntryPath(linkname);
   if (source === undefined || source === rel || !tree.wroteFile(source)) return false;
+  await pool.settle(source);
+  await pool.settle(rel);
   await link(join(tree.root, source), await tree.prepare(rel, 'file'));
   return true;
 }
@@ -57,16 +81,27 @@ function checkLimits(stats: ExtractStats, bytes: number, limits: TarLimits): voi
 }
 
 /** Extracts the entries under `prefix` (e.g. "usr/src/", "" for all) into `dest`, keeping their full paths. */
-export async function extractTarEntries(entries: AsyncIterable<TarEntry>, prefix: string, dest: string, limits: TarLimits = {}): Promise<ExtractStats> {
+export async function extractTarEntries(entries: AsyncIterable<TarEntry>, prefix: string, dest: string, limits: ExtractTarOptions = {}): Promise<ExtractStats> {
   const wanted = entryPath(prefix);
   const tree = new SafeTree(dest);
+  const pool = new WritePool(WRITES_IN_FLIGHT);
+  try {
+    return await extractInto(entries, wanted, tree, pool, limits);
+  } finally {
+    // Whatever happened, no write is left running once this returns (a caller may remove dest).
+    await pool.drain().catch(() => undefined);
+  }
+}
+
+async function extractInto(entries: AsyncIterable<TarEntry>, wanted: string, tree: SafeTree, pool: WritePool, limits: ExtractTarOptions): Promise<ExtractStats> {
+  const dest = tree.root;
   const stats: ExtractStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, droppedLinks: [], skippedSpecial: 0 };
   let bytes = 0;
   await mkdir(dest, { recursive: true });
   for await (const entry of entries) {
     const { header } = entry;
     const rel = entryPath(header.name);
-    if (rel === '' || !inPrefix(rel, wanted)) {
+    if (rel === '' || !inPrefix(rel, wanted) || limits.skip?.(rel, { type: header.type ?? 'file', size: header.size ?? 0 }) === true) {
       entry.resume();
       continue;
     }
@@ -80,8 +115,13 @@ export async function extractTarEntries(entries: AsyncIterable<TarEntry>, prefix
         // The header's size is checked before writing: the body cannot be longer than it says.
         bytes += header.size ?? 0;
         checkLimits(stats, bytes, limits);
+        await pool.settle(rel);
         const abs = await tree.prepare(rel, 'file');
-        await writeEntry(entry, abs, header.mode !== undefined && header.mode & 0o111 ? 0o755 : 0o644);
+        const mode = header.mode !== undefined && header.mode & 0o111 ? 0o755 : 0o644;
+        if ((header.size ?? 0) <= SMALL_FILE) {
+          const body = await readSmall(entry);
+          await pool.add(rel, () => writeFile(abs, body, { flag: 'wx', mode }));
+        } else await writeEntry(entry, abs, mode);
         stats.files++;
         break;
       }
@@ -90,6 +130,7 @@ export async function extractTarEntries(entries: AsyncIterable<TarEntry>, prefix
         const target = header.linkname ?? '';
         if (!safeSymlinkTarget(rel, target)) stats.droppedLinks.push(`${rel} -> ${target}`);
         else {
+          await pool.settle(rel);
           await symlink(target, await tree.prepare(rel, 'symlink'));
           stats.symlinks++;
         }
@@ -97,7 +138,7 @@ export async function extractTarEntries(entries: AsyncIterable<TarEntry>, prefix
       }
       case 'link':
         entry.resume();
-        if (await addHardlink(tree, rel, header.linkname ?? '')) stats.hardlinks++;
+        if (await addHardlink(tree, pool, rel, header.linkname ?? '')) stats.hardlinks++;
         else stats.droppedLinks.push(`${rel} => ${header.linkname}`);
         break;
       default:
@@ -106,5 +147,6 @@ export async function extractTarEntries(entries: AsyncIterable<TarEntry>, prefix
     }
     checkLimits(stats, bytes, limits);
   }
+  await pool.drain();
   return stats;
 }

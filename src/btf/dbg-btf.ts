@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuilderContext, DistroBuilder, FetchedDebugPackage } from '../../builders/types.js';
-import { streamDebMember } from '../archive/deb-stream.js';
+import { extractDebMember } from '../archive/deb.js';
 import { ensureEntry } from '../cache/content-cache.js';
 import { KbuildError } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
@@ -27,7 +27,8 @@ export async function dbgBtf(
   const debug = await builder.fetchDebugPackage(kernel, context);
   const entry = await ensureEntry(context.cacheDir, 'btf-pahole', debug.package.sha256, async (dir) => {
     const vmlinux = join(dir, 'vmlinux');
-    await streamDebMember(debug.path, debug.vmlinuxMember, vmlinux, context.signal);
+    // A -dbg data.tar is ~1.7 GB: read as a stream (memory stays flat), past the limit for whole extractions.
+    await extractDebMember(debug.path, debug.vmlinuxMember, vmlinux, { signal: context.signal, maxBytes: Number.MAX_SAFE_INTEGER });
     try {
       await paholeEncode(vmlinux, join(dir, DBG_BTF_FILE), context.signal);
     } finally {

@@ -1,11 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HeaderTrees, PackageRef } from '../../../builders/types.js';
-import { extractDebPrefix } from '../../archive/deb.js';
+import { extractDebPrefix, type EntryFilter } from '../../archive/deb.js';
 import { contentKey, ensureBlob, ensureEntry, exists, linkTree } from '../../cache/content-cache.js';
 import { ArchiveError } from '../../errors.js';
 import { downloadToFile, isNotFound, type HttpOptions } from '@kbuild/loader/internal';
 import { versionCodeOf } from '../../kernel/version-header.js';
+import { HEADER_LAYOUT, skipConfigStamps, skipOtherArches } from './header-filter.js';
 import type { ResolvedPackage } from './resolution.js';
 
 /**
@@ -38,8 +39,8 @@ export async function fetchDeb(fetch: DebFetch, pkg: ResolvedPackage): Promise<s
   return entry.path;
 }
 
-async function extractSources(fetch: DebFetch, pkg: ResolvedPackage, dest: string): Promise<void> {
-  const stats = await extractDebPrefix(await fetchDeb(fetch, pkg), 'usr/src/', dest);
+async function extractSources(fetch: DebFetch, pkg: ResolvedPackage, dest: string, skip?: EntryFilter, debPath?: string): Promise<void> {
+  const stats = await extractDebPrefix(debPath ?? (await fetchDeb(fetch, pkg)), 'usr/src/', dest, skip === undefined ? {} : { skip });
   if (stats.droppedLinks.length > 0) fetch.log?.('links dropped from package', { package: pkg.name, links: stats.droppedLinks });
 }
 
@@ -58,10 +59,19 @@ export async function headerTrees(
   common: ResolvedPackage,
   dirs: { readonly flavour: string; readonly common: string },
 ): Promise<HeaderTrees> {
-  const tree = await ensureEntry(fetch.cacheDir, 'trees', contentKey(headers.sha256, common.sha256), async (tmp) => {
-    const commonTree = await ensureEntry(fetch.cacheDir, 'trees', common.sha256, (dir) => extractSources(fetch, common, dir));
+  const tree = await ensureEntry(fetch.cacheDir, 'trees', contentKey(HEADER_LAYOUT, headers.sha256, common.sha256), async (tmp) => {
+    // The flavour package downloads while the common one is extracted.
+    const flavourDeb = fetchDeb(fetch, headers);
+    flavourDeb.catch(() => undefined);
+    const commonKey = contentKey(HEADER_LAYOUT, common.sha256);
+    const commonTree = await ensureEntry(fetch.cacheDir, 'trees', commonKey, (dir) => extractSources(fetch, common, dir, skipOtherArches)).catch(
+      async (err: unknown) => {
+        await flavourDeb.catch(() => undefined);
+        throw err;
+      },
+    );
     await linkTree(commonTree.path, tmp);
-    await extractSources(fetch, headers, tmp);
+    await extractSources(fetch, headers, tmp, skipConfigStamps, await flavourDeb);
   });
   const src = join(tree.path, 'usr', 'src');
   const flavour = await requireFolder(join(src, dirs.flavour), headers.name);

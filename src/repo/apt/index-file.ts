@@ -4,6 +4,7 @@ import { xz } from '@napi-rs/lzma';
 import { ArchiveError } from '../../errors.js';
 import { fetchBuffer, isNotFound, type HttpOptions } from '@kbuild/loader/internal';
 import { loadRelease, type TrustOptions } from './release.js';
+import { selectStanzas } from './select-stanzas.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -26,6 +27,8 @@ export interface IndexFileLocation {
 
 export interface IndexFileOptions {
   readonly http: HttpOptions;
+  /** Keep only the stanzas this matches (at their start): the index is then never held whole as text. */
+  readonly wanted?: RegExp;
   readonly trust: TrustOptions;
   readonly onDownload?: (url: string, bytes: number) => void;
 }
@@ -41,8 +44,9 @@ export function indexFileUrl(location: IndexFileLocation, suffix: Suffix = '.xz'
   return `${location.mirror}/dists/${location.suite}/${location.dir}/${location.base}${suffix}`;
 }
 
-async function decompressIndex(compressed: Buffer, suffix: Suffix, url: string): Promise<string> {
+async function decompressIndex(compressed: Buffer, suffix: Suffix, url: string, wanted?: RegExp): Promise<string> {
   try {
+    if (wanted !== undefined) return await selectStanzas(compressed, suffix, wanted);
     const raw = suffix === '.xz' ? await xz.decompress(compressed) : await gunzipAsync(compressed);
     return raw.toString('utf8');
   } catch (err) {
@@ -75,7 +79,7 @@ async function fetchSigned(location: IndexFileLocation, options: IndexFileOption
   }
   options.onDownload?.(url, compressed.length);
   const { validUntil } = found.release;
-  const text = await decompressIndex(compressed, suffix, canonical);
+  const text = await decompressIndex(compressed, suffix, canonical, options.wanted);
   return { text, url: canonical, trust: 'signed', signedBy: found.signers, ...(validUntil === undefined ? {} : { validUntil }) };
 }
 
@@ -92,7 +96,7 @@ async function fetchUnsigned(location: IndexFileLocation, options: IndexFileOpti
     const { archive } = location;
     options.trust.warn(`${archive} index NOT authenticated (KBUILD_${archive.toUpperCase()}_ALLOW_UNSIGNED)`, { url });
     options.onDownload?.(url, compressed.length);
-    return { text: await decompressIndex(compressed, suffix, url), url, trust: 'unsigned', signedBy: [] };
+    return { text: await decompressIndex(compressed, suffix, url, options.wanted), url, trust: 'unsigned', signedBy: [] };
   }
   return { skipped: `no ${location.dir}/${location.base} index` };
 }

@@ -180,12 +180,29 @@ export async function loadKernelIndex(location: IndexLocation, options: IndexLoa
   return loadPackageIndex(location, options, KERNEL_SELECTION);
 }
 
+/**
+ * Loads of one cached index under way in this process: jobs that start
+ * together (a kernel's headers and its image) share one download and one
+ * parse of the ~50 MB text instead of each holding its own copy.
+ */
+const loading = new Map<string, Promise<IndexResult>>();
+
 /** The same for any selection of packages (e.g. the libraries of the arm64 guest loader's sysroot). */
 export async function loadPackageIndex(location: IndexLocation, options: IndexLoadOptions, selection: StanzaSelection): Promise<IndexResult> {
   const path = cachePath(location, selection);
+  const { trust } = options;
+  const key = JSON.stringify([path, options.refresh === true, trust.allowUnsigned, trust.checkValidUntil, trust.keyrings]);
+  const pending = loading.get(key);
+  if (pending !== undefined) return pending;
+  const load = loadIndexAt(path, location, options, selection).finally(() => loading.delete(key));
+  loading.set(key, load);
+  return load;
+}
+
+async function loadIndexAt(path: string, location: IndexLocation, options: IndexLoadOptions, selection: StanzaSelection): Promise<IndexResult> {
   const cached = options.refresh === true ? undefined : await readCached(path);
   if (usable(cached, options)) return { index: cached };
-  const fetched = await fetchIndexFile(indexFile(location), options);
+  const fetched = await fetchIndexFile(indexFile(location), { ...options, wanted: selection.wanted });
   if ('skipped' in fetched) return fetched;
   const { url, text, trust, signedBy, validUntil } = fetched;
   const index: CachedIndex = {
