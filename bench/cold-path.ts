@@ -8,15 +8,12 @@
 // resolved, `dpkg-deb -x` both, and the same clang -> opt -> llc compile.
 // Prints wall time per kernel for both, the ratio, and kbuild's peak RSS.
 import { execa } from 'execa';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalExecutor } from '../src/executor/local.js';
-import { buildConfig, renderKbuildConfig } from '../src/job/build-config.js';
-import { compileNonCore } from '../src/job/compile.js';
 import type { Arch } from '../src/kernel/identity.js';
-import { versionCodeOf } from '../src/kernel/version-header.js';
+import { naiveKernel } from './fleet/naive.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'kbuild.js');
@@ -24,11 +21,6 @@ const DEFAULT_KERNELS = ['6.1.0-50-amd64', '6.1.0-50-cloud-amd64', '6.1.0-50-arm
 const releases = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFAULT_KERNELS;
 const archOf = (release: string): Arch => (/arm64/.test(release) ? 'arm64' : 'x86_64');
 
-interface ResolvedDeb {
-  readonly name: string;
-  readonly filename: string;
-  readonly mirror: string;
-}
 
 async function kbuildCold(work: string): Promise<{ ms: number; maxRssKb: number; cache: string }> {
   const cache = join(work, 'cache');
@@ -51,52 +43,12 @@ async function kbuildCold(work: string): Promise<{ ms: number; maxRssKb: number;
   return { ms, maxRssKb, cache };
 }
 
-/** The two header packages kbuild resolved for `release` (its cache keeps the resolution). */
-async function resolvedHeaders(cache: string, release: string): Promise<ResolvedDeb[]> {
-  const base = join(cache, 'debian', 'resolved');
-  for (const mirror of await readdir(base)) {
-    for (const arch of await readdir(join(base, mirror))) {
-      const text = await readFile(join(base, mirror, arch, `${release}.headers.json`), 'utf8').catch(() => undefined);
-      if (text === undefined) continue;
-      const value = JSON.parse(text) as { headers: ResolvedDeb; common: ResolvedDeb };
-      return [value.headers, value.common];
-    }
-  }
-  throw new Error(`kbuild left no resolution of ${release} in ${base}`);
-}
-
-async function naiveKernel(work: string, cache: string, release: string): Promise<number> {
-  const debs = await resolvedHeaders(cache, release);
-  const dir = join(work, 'naive', release);
-  await mkdir(join(dir, 'root'), { recursive: true });
-  const started = performance.now();
-  for (const deb of debs) {
-    const file = join(dir, `${deb.name}.deb`);
-    await execa('curl', ['-sSf', '-o', file, `${deb.mirror}/${deb.filename}`]);
-    await execa('dpkg-deb', ['-x', file, join(dir, 'root')]);
-  }
-  const src = join(dir, 'root', 'usr', 'src');
-  const flavour = join(src, `linux-headers-${release}`);
-  const common = join(src, debs[1]?.name ?? '');
-  const config = buildConfig(release, await versionCodeOf(flavour), []);
-  await compileNonCore(new LocalExecutor(), {
-    probeDir: join(work, 'probes', 'execve'),
-    entry: 'execve.bpf.c',
-    arch: archOf(release),
-    workDir: join(dir, 'work'),
-    output: join(dir, 'execve.o'),
-    headers: { flavour, common },
-    configHeader: await renderKbuildConfig(config),
-  });
-  return performance.now() - started;
-}
-
 const work = await mkdtemp(join(tmpdir(), 'kbuild-bench-cold-'));
 try {
   await cp(join(ROOT, 'probes'), join(work, 'probes'), { recursive: true });
   const kb = await kbuildCold(work);
   const naive: number[] = [];
-  for (const release of releases) naive.push(await naiveKernel(work, kb.cache, release));
+  for (const release of releases) naive.push(await naiveKernel({ release, arch: archOf(release) }, kb.cache, join(work, 'naive'), join(work, 'probes', 'execve')));
   const naiveMs = naive.reduce((a, b) => a + b, 0);
   const n = releases.length;
   const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;

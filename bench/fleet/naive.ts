@@ -26,7 +26,7 @@ interface Ref {
   readonly mirror: string;
 }
 
-async function headerRefs(cache: string, kernel: CrawledKernel): Promise<Ref[]> {
+async function headerRefs(cache: string, kernel: Pick<CrawledKernel, 'release' | 'arch'>): Promise<Ref[]> {
   const resolved = join(cache, 'debian', 'resolved');
   const debArch = kernel.arch === 'arm64' ? 'arm64' : 'amd64';
   for (const mirror of await readdir(resolved).catch(() => [])) {
@@ -39,27 +39,30 @@ async function headerRefs(cache: string, kernel: CrawledKernel): Promise<Ref[]> 
   throw new Error(`no header resolution for ${kernel.release} under ${resolved}: run the farm first`);
 }
 
-export async function naiveLoop(kernels: readonly CrawledKernel[], cache: string, work: string, probeDir: string): Promise<NaiveResult> {
-  let total = 0;
-  for (const kernel of kernels) {
-    const refs = await headerRefs(cache, kernel);
-    const dir = join(work, kernel.release);
-    await mkdir(join(dir, 'root'), { recursive: true });
-    const t0 = performance.now();
-    for (const ref of refs) {
-      const deb = join(dir, `${ref.name}.deb`);
-      await run('curl', ['-fsSL', '-o', deb, `${ref.mirror.replace(/\/$/, '')}/${ref.filename}`], { timeoutMs: 600_000 });
-      await run('dpkg-deb', ['-x', deb, join(dir, 'root')], { timeoutMs: 600_000 });
-    }
-    const [flavourRef, commonRef] = refs;
-    const flavour = join(dir, 'root/usr/src', flavourRef?.name ?? '');
-    const common = join(dir, 'root/usr/src', commonRef?.name ?? '');
-    const versionCode = (await versionCodeOf(flavour)) ?? 0;
-    const configHeader = await renderKbuildConfig(buildConfig(kernel.release, versionCode, []));
-    await compileNonCore(new LocalExecutor(), { probeDir, entry: 'execve.bpf.c', arch: kernel.arch, headers: { flavour, common }, configHeader, workDir: join(dir, 'work'), output: join(dir, 'execve.o') });
-    total += performance.now() - t0;
-    await rm(dir, { recursive: true, force: true });
+/** One kernel the naive way; milliseconds from the first download to the object. */
+export async function naiveKernel(kernel: Pick<CrawledKernel, 'release' | 'arch'>, cache: string, work: string, probeDir: string): Promise<number> {
+  const refs = await headerRefs(cache, kernel);
+  const dir = join(work, kernel.release);
+  await mkdir(join(dir, 'root'), { recursive: true });
+  const t0 = performance.now();
+  for (const ref of refs) {
+    const deb = join(dir, `${ref.name}.deb`);
+    await run('curl', ['-fsSL', '-o', deb, `${ref.mirror.replace(/\/$/, '')}/${ref.filename}`], { timeoutMs: 600_000 });
+    await run('dpkg-deb', ['-x', deb, join(dir, 'root')], { timeoutMs: 600_000 });
   }
-  return { kernels: kernels.length, perKernelSeconds: total / 1000 / Math.max(1, kernels.length) };
+  const [flavourRef, commonRef] = refs;
+  const flavour = join(dir, 'root/usr/src', flavourRef?.name ?? '');
+  const common = join(dir, 'root/usr/src', commonRef?.name ?? '');
+  const versionCode = (await versionCodeOf(flavour)) ?? 0;
+  const configHeader = await renderKbuildConfig(buildConfig(kernel.release, versionCode, []));
+  await compileNonCore(new LocalExecutor(), { probeDir, entry: 'execve.bpf.c', arch: kernel.arch, headers: { flavour, common }, configHeader, workDir: join(dir, 'work'), output: join(dir, 'execve.o') });
+  const ms = performance.now() - t0;
+  await rm(dir, { recursive: true, force: true });
+  return ms;
 }
 
+export async function naiveLoop(kernels: readonly CrawledKernel[], cache: string, work: string, probeDir: string): Promise<NaiveResult> {
+  let total = 0;
+  for (const kernel of kernels) total += await naiveKernel(kernel, cache, work, probeDir);
+  return { kernels: kernels.length, perKernelSeconds: total / 1000 / Math.max(1, kernels.length) };
+}
