@@ -9,8 +9,12 @@ export const ELF_MACHINE_X86_64 = 62;
 
 export interface ElfSection {
   readonly name: string;
+  /** sh_type (SHT_SYMTAB 2, SHT_NOBITS 8, ...), sh_link and sh_entsize, for readers of symbol and relocation tables. */
+  readonly type: number;
   readonly offset: number;
   readonly size: number;
+  readonly link: number;
+  readonly entsize: number;
 }
 
 export interface ElfFile {
@@ -23,10 +27,10 @@ const SHT_NOBITS = 8;
 export function parseElf64(elf: Uint8Array, label: string): ElfFile {
   const view = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
   if (elf.length < 64 || view.getUint32(0, false) !== 0x7f454c46) {
-    throw new ArchiveError(`${label}: decompressed kernel is not an ELF file`);
+    throw new ArchiveError(`${label}: not an ELF file`);
   }
   if (elf[4] !== 2 || elf[5] !== 1) {
-    throw new ArchiveError(`${label}: decompressed kernel is not a little-endian ELF64 file`);
+    throw new ArchiveError(`${label}: not a little-endian ELF64 file`);
   }
   const machine = view.getUint16(18, true);
   const shoff = Number(view.getBigUint64(40, true));
@@ -44,6 +48,8 @@ export function parseElf64(elf: Uint8Array, label: string): ElfFile {
       type: view.getUint32(at + 4, true),
       offset: Number(view.getBigUint64(at + 24, true)),
       size: Number(view.getBigUint64(at + 32, true)),
+      link: view.getUint32(at + 40, true),
+      entsize: Number(view.getBigUint64(at + 56, true)),
     };
   });
   const names = raw[shstrndx];
@@ -54,7 +60,8 @@ export function parseElf64(elf: Uint8Array, label: string): ElfFile {
     if (section.type !== SHT_NOBITS && section.offset + section.size > elf.length) {
       throw new ArchiveError(`${label}: truncated ELF: a section runs past the end of the file`);
     }
-    return { name: cString(elf, names.offset + section.nameOff, names.offset + names.size), offset: section.offset, size: section.size };
+    const { nameOff, ...rest } = section;
+    return { ...rest, name: cString(elf, names.offset + nameOff, names.offset + names.size) };
   });
   return { machine, sections };
 }

@@ -1,4 +1,5 @@
 import { ArchiveError } from '../errors.js';
+import { parseElf64, type ElfSection } from '../btf/elf-section.js';
 
 /**
  * What the CO-RE check needs of a BPF object file (ELF64, little-endian, as
@@ -36,8 +37,6 @@ export interface BpfSection {
   readonly relocations: readonly CoreRelocationRecord[];
 }
 
-interface RawSection { name: string; type: number; offset: number; size: number; link: number; entsize: number }
-
 const SHT_SYMTAB = 2;
 const SHT_NOBITS = 8;
 const STT_FUNC = 2;
@@ -45,11 +44,8 @@ const BTF_MAGIC = 0xeb9f;
 
 export function parseBpfObject(elf: Uint8Array, label: string): BpfSection[] {
   const view = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
-  if (elf.length < 64 || view.getUint32(0, false) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) {
-    throw new ArchiveError(`${label}: not a little-endian ELF64 BPF object`);
-  }
-  const sections = readSections(elf, view, label);
-  const bytes = (s: RawSection): Uint8Array => (s.type === SHT_NOBITS ? new Uint8Array() : elf.subarray(s.offset, s.offset + s.size));
+  const { sections } = parseElf64(elf, label);
+  const bytes = (s: ElfSection): Uint8Array => (s.type === SHT_NOBITS ? new Uint8Array() : elf.subarray(s.offset, s.offset + s.size));
   const entries = new Map<number, number[]>();
   for (const symtab of sections.filter((s) => s.type === SHT_SYMTAB)) {
     for (let at = symtab.offset; at + 24 <= symtab.offset + symtab.size; at += 24) {
@@ -70,31 +66,6 @@ export function parseBpfObject(elf: Uint8Array, label: string): BpfSection[] {
     out.push({ name: s.name, insns: bytes(s), entries: entries.get(index) ?? [0], relocations: relos ?? [] });
   });
   return out;
-}
-
-function readSections(elf: Uint8Array, view: DataView, label: string): RawSection[] {
-  const shoff = Number(view.getBigUint64(40, true));
-  const shentsize = view.getUint16(58, true);
-  const shnum = view.getUint16(60, true);
-  const shstrndx = view.getUint16(62, true);
-  if (shentsize < 64 || shoff + shnum * shentsize > elf.length) throw new ArchiveError(`${label}: truncated ELF section headers`);
-  const raw = Array.from({ length: shnum }, (_, i) => {
-    const at = shoff + i * shentsize;
-    return {
-      nameOff: view.getUint32(at, true),
-      type: view.getUint32(at + 4, true),
-      offset: Number(view.getBigUint64(at + 24, true)),
-      size: Number(view.getBigUint64(at + 32, true)),
-      link: view.getUint32(at + 40, true),
-      entsize: Number(view.getBigUint64(at + 56, true)),
-    };
-  });
-  const names = raw[shstrndx];
-  if (names === undefined) throw new ArchiveError(`${label}: no section name table`);
-  return raw.map((s) => {
-    if (s.type !== SHT_NOBITS && s.offset + s.size > elf.length) throw new ArchiveError(`${label}: a section runs past the end of the file`);
-    return { ...s, name: cString(elf, names.offset + s.nameOff, names.offset + names.size) };
-  });
 }
 
 /** .BTF.ext's core_relo subsection, grouped by section name; the strings come from .BTF. */

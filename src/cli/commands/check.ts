@@ -1,4 +1,5 @@
-import { type S3Settings, IndexFormatError, parseIndex } from '@kbuild/loader/internal';
+import type { S3Settings } from '@kbuild/loader/internal';
+import { requireStoredIndex } from '../stored-index.js';
 import { cacheRoot } from '../../cache/cache-dir.js';
 import { loadKernelsFile } from '../../config/load-kernels-file.js';
 import { compareWithQemu } from '../../core-check/agreement.js';
@@ -9,7 +10,6 @@ import { KbuildError } from '../../errors.js';
 import type { Arch } from '../../kernel/identity.js';
 import { updateIndex } from '../../runner/write-index.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
-import { INDEX_KEY } from '../../store/keys.js';
 import { openStore } from '../../store/open-store.js';
 import { kernelsOfIndex } from '../../verify/stage/plan-cases.js';
 import { publishLockFor, refuseUnlockedS3 } from '../publish-lock-option.js';
@@ -43,16 +43,7 @@ export async function checkCommand(opts: CheckCommandOptions): Promise<number> {
   const store = await openStore(opts.store, opts.s3 === undefined ? {} : { s3: opts.s3 });
   const lock = publishLockFor(store.location, opts.redis, opts.unlocked);
   try {
-    const where = `${store.location}/${INDEX_KEY}`;
-    const bytes = await store.get(INDEX_KEY);
-    if (bytes === undefined) throw new KbuildError('E_INDEX_NOT_FOUND', `${where} does not exist; build into the store first`, { exitCode: 2 });
-    let index;
-    try {
-      index = parseIndex(bytes.toString('utf8'), where);
-    } catch (err) {
-      if (err instanceof IndexFormatError) throw new KbuildError(err.code, err.message, { exitCode: 2 });
-      throw err;
-    }
+    const { index, where } = await requireStoredIndex(store);
     if (!index.artifacts.some((a) => a.kind === 'core')) throw new KbuildError('E_NOTHING_TO_CHECK', `${where} lists no CO-RE object`, { exitCode: 2 });
     const kernels: CheckKernel[] = opts.crawl !== undefined
       ? await crawledCheckKernels(opts.crawl, opts.arch ?? ['x86_64'], opts.releaseFilter === undefined ? {} : { releaseFilter: opts.releaseFilter })

@@ -2,14 +2,14 @@ import { loadKernelsFile } from '../../config/load-kernels-file.js';
 import { sweepLeftoverScratch } from '../sweep-scratch.js';
 import { KbuildError } from '../../errors.js';
 import type { KernelIdentity } from '../../kernel/identity.js';
-import { type S3Settings, IndexFormatError, parseIndex } from '@kbuild/loader/internal';
+import type { S3Settings } from '@kbuild/loader/internal';
+import { requireStoredIndex } from '../stored-index.js';
 import { createLogger } from '../../log.js';
 import { publishLockFor, refuseUnlockedS3 } from '../publish-lock-option.js';
 import { updateIndex } from '../../runner/write-index.js';
 import { noPublishLock } from '../../publish/publish-lock.js';
 import { countQemuRecords, droppedVerifications, lostEntriesMessage, settleMs } from '../../publish/unlocked-check.js';
 import { loadSigningKey } from '../../sign/signing-key.js';
-import { INDEX_KEY } from '../../store/keys.js';
 import { openStore } from '../../store/open-store.js';
 import { applyVerification } from '../../verify/stage/apply-index.js';
 import { kernelsOfIndex, planCases } from '../../verify/stage/plan-cases.js';
@@ -48,16 +48,7 @@ export async function verifyCommand(opts: VerifyCommandOptions): Promise<number>
   const onSignal = (): void => interrupt.abort();
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
-    const where = `${store.location}/${INDEX_KEY}`;
-    const bytes = await store.get(INDEX_KEY);
-    if (bytes === undefined) throw new KbuildError('E_INDEX_NOT_FOUND', `${where} does not exist; build into the store first`, { exitCode: 2 });
-    let index;
-    try {
-      index = parseIndex(bytes.toString('utf8'), where);
-    } catch (err) {
-      if (err instanceof IndexFormatError) throw new KbuildError(err.code, err.message, { exitCode: 2 });
-      throw err;
-    }
+    const { index, where } = await requireStoredIndex(store);
     const kernels = chooseKernels(loaded?.config.kernels ?? kernelsOfIndex(index.artifacts, index.kernelBtf), opts.kernel, where);
     const plans = planCases({
       kernels,
