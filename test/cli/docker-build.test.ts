@@ -24,11 +24,33 @@ interface ImagesReport {
 }
 
 /** Children first: kbuild's own image (test/deploy) and the builder image are built on the base, which cannot go while they stand. */
+/**
+ * The images this test makes from nothing, and every image built on them (the
+ * engine keeps images between runs: kbuild's own, the farm's redis and rgw),
+ * children first, else the engine refuses ("image has dependent child images").
+ */
 async function removeKbuildImages(docker: Docker): Promise<void> {
-  for (const repo of ['kbuild/kbuild', 'kbuild/builder-debian', 'kbuild/base-debian']) {
-    for (const image of await docker.listImages({ filters: { reference: [repo] } })) {
-      await docker.getImage(image.Id).remove({ force: true });
-    }
+  const all = await docker.listImages({ all: true });
+  const parentOf = new Map(all.map((i) => [i.Id, i.ParentId]));
+  const depth = (id: string): number => {
+    let n = 0;
+    for (let p = parentOf.get(id); p !== undefined && p !== ''; p = parentOf.get(p)) n++;
+    return n;
+  };
+  const descends = (id: string, roots: Set<string>): boolean => {
+    for (let at: string | undefined = id; at !== undefined && at !== ''; at = parentOf.get(at)) if (roots.has(at)) return true;
+    return false;
+  };
+  const roots = new Set<string>();
+  for (const repo of ['kbuild/builder-debian', 'kbuild/base-debian']) {
+    for (const image of await docker.listImages({ filters: { reference: [repo] } })) roots.add(image.Id);
+  }
+  const doomed = all.filter((i) => descends(i.Id, roots) || (i.RepoTags ?? []).some((t) => t.startsWith('kbuild/')));
+  const last = (i: Docker.ImageInfo): number => ((i.RepoTags ?? []).some((t) => /^kbuild\/(base|builder)-/.test(t)) ? 1 : 0);
+  for (const image of doomed.sort((a, b) => last(a) - last(b) || depth(b.Id) - depth(a.Id))) {
+    await docker.getImage(image.Id).remove({ force: true }).catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 404) throw err; // gone with a child removed before it
+    });
   }
 }
 
