@@ -143,12 +143,13 @@ describe('build into a real S3 bucket (Ceph RGW), fetch back over S3 and HTTP (s
     assert.match(badArtifact.stderr, /core\/x86_64\/execve\.o: sha256 [0-9a-f]{64}, the index lists/);
     await s3Put(objectKey, original);
 
-    const index = await s3Get('index.json');
-    await s3Put('index.json', index.toString('utf8').replace('"verification": [', '"verification": [ '));
+    // An agent reads the signed manifest of the sharded index (and never index.json while it is valid).
+    const manifest = await s3Get('index/manifest.json');
+    await s3Put('index/manifest.json', Buffer.from(manifest.toString('utf8').replace('{', '{ ')));
     const badIndex = await fetchJson(store, 'cache-tampered');
-    assert.equal(badIndex.exitCode, 4);
+    assert.equal(badIndex.exitCode, 4, badIndex.stderr);
     assert.match(badIndex.stderr, /signature does not match the index/);
-    await s3Put('index.json', index);
+    await s3Put('index/manifest.json', manifest);
 
     await kbuild(['keygen', '--out', join(work, 'other-keys')]);
     const wrongKey = await kbuild(['fetch', '--index', store, '--dest', join(work, 'cache-tampered'), '--public-key', join(work, 'other-keys/kbuild-index.pub')], { env });
