@@ -52,6 +52,7 @@ export async function checkCommand(opts: CheckCommandOptions): Promise<number> {
         ...('distroVersion' in k && typeof k.distroVersion === 'string' ? { distroVersion: k.distroVersion } : {}),
       }));
     const started = performance.now();
+    let done = 0;
     const run = await runCoreCheck({
       store,
       artifacts: index.artifacts,
@@ -61,10 +62,11 @@ export async function checkCommand(opts: CheckCommandOptions): Promise<number> {
       ...(loaded?.config.btf?.archive === undefined ? {} : { archive: loaded.config.btf.archive }),
       ...(loaded?.config.mirrors === undefined ? {} : { mirrors: loaded.config.mirrors }),
       ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
+      // One line per kernel on stderr, also with --json (stdout keeps the JSON): an archive-wide check takes minutes.
       onKernel: (kernel, outcomes) => {
-        if (opts.json === true) return;
+        done++;
         const counts = ['compatible', 'incompatible', 'unknown'].map((r) => `${outcomes.filter((o) => o.entry.result === r).length} ${r}`);
-        process.stderr.write(`kbuild: checked ${kernel.distro} ${kernel.release} ${kernel.arch}: ${counts.join(', ')}\n`);
+        process.stderr.write(`kbuild: checked ${kernel.distro} ${kernel.release} ${kernel.arch} (${done} of ${kernels.length}): ${counts.join(', ')}\n`);
       },
     });
     const written = await updateIndex(store, (stored) => applyCoreCheck(stored ?? index, run.outcomes), {
