@@ -47,7 +47,7 @@ async function removeKbuildImages(docker: Docker): Promise<void> {
   }
   const doomed = all.filter((i) => descends(i.Id, roots) || (i.RepoTags ?? []).some((t) => t.startsWith('kbuild/')));
   const last = (i: Docker.ImageInfo): number => ((i.RepoTags ?? []).some((t) => /^kbuild\/(base|builder)-/.test(t)) ? 1 : 0);
-  for (const image of doomed.sort((a, b) => last(a) - last(b) || depth(b.Id) - depth(a.Id))) {
+  for (const image of doomed.sort((a, b) => depth(b.Id) - depth(a.Id) || last(a) - last(b))) {
     await docker.getImage(image.Id).remove({ force: true }).catch((err: { statusCode?: number }) => {
       if (err.statusCode !== 404) throw err; // gone with a child removed before it
     });

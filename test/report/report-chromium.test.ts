@@ -41,6 +41,7 @@ const expectedCards = (s: ReportSummary): Record<string, string> => ({
   failures: String(s.failures),
   'verified-ok': String(s.verified.ok),
   'verified-failed': String(s.verified.failed),
+  'core-check': s.coreCheck.compatible + s.coreCheck.incompatible + s.coreCheck.unknown === 0 ? '—' : String(s.coreCheck.incompatible),
   'btf-saved': s.btf.kernels === 0 ? '—' : `${(s.btf.savedRatio * 100).toFixed(s.btf.savedRatio > 0.999 && s.btf.savedRatio < 1 ? 2 : 1)}%`,
 });
 
