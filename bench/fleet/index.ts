@@ -14,7 +14,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveCounting } from './counting-server.js';
+import { countingServer } from '../../test/helpers/counting-server.js';
 import { cacheLookups, minus, phaseSeconds, scrape, type PhaseSeconds } from './metrics.js';
 import { naiveLoop } from './naive.js';
 import { pickSample, type CrawledKernel } from './sample.js';
@@ -99,9 +99,9 @@ try {
   worker.kill('SIGTERM');
   await worker;
 
-  const server = await serveCounting(store);
+  const server = await countingServer(store);
   const host = kernels[0];
-  const pick = await kbuild(['pick', '--store', server.url, '--distro', 'debian', '--release', host?.release ?? '', '--arch', host?.arch ?? 'x86_64', '--btf', 'yes', '--public-key', join(work, 'keys', 'kbuild-index.pub'), '--json']);
+  const pick = await kbuild(['pick', '--store', `${server.url}/`, '--distro', 'debian', '--release', host?.release ?? '', '--arch', host?.arch ?? 'x86_64', '--btf', 'yes', '--public-key', join(work, 'keys', 'kbuild-index.pub'), '--json']);
   await server.close();
 
   const naive = naiveCount > 0 ? await naiveLoop(kernels.slice(0, naiveCount), cache, join(work, 'naive'), join(ROOT, 'probes/execve')) : undefined;
@@ -122,7 +122,7 @@ try {
   console.log(`no-op resync of the ${n} kernels: ${s(resyncMs)} (exit ${resync.exitCode}): ${(resync.exitCode === 0 ? resync.stdout : resync.all ?? '').slice(0, 300)}`);
   const index = await readFile(join(store, 'index.json')).then((b) => b.length, () => 0);
   console.log(`cache ${mb(await folderBytes(cache))}, store ${mb(await folderBytes(store))}, index.json ${kb(index)}, ${await shardSizes(store)}`);
-  console.log(`agent pick over HTTP: ${kb(server.bytes)} in ${server.requests.length} requests (${server.requests.join(' ')}); pick exit ${pick.exitCode}`);
+  console.log(`agent pick over HTTP: ${kb(server.requests.reduce((sum, r) => sum + r.bytes, 0))} in ${server.requests.length} requests (${server.requests.map((r) => r.key).join(' ')}); pick exit ${pick.exitCode}`);
   if (naive !== undefined) {
     console.log(`naive loop (curl + dpkg-deb -x + the same compile) on ${naive.kernels} kernels: ${naive.perKernelSeconds.toFixed(1)} s per kernel`);
     console.log(`  kbuild cold ${(cold.ms / 1000 / n).toFixed(1)} s per kernel: ${((naive.perKernelSeconds * n * 1000) / cold.ms).toFixed(2)}x the naive loop's speed (target 3x)`);

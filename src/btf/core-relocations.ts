@@ -31,13 +31,18 @@ const TYPE_ID = /\[[0-9]+\] /g;
 const RAW_ACCESS = /\((?:[0-9]+:)*[0-9]+ @ offset/g;
 const normalize = (spec: string): string => spec.replace(TYPE_ID, '').replace(RAW_ACCESS, '(@ offset');
 
-export function parseRelocationLog(log: string): CoreRelocation[] {
-  const relos = new Map<string, { local: string; matches: string[] }>();
+/** Each relocation line of libbpf's debug log: program (section), relocation number, and the rest of the line. */
+export function* relocationLines(log: string): Generator<{ section: string; index: number; text: string }> {
   for (const line of log.split('\n')) {
     const m = RELO_LINE.exec(line.trim());
-    if (m === null) continue;
-    const id = `${m[1]}#${m[2]}`;
-    const text = m[3] ?? '';
+    if (m !== null) yield { section: m[1] ?? '', index: Number(m[2]), text: m[3] ?? '' };
+  }
+}
+
+export function parseRelocationLog(log: string): CoreRelocation[] {
+  const relos = new Map<string, { local: string; matches: string[] }>();
+  for (const { section, index, text } of relocationLines(log)) {
+    const id = `${section}#${index}`;
     const relo = relos.get(id) ?? { local: '', matches: [] };
     relos.set(id, relo);
     const match = MATCHING.exec(text);
@@ -49,21 +54,32 @@ export function parseRelocationLog(log: string): CoreRelocation[] {
   return [...relos.entries()].map(([id, r]) => ({ id, local: r.local, matches: r.matches }));
 }
 
-/** Runs libbpf's CO-RE resolution of `objects` against `btf` and returns what it computed. */
-export async function coreRelocations(btf: string, objects: readonly string[]): Promise<CoreRelocation[]> {
+/**
+ * libbpf's debug log of resolving `objects` against `btf` (`bpftool -d gen
+ * min_core_btf`, into a scratch file removed afterwards); `error` is bpftool's
+ * failure, whose output is the log too: callers decide what a failure means.
+ */
+export async function minCoreBtfLog(btf: string, objects: readonly string[]): Promise<{ log: string; error?: ExecError }> {
   const dir = await mkdtemp(join(tmpdir(), 'kbuild-relo-'));
   try {
     const { stdout, stderr } = await run('bpftool', ['-d', 'gen', 'min_core_btf', btf, join(dir, 'out.btf'), ...objects], { timeoutMs: 120_000 });
-    return parseRelocationLog(`${stdout}\n${stderr}`);
+    return { log: `${stdout}\n${stderr}` };
   } catch (err) {
-    if (err instanceof ExecError) {
-      const why = err.stderr.split('\n').filter((l) => !l.includes('relo #')).slice(-3).join(' ').trim();
-      throw new KbuildError('E_BTF_RELO', `libbpf could not resolve the CO-RE relocations of ${objects.join(', ')} against ${btf}: ${why}`, { cause: err });
-    }
+    if (err instanceof ExecError) return { log: `${err.stdout}\n${err.stderr}`, error: err };
     throw err;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs libbpf's CO-RE resolution of `objects` against `btf` and returns what it computed. */
+export async function coreRelocations(btf: string, objects: readonly string[]): Promise<CoreRelocation[]> {
+  const { log, error } = await minCoreBtfLog(btf, objects);
+  if (error !== undefined) {
+    const why = error.stderr.split('\n').filter((l) => !l.includes('relo #')).slice(-3).join(' ').trim();
+    throw new KbuildError('E_BTF_RELO', `libbpf could not resolve the CO-RE relocations of ${objects.join(', ')} against ${btf}: ${why}`, { cause: error });
+  }
+  return parseRelocationLog(log);
 }
 
 export interface RelocationComparison {

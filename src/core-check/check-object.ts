@@ -1,8 +1,6 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { KbuildError } from '../errors.js';
-import { ExecError, run } from '../exec/exec.js';
+import { minCoreBtfLog } from '../btf/core-relocations.js';
 import { EXISTS_KINDS, parseBpfObject, type BpfSection } from './bpf-object.js';
 import { reachableInstructions } from './reachability.js';
 import { parseRelocations, type LoggedRelocation } from './relo-log.js';
@@ -48,19 +46,9 @@ export async function loadCoreObject(path: string): Promise<CoreObject> {
 
 export async function checkCoreObject(object: CoreObject, btf: string): Promise<CoreCheckResult> {
   const btfBytes = (await stat(btf)).size;
-  const dir = await mkdtemp(join(tmpdir(), 'kbuild-core-check-'));
-  let log: string;
-  let failed = false;
-  try {
-    const out = await run('bpftool', ['-d', 'gen', 'min_core_btf', btf, join(dir, 'out.btf'), object.path], { timeoutMs: 120_000 });
-    log = `${out.stdout}\n${out.stderr}`;
-  } catch (err) {
-    if (!(err instanceof ExecError) || err.timedOut) throw err;
-    log = `${err.stdout}\n${err.stderr}`;
-    failed = true;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const { log, error } = await minCoreBtfLog(btf, [object.path]);
+  if (error?.timedOut === true) throw error;
+  const failed = error !== undefined;
   const parsed = parseRelocations(log);
   if (failed) {
     if (parsed.errors.length === 0) {

@@ -1,3 +1,5 @@
+import { relocationLines } from '../btf/core-relocations.js';
+
 /**
  * libbpf's own account of each CO-RE relocation against a target BTF, from
  * the debug log `bpftool -d gen min_core_btf` prints (libbpf's relo_core.c,
@@ -24,27 +26,20 @@ export interface RelocationLog {
   readonly errors: readonly string[];
 }
 
-const RELO_LINE = /^libbpf: prog '([^']+)': relo #([0-9]+): (.*)$/;
 const SPEC = /^<([a-z0-9_]+)> (?:\[[0-9]+\] )?((?:struct|union|enum|enum64|typedef|int|fwd|func|ptr|array|const|volatile|float|restrict|func_proto|var|datasec|decl_tag|type_tag|[a-z0-9_]+) [^ .:(]*|[^ .:(]+)(?:(?:\.|::)([^ (=]+))?/;
-/** Only relocation lines: libbpf's other warnings (missing sections, maps) say nothing about CO-RE. */
-const ERROR_LINE = /^libbpf: (prog '[^']+': relo #[0-9]+: .*(?:ambiguity|failed|unexpected|invalid|error).*)$/i;
+/** Only on relocation lines: libbpf's other warnings (missing sections, maps) say nothing about CO-RE. */
+const ERROR_TEXT = /ambiguity|failed|unexpected|invalid|error/i;
 
 export function parseRelocations(log: string): RelocationLog {
   const found = new Map<string, { section: string; index: number; local: string; matched: boolean }>();
   const errors: string[] = [];
-  for (const raw of log.split('\n')) {
-    const line = raw.trim();
-    const m = RELO_LINE.exec(line);
-    if (m !== null) {
-      const [section, index, text] = [m[1] ?? '', Number(m[2]), m[3] ?? ''];
-      const key = `${section}#${index}`;
-      const relo = found.get(key) ?? { section, index, local: '', matched: false };
-      found.set(key, relo);
-      if (text.startsWith('matching candidate')) relo.matched = true;
-      else if (text.startsWith('<') && relo.local === '') relo.local = text.replace(/\[[0-9]+\] /, '');
-    }
-    const e = ERROR_LINE.exec(line);
-    if (e !== null && !line.includes('non-matching candidate')) errors.push(e[1] ?? line);
+  for (const { section, index, text } of relocationLines(log)) {
+    const key = `${section}#${index}`;
+    const relo = found.get(key) ?? { section, index, local: '', matched: false };
+    found.set(key, relo);
+    if (text.startsWith('matching candidate')) relo.matched = true;
+    else if (text.startsWith('<') && relo.local === '') relo.local = text.replace(/\[[0-9]+\] /, '');
+    if (ERROR_TEXT.test(text) && !text.includes('non-matching candidate')) errors.push(`prog '${section}': relo #${index}: ${text}`);
   }
   const relocations = [...found.values()].map((r) => {
     const spec = SPEC.exec(r.local);
