@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ArchiveError } from '../errors.js';
 import { run } from '../exec/exec.js';
 import { extractDebMember as streamDebMember } from './deb.js';
+import { withDataTar } from './deb-stream.js';
 
 /** A package laid out like linux-image-<release>-dbg, built by dpkg-deb with each compressor. */
 let work: string;
@@ -49,5 +50,22 @@ describe('streaming one file out of a .deb', () => {
       err instanceof ArchiveError && /no usr\/lib\/debug\/boot\/vmlinux-1\.0 in data\.tar\.xz/.test(err.message));
     await assert.rejects(streamDebMember(deb, 'usr/lib/debug/boot/vmlinux-link', join(work, 'y')), /is a symlink, not a regular file/);
     await assert.rejects(streamDebMember(deb, '../etc/passwd', join(work, 'z')), /escapes with "\.\."/);
+  });
+});
+
+describe('withDataTar', () => {
+  it('loses no entry to a consumer that awaits before it iterates (an uncompressed data.tar parses at once)', async () => {
+    const deb = join(work, 'plain.deb');
+    await run('dpkg-deb', ['--root-owner-group', '-Znone', '--build', join(work, 'root'), deb]);
+    const names = await withDataTar(deb, async (entries) => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const seen: string[] = [];
+      for await (const entry of entries) {
+        seen.push(entry.header.name);
+        entry.resume();
+      }
+      return seen;
+    }, { whole: true });
+    assert.ok(names.includes('./usr/lib/debug/boot/vmlinux-9.9.9-1-amd64'), names.join(' '));
   });
 });

@@ -99,6 +99,10 @@ export async function withDataTar<T>(debPath: string, consume: (entries: AsyncIt
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const extract = tarStream.extract();
+  // tar-stream listens for entries only once iterated, and an entry nobody hears stalls the parser
+  // for ever: listen before the first byte goes in, whatever `consume` awaits before its loop.
+  const iterator = extract[Symbol.asyncIterator]();
+  const entries: AsyncIterable<TarEntry> = { [Symbol.asyncIterator]: () => iterator };
   let pumpError: unknown;
   const pumped = (async () => {
     await decompressor?.spawned;
@@ -108,7 +112,7 @@ export async function withDataTar<T>(debPath: string, consume: (entries: AsyncIt
     extract.destroy(err as Error);
   });
   try {
-    const result = await consume(extract, data.name);
+    const result = await consume(entries, data.name);
     if (!options.whole) return result;
     await pumped;
     if (pumpError !== undefined) throw pumpError;
