@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, readlink, realpath, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -116,7 +116,11 @@ describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
     assert.deepEqual(paths(first.urls).slice(4).sort(), [built.get(`linux-headers-${ABI}-common`)?.filename, built.get(`linux-headers-${cloud.release}`)?.filename].sort());
     assert.equal(headers.fromCache, false);
     assert.equal(headers.trees.versionCode, 590085);
-    assert.equal(headers.trees.flavour, join(headers.trees.common, '..', `linux-headers-${cloud.release}`));
+    // The kernel's tree holds its flavour folder and a relative link to the ABI's shared common tree.
+    const commonLink = join(headers.trees.flavour, '..', `linux-headers-${ABI}-common`);
+    assert.ok((await lstat(commonLink)).isSymbolicLink());
+    assert.doesNotMatch(await readlink(commonLink), /^\//, 'relative: the cache folder can move');
+    assert.equal(await realpath(commonLink), headers.trees.common);
     assert.equal(await readFile(join(headers.trees.flavour, '.config'), 'utf8'), 'CONFIG_BPF=y\n');
     assert.equal(await readFile(join(headers.trees.flavour, 'include/common-kconfig.h'), 'utf8'), `/* ${V} */\n`);
     assert.deepEqual(
@@ -205,5 +209,21 @@ describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
     assert.equal(headers.packages[0]?.sha256, fresh?.sha256);
     assert.equal(headers.packages[1]?.version, next);
     assert.equal(await readFile(join(headers.trees.common, 'include/linux/kconfig.h'), 'utf8'), `/* ${next} */\n`);
+  });
+
+  it('extracts an ABI\'s common package once for all its flavours, and each kernel links to it', async () => {
+    const amd64: KernelIdentity = { distro: 'debian', release: `${ABI}-amd64`, arch: 'x86_64' };
+    const common = built.get(`linux-headers-${ABI}-common`)?.pkg.version ?? V;
+    await publish(flavourPackage(amd64.release, `linux-headers-${ABI}-common`, common));
+    const { builder, urls, context } = await setup();
+    const first = await builder.fetchHeaders(cloud, context);
+    const before = urls.length;
+    const second = await builder.fetchHeaders(amd64, context);
+    assert.deepEqual(paths(urls.slice(before)), [built.get(`linux-headers-${amd64.release}`)?.filename], 'only the flavour package is downloaded');
+    assert.equal(second.trees.common, first.trees.common, 'one common tree');
+    assert.notEqual(join(second.trees.flavour, '..'), join(first.trees.flavour, '..'));
+    assert.equal(await readFile(join(second.trees.flavour, 'include/common-kconfig.h'), 'utf8'), await readFile(join(first.trees.common, 'include/linux/kconfig.h'), 'utf8'));
+    // What dpkg would show: both folders side by side under usr/src, and nothing else there.
+    assert.deepEqual((await readdir(join(second.trees.flavour, '..'))).sort(), [`linux-headers-${amd64.release}`, `linux-headers-${ABI}-common`]);
   });
 });

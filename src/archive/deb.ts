@@ -5,6 +5,7 @@ import { withDataTar } from './deb-stream.js';
 import { entryPath, type ExtractStats } from './safe-tree.js';
 import { extractTarEntries, safeEntryPath, writeEntry, type EntryFilter, type TarEntry } from './tar-tree.js';
 import { timePhase } from '../metrics/events.js';
+import { cpuSlots } from '../util/cpu-slots.js';
 
 export { entryPath, safeSymlinkTarget, type ExtractStats } from './safe-tree.js';
 export type { EntryFilter } from './tar-tree.js';
@@ -34,9 +35,14 @@ export interface ExtractOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Decompressing and writing keep a core busy: timed as the extract phase, run holding a CPU slot. */
+function extracting<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  return cpuSlots().run(() => timePhase('extract', fn), signal);
+}
+
 /** Extracts `prefix` (e.g. "usr/src/") of a .deb's data.tar into `dest`. */
 export async function extractDebPrefix(debPath: string, prefix: string, dest: string, options: ExtractOptions = {}): Promise<ExtractStats> {
-  return timePhase('extract', async () => {
+  return extracting(async () => {
     try {
       return await withDataTar(debPath, (entries) => extractTarEntries(entries, prefix, dest, options.skip === undefined ? {} : { skip: options.skip }), {
         whole: true,
@@ -46,7 +52,7 @@ export async function extractDebPrefix(debPath: string, prefix: string, dest: st
       if (err instanceof ArchiveError && !err.message.startsWith(debPath)) throw new ArchiveError(`${debPath}: ${err.message}`, { cause: err });
       throw err;
     }
-  });
+  }, options.signal);
 }
 
 export interface MemberOptions {
@@ -63,8 +69,8 @@ export interface MemberOptions {
  */
 export async function extractDebMember(debPath: string, member: string, destFile: string, options: MemberOptions = {}): Promise<{ size: number }> {
   const wanted = entryPath(member);
-  return timePhase('extract', () =>
-    withDataTar(
+  return extracting(
+    () => withDataTar(
       debPath,
       async (entries, dataName) => {
         for await (const entry of entries) {
@@ -82,5 +88,6 @@ export async function extractDebMember(debPath: string, member: string, destFile
       },
       { whole: false, signal: options.signal, ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }) },
     ),
+    options.signal,
   );
 }

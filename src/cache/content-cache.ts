@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { copyFile, link, lstat, mkdir, open, readFile, readdir, readlink, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readFile, readdir, readlink, realpath, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KbuildError } from '../errors.js';
@@ -183,6 +183,24 @@ export async function ensureBlob(
   return job;
 }
 
+export interface LinkTreeOptions {
+  /**
+   * Links to folders outside `src` (a header tree's link to its shared common
+   * tree) become a copy of the folder, hard-linked: for trees that must stand
+   * alone, such as a build tree mounted on its own in a container.
+   */
+  readonly expandSharedLinks?: boolean;
+}
+
+/** The folder a link inside `root` points to, when that folder lies outside `root`. */
+async function sharedFolder(root: string, link: string): Promise<string | undefined> {
+  const target = await realpath(link).catch(() => undefined);
+  if (target === undefined) return undefined;
+  const rootReal = await realpath(root);
+  if (target === rootReal || target.startsWith(`${rootReal}/`)) return undefined;
+  return (await stat(target)).isDirectory() ? target : undefined;
+}
+
 /** Links made at once by linkTree: each is one round trip to libuv's threads. */
 const LINKS_IN_FLIGHT = 16;
 
@@ -192,7 +210,7 @@ const LINKS_IN_FLIGHT = 16;
  * are never modified in place, which is what makes sharing inodes safe.
  * Folders are made first (in order), then files and links, several at once.
  */
-export async function linkTree(src: string, dest: string): Promise<number> {
+export async function linkTree(src: string, dest: string, options: LinkTreeOptions = {}): Promise<number> {
   const items: [from: string, to: string, symlink: boolean][] = [];
   const walk = async (from: string, to: string): Promise<void> => {
     await mkdir(to, { recursive: true });
@@ -200,7 +218,9 @@ export async function linkTree(src: string, dest: string): Promise<number> {
       if (entry.name === COMPLETE_MARKER && from === src) continue;
       const a = join(from, entry.name);
       const b = join(to, entry.name);
+      const shared = entry.isSymbolicLink() && options.expandSharedLinks === true ? await sharedFolder(src, a) : undefined;
       if (entry.isDirectory()) await walk(a, b);
+      else if (shared !== undefined) await walk(shared, b);
       else if (entry.isSymbolicLink() || entry.isFile()) items.push([a, b, entry.isSymbolicLink()]);
     }
   };

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { KbuildError } from '../errors.js';
 import { setLogFormat, type LogFormat } from '../log.js';
 import { VERSION } from '../version.js';
+import { defaultJobsInFlight } from '../util/cpu-slots.js';
 import { withFarmOptions, withHostOptions } from './shared-options.js';
 import { s3SettingsFrom, withS3Options } from './s3-options.js';
 import { storeFrom, withIndexOptions, withStoreOption } from './store-option.js';
@@ -28,7 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     withStoreOption(program.command('build'), { flags: '-o, --out <dir|s3://bucket/prefix>', name: 'out' }, 'the store: a folder, file:// or s3:// URL (default: out)')
       .description('Build every probe for every kernel of a kernels file on this machine (no Redis)')
       .requiredOption('-k, --kernels <file>', 'kernels file', 'kernels.yaml')
-      .addOption(new Option('-c, --concurrency <n>', 'parallel jobs').argParser(positiveInt).default(2))
+      .addOption(new Option('-c, --concurrency <n>', 'jobs in flight; at most one per core ($KBUILD_CPU_SLOTS) extracts or compiles at once').argParser(positiveInt).default(defaultJobsInFlight()))
       .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
       .addOption(new Option('--redis <url>', 'Redis that serializes index updates of a shared S3 store').env('KBUILD_REDIS_URL'))
       .option('--unlocked', 'publish to an S3 store without a Redis lock (only when nothing else publishes to it)')
@@ -129,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   withFarmOptions(program.command('worker'))
     .description('Process build jobs from Redis until SIGTERM (running builds finish first)')
-    .addOption(new Option('-c, --concurrency <n>', 'parallel builds (default: $KBUILD_WORKER_CONCURRENCY or 2)').argParser(positiveInt))
+    .addOption(new Option('-c, --concurrency <n>', 'jobs in flight; at most one per core ($KBUILD_CPU_SLOTS) extracts or compiles at once (default: $KBUILD_WORKER_CONCURRENCY or twice the cores)').argParser(positiveInt))
     .addOption(new Option('--lock-duration <ms>', 'a silent worker loses its jobs after this (default: $KBUILD_LOCK_DURATION_MS or 30000)').argParser(positiveInt))
     .addOption(new Option('--stalled-interval <ms>', 'how often to look for stalled jobs (default: $KBUILD_STALLED_INTERVAL_MS or 15000)').argParser(positiveInt))
     .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs the indexes this worker publishes').env('KBUILD_SIGNING_KEY'))
@@ -138,7 +139,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { workerCommand } = await import('./commands/worker.js');
       exitCode = await workerCommand({
         ...opts,
-        concurrency: opts.concurrency ?? envInt('KBUILD_WORKER_CONCURRENCY', 2),
+        concurrency: opts.concurrency ?? envInt('KBUILD_WORKER_CONCURRENCY', defaultJobsInFlight()),
         lockDuration: opts.lockDuration ?? envInt('KBUILD_LOCK_DURATION_MS', 30000),
         stalledInterval: opts.stalledInterval ?? envInt('KBUILD_STALLED_INTERVAL_MS', 15000),
       });
@@ -275,7 +276,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .option('--redis <url>', 'submit the new kernels to the farm on this Redis instead of building here')
       .option('--queue <name>', 'farm queue name (default: $KBUILD_QUEUE or kbuild)')
       .option('--wait', 'with --redis: follow the submission until its index is published')
-      .addOption(new Option('-c, --concurrency <n>', 'parallel jobs when building here').argParser(positiveInt).default(2))
+      .addOption(new Option('-c, --concurrency <n>', 'jobs in flight when building here').argParser(positiveInt).default(defaultJobsInFlight()))
       .addOption(new Option('--signing-key <file>', 'ed25519 private key (kbuild keygen) that signs index.json').env('KBUILD_SIGNING_KEY'))
       .option('--unlocked', 'publish to an S3 store without a lock (only when nothing else publishes to it)')
       .option('--no-verify', 'do not boot the new kernels in QEMU')

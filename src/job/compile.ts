@@ -1,6 +1,7 @@
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { anySignal } from '../util/any-signal.js';
+import { cpuSlots } from '../util/cpu-slots.js';
 import { join } from 'node:path';
 import type { HeaderTrees } from '../../builders/types.js';
 import { CompileError, KbuildError } from '../errors.js';
@@ -294,7 +295,12 @@ async function runPlan(executor: Executor, input: CompileInputBase, plan: StepPl
 
 const SOURCE_PARALLELISM = Math.max(1, Math.min(4, availableParallelism()));
 
+/** A chain of steps keeps one core busy: it runs holding one of the process's CPU slots (see cpu-slots.ts). */
 async function runChain(executor: Executor, input: CompileInputBase, steps: readonly BuildStep[], warnings: string[], signal: AbortSignal | undefined): Promise<void> {
+  await cpuSlots().run(() => runSteps(executor, input, steps, warnings, signal), signal);
+}
+
+async function runSteps(executor: Executor, input: CompileInputBase, steps: readonly BuildStep[], warnings: string[], signal: AbortSignal | undefined): Promise<void> {
   for (const s of steps) {
     try {
       const result = await executor.run(s, signal);

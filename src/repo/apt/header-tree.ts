@@ -1,5 +1,5 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, realpath, symlink } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import type { HeaderTrees, PackageRef } from '../../../builders/types.js';
 import { extractDebPrefix, type EntryFilter } from '../../archive/deb.js';
 import { contentKey, ensureBlob, ensureEntry, exists, linkTree } from '../../cache/content-cache.js';
@@ -14,8 +14,9 @@ import type { ResolvedPackage } from './resolution.js';
  * them out as dpkg would, for Debian and Ubuntu alike: both packages in ONE
  * tree keyed by both hashes, so relative links between them (Ubuntu's flavour
  * package is mostly links into its common package) resolve as on an
- * installed system. The common part is hard-linked from its own tree: every
- * flavour and arch of an ABI shares it.
+ * installed system. The common part is extracted once into its own tree, which
+ * every flavour and arch of an ABI shares: a kernel's tree holds its flavour
+ * folder and a relative link to the common folder (see linkCommon).
  */
 
 export interface DebFetch {
@@ -70,14 +71,38 @@ export async function headerTrees(
         throw err;
       },
     );
-    await linkTree(commonTree.path, tmp);
     await extractSources(fetch, headers, tmp, skipConfigStamps, await flavourDeb);
+    await linkCommon(commonTree.path, tmp);
   });
   const src = join(tree.path, 'usr', 'src');
   const flavour = await requireFolder(join(src, dirs.flavour), headers.name);
-  const commonDir = await requireFolder(join(src, dirs.common), common.name);
+  // The real folder, not the link: a builder container mounts it on its own.
+  const commonDir = await realpath(await requireFolder(join(src, dirs.common), common.name));
   const versionCode = await versionCodeOf(flavour);
   return { flavour, common: commonDir, ...(versionCode === undefined ? {} : { versionCode }) };
+}
+
+/**
+ * Puts the common tree's usr/src/* folders into a kernel's tree as relative
+ * links (`usr/src/linux-headers-6.1.0-50-common -> ../../../<key>/usr/src/...`),
+ * where dpkg would have put them. Both trees are entries of the same cache
+ * folder, so the link resolves wherever the cache is; a kernel costs one link
+ * instead of hard-linking the common tree's ~6,500 files (0.2-0.3 s each time).
+ * A folder the flavour package itself provides is merged by hard links instead,
+ * so nothing is ever written through a link into the shared tree. Trees that
+ * must stand alone (kernel build trees, mounted on their own) expand these
+ * links: see linkTree's `expand`.
+ */
+async function linkCommon(commonRoot: string, dest: string): Promise<void> {
+  const from = join(commonRoot, 'usr', 'src');
+  const to = join(dest, 'usr', 'src');
+  await mkdir(to, { recursive: true });
+  const own = new Set(await readdir(to));
+  for (const name of await readdir(from)) {
+    if (own.has(name)) await linkTree(join(from, name), join(to, name));
+    // The entry folder is renamed beside `commonRoot` once populated: the link is relative to the final place.
+    else await symlink(join(relative(to, join(dest, '..')), relative(join(commonRoot, '..'), join(from, name))), join(to, name));
+  }
 }
 
 /**

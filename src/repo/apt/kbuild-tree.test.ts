@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -61,4 +61,24 @@ describe('kernel build tree layout', () => {
       await assert.rejects(run, (err: unknown) => err instanceof ArchiveError && /leaves the tree|outside usr\/lib/.test(err.message));
     });
   }
+
+  it('copies (hard links) a common tree the headers only link to, so the build tree stands alone', async () => {
+    // A header tree from the cache: its common folder is a relative link to the ABI's shared tree.
+    const shared = join(work, 'shared-common');
+    await mkdir(join(shared, 'usr', 'src', COMMON), { recursive: true });
+    await writeFile(join(shared, 'usr', 'src', COMMON, 'Makefile'), '# shared top\n');
+    const linked = join(work, 'linked-headers');
+    await mkdir(join(linked, 'usr', 'src', FLAVOUR), { recursive: true });
+    await writeFile(join(linked, 'usr', 'src', FLAVOUR, 'Makefile'), `include /usr/src/${COMMON}/Makefile\n`);
+    await symlink('../../lib/linux-kbuild-9.9/scripts', join(linked, 'usr', 'src', FLAVOUR, 'scripts'));
+    await symlink(`../../../shared-common/usr/src/${COMMON}`, join(linked, 'usr', 'src', COMMON));
+    const deb = await buildDeb(join(work, 'linked'), { name: 'linux-kbuild-9.9', version: '9.9.1-1', arch: 'amd64', files: TOOLS });
+    const dest = join(work, 'linked-tree');
+    await mkdir(dest);
+    await layoutBuildTree(dest, { headerRoot: linked, kbuildDeb: join(work, 'linked', 'mirror', deb.filename), flavourDir: FLAVOUR });
+    const common = join(dest, 'usr', 'src', COMMON);
+    assert.ok((await lstat(common)).isDirectory(), 'a folder of its own, not the link');
+    assert.equal(await readFile(join(common, 'Makefile'), 'utf8'), '# shared top\n');
+    assert.equal((await stat(join(common, 'Makefile'))).ino, (await stat(join(shared, 'usr', 'src', COMMON, 'Makefile'))).ino, 'hard-linked, not copied');
+  });
 });

@@ -78,7 +78,8 @@ async function relativeIncludes(makefile: string, srcDir: string): Promise<void>
 
 /** Fills `dest` (an empty cache entry folder); returns the build folder. */
 export async function layoutBuildTree(dest: string, parts: BuildTreeParts): Promise<string> {
-  await linkTree(parts.headerRoot, dest);
+  // The header tree links to its ABI's shared common tree; a build tree holds its own hard-linked copy.
+  await linkTree(parts.headerRoot, dest, { expandSharedLinks: true });
   const stats = await extractDebPrefix(parts.kbuildDeb, 'usr/lib/', dest);
   await rewriteAbsoluteLinks(dest, stats.droppedLinks);
   await checkLinks(dest);
