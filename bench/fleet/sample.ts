@@ -34,7 +34,7 @@ export function pickSample(crawled: readonly CrawledKernel[], count: number): Cr
 }
 
 /** `g` items spread evenly over `list` (all of them when g ≥ its length). */
-function evenly<T>(list: readonly T[], g: number): T[] {
+export function evenly<T>(list: readonly T[], g: number): T[] {
   if (g >= list.length) return [...list];
   return Array.from({ length: g }, (_, i) => list[Math.floor((i * list.length) / g)] as T);
 }

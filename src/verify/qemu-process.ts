@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { KbuildError } from '../errors.js';
+import { cpuSlots } from '../util/cpu-slots.js';
 import { liveMembers, waitGroupGone } from './process-group.js';
 
 /**
@@ -79,8 +80,23 @@ export function liveBoots(): readonly number[] {
   return [...live];
 }
 
+/**
+ * Boots one guest (one TCG vCPU: one core busy) holding one of the process's
+ * CPU slots, so boots share the cores with the builds of the same worker; its
+ * time limit starts when QEMU does, not while it waits for a slot.
+ */
 export async function bootQemu(binary: string, args: readonly string[], options: BootOptions): Promise<BootRun> {
-  if (options.signal?.aborted === true) return { console: '', outcome: 'aborted', seconds: 0 };
+  const aborted: BootRun = { console: '', outcome: 'aborted', seconds: 0 };
+  if (options.signal?.aborted === true) return aborted;
+  try {
+    return await cpuSlots().run(() => runQemu(binary, args, options), options.signal);
+  } catch (err) {
+    if (options.signal?.aborted) return aborted;
+    throw err;
+  }
+}
+
+async function runQemu(binary: string, args: readonly string[], options: BootOptions): Promise<BootRun> {
   const started = performance.now();
   const maxConsole = options.maxConsoleBytes ?? 4 * 1024 * 1024;
   const hardLimit = String(Math.ceil(options.timeoutMs / 1000) + 5);
