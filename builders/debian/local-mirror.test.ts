@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readFile, readdir, readlink, realpath, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, readlink, realpath, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -137,11 +137,15 @@ describe('debian builder against a local mirror', { timeout: 120_000 }, () => {
 
   it('follows an -rt flavour to its -common-rt package, reusing cached indexes', async () => {
     const first = await setup();
-    await first.builder.fetchHeaders(cloud, first.context);
+    const cloudHeaders = await first.builder.fetchHeaders(cloud, first.context);
     const second = await setup(first.context.cacheDir);
     const headers = await second.builder.fetchHeaders(rt, second.context);
     assert.deepEqual(paths(second.urls).sort(), [built.get(`linux-headers-${ABI}-common-rt`)?.filename, built.get(`linux-headers-${rt.release}`)?.filename].sort());
     assert.match(headers.trees.common, /linux-headers-9\.1\.0-7-common-rt$/);
+    // The two common packages hold the same kconfig.h: one file on disk, linked from both trees.
+    const inode = async (common: string): Promise<number> => (await stat(join(common, 'include/linux/kconfig.h'))).ino;
+    assert.equal(await inode(headers.trees.common), await inode(cloudHeaders.trees.common));
+    assert.notEqual(headers.trees.common, cloudHeaders.trees.common);
   });
 
   it('downloads each package once when the same kernel is fetched concurrently', async () => {

@@ -6,6 +6,7 @@ import { entryPath, type ExtractStats } from './safe-tree.js';
 import { extractTarEntries, safeEntryPath, writeEntry, type EntryFilter, type TarEntry } from './tar-tree.js';
 import { timePhase } from '../metrics/events.js';
 import { cpuSlots } from '../util/cpu-slots.js';
+import type { FileBlobs } from '../cache/file-blobs.js';
 
 export { entryPath, safeSymlinkTarget, type ExtractStats } from './safe-tree.js';
 export type { EntryFilter } from './tar-tree.js';
@@ -32,6 +33,8 @@ export async function extractTar(tar: Buffer, prefix: string, dest: string): Pro
 export interface ExtractOptions {
   /** Entries (by normalized path) to leave out, e.g. other arches' headers. */
   readonly skip?: EntryFilter;
+  /** Small files as hard links to shared copies by content (see FileBlobs). */
+  readonly blobs?: FileBlobs;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -44,7 +47,7 @@ function extracting<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): P
 export async function extractDebPrefix(debPath: string, prefix: string, dest: string, options: ExtractOptions = {}): Promise<ExtractStats> {
   return extracting(async () => {
     try {
-      return await withDataTar(debPath, (entries) => extractTarEntries(entries, prefix, dest, options.skip === undefined ? {} : { skip: options.skip }), {
+      return await withDataTar(debPath, (entries) => extractTarEntries(entries, prefix, dest, { ...(options.skip === undefined ? {} : { skip: options.skip }), ...(options.blobs === undefined ? {} : { blobs: options.blobs }) }), {
         whole: true,
         signal: options.signal,
       });

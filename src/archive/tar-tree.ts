@@ -4,6 +4,7 @@ import type { ExtractEvents } from 'tar-stream';
 import { ArchiveError } from '../errors.js';
 import { entryPath, inPrefix, SafeTree, safeSymlinkTarget, type ExtractStats } from './safe-tree.js';
 import { WritePool } from './write-pool.js';
+import type { FileBlobs } from '../cache/file-blobs.js';
 
 /**
  * Writes the entries of a parsed tar (a .deb's data.tar, an upstream source
@@ -26,6 +27,8 @@ export type EntryFilter = (path: string, entry: { readonly type: string; readonl
 
 export interface ExtractTarOptions extends TarLimits {
   readonly skip?: EntryFilter;
+  /** Small files become hard links to shared copies by content (trees of the kbuild cache); else each is written. */
+  readonly blobs?: FileBlobs;
 }
 
 /** Files up to this size are read whole and written while the parser moves on; bigger ones stream to disk. */
@@ -120,7 +123,8 @@ async function extractInto(entries: AsyncIterable<TarEntry>, wanted: string, tre
         const mode = header.mode !== undefined && header.mode & 0o111 ? 0o755 : 0o644;
         if ((header.size ?? 0) <= SMALL_FILE) {
           const body = await readSmall(entry);
-          await pool.add(rel, () => writeFile(abs, body, { flag: 'wx', mode }));
+          const blobs = limits.blobs;
+          await pool.add(rel, () => (blobs === undefined ? writeFile(abs, body, { flag: 'wx', mode }) : blobs.place(abs, body, mode === 0o755)));
         } else await writeEntry(entry, abs, mode);
         stats.files++;
         break;

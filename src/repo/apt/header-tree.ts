@@ -6,6 +6,7 @@ import { contentKey, ensureBlob, ensureEntry, exists, linkTree } from '../../cac
 import { ArchiveError } from '../../errors.js';
 import { downloadToFile, isNotFound, type HttpOptions } from '@kbuild/loader/internal';
 import { versionCodeOf } from '../../kernel/version-header.js';
+import { FileBlobs } from '../../cache/file-blobs.js';
 import { HEADER_LAYOUT, skipConfigStamps, skipOtherArches } from './header-filter.js';
 import type { ResolvedPackage } from './resolution.js';
 
@@ -40,8 +41,17 @@ export async function fetchDeb(fetch: DebFetch, pkg: ResolvedPackage): Promise<s
   return entry.path;
 }
 
+/** Header files by content, shared by every tree of the cache (see FileBlobs); one per cache root. */
+const blobDirs = new Map<string, FileBlobs>();
+function blobsOf(cacheDir: string): FileBlobs {
+  let blobs = blobDirs.get(cacheDir);
+  if (blobs === undefined) blobDirs.set(cacheDir, (blobs = new FileBlobs(join(cacheDir, 'blobs'))));
+  return blobs;
+}
+
 async function extractSources(fetch: DebFetch, pkg: ResolvedPackage, dest: string, skip?: EntryFilter, debPath?: string): Promise<void> {
-  const stats = await extractDebPrefix(debPath ?? (await fetchDeb(fetch, pkg)), 'usr/src/', dest, skip === undefined ? {} : { skip });
+  const options = { blobs: blobsOf(fetch.cacheDir), ...(skip === undefined ? {} : { skip }) };
+  const stats = await extractDebPrefix(debPath ?? (await fetchDeb(fetch, pkg)), 'usr/src/', dest, options);
   if (stats.droppedLinks.length > 0) fetch.log?.('links dropped from package', { package: pkg.name, links: stats.droppedLinks });
 }
 

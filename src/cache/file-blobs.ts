@@ -1,0 +1,60 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Files by content, shared by every tree extracted into the cache: a header
+ * file is written once, whatever number of packages hold it, and each tree
+ * gets a hard link to it. Two ABIs' -common packages (6.1.0-47 and 6.1.0-50,
+ * or an ABI's -common and -common-rt) share nearly all of their ~6,500 files,
+ * and on this kind of disk creating a file costs about ten times what linking
+ * one does: creating files is what a cold build spent its extraction time on.
+ *
+ *   <cache>/blobs/<2 hex>/<sha256>[x]      "x": the executable copy
+ *
+ * Like every tree of the cache, a tree linked from blobs is never modified in
+ * place (a change replaces the file), so sharing inodes is safe.
+ */
+export class FileBlobs {
+  private readonly made = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  /** Puts `body` at `path` (which must not exist) as a link to its blob, making the blob first when new. */
+  async place(path: string, body: Buffer, executable: boolean): Promise<void> {
+    const sha = createHash('sha256').update(body).digest('hex');
+    const blob = join(this.root, sha.slice(0, 2), `${sha}${executable ? 'x' : ''}`);
+    const mode = executable ? 0o755 : 0o644;
+    try {
+      await link(blob, path);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // EMLINK: the blob has as many links as the filesystem allows; EXDEV/EPERM: no hard links here.
+      if (code === 'EMLINK' || code === 'EXDEV' || code === 'EPERM') return writeFile(path, body, { flag: 'wx', mode });
+      if (code !== 'ENOENT') throw err;
+    }
+    await this.write(blob, body, mode);
+    await link(blob, path).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EMLINK' && err.code !== 'EXDEV' && err.code !== 'EPERM') throw err;
+      await writeFile(path, body, { flag: 'wx', mode });
+    });
+  }
+
+  /** Written under a unique name and renamed: a reader (another worker too) sees the whole blob or none. */
+  private async write(blob: string, body: Buffer, mode: number): Promise<void> {
+    const dir = join(blob, '..');
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+    }
+    const tmp = `${blob}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await writeFile(tmp, body, { flag: 'wx', mode });
+      await rename(tmp, blob);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+}
