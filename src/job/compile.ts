@@ -272,7 +272,9 @@ async function runPlan(executor: Executor, input: CompileInputBase, plan: StepPl
   const started = performance.now();
   const warnings: string[][] = plan.perSource.map(() => []);
   const stop = new AbortController();
-  const chainSignal = signal === undefined ? stop.signal : anySignal([signal, stop.signal]);
+  // Disposed once the sources are compiled: the job's signal outlives this compile.
+  const linked = signal === undefined ? undefined : anySignal([signal, stop.signal]);
+  const chainSignal = linked?.signal ?? stop.signal;
   let next = 0;
   let failure: unknown;
   const worker = async (): Promise<void> => {
@@ -285,7 +287,11 @@ async function runPlan(executor: Executor, input: CompileInputBase, plan: StepPl
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SOURCE_PARALLELISM, plan.perSource.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(SOURCE_PARALLELISM, plan.perSource.length) }, worker));
+  } finally {
+    linked?.dispose();
+  }
   if (failure !== undefined) throw failure;
   const tailWarnings: string[] = [];
   await runChain(executor, input, plan.tail, tailWarnings, signal);
