@@ -41,6 +41,8 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
   let legacy: { file: string; sha256: string };
   let sized: { file: string; sha256: string };
   let triggers: { file: string; sha256: string };
+  let multi: { file: string; sha256: string };
+  let notBpf: { file: string; sha256: string };
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'kbuild-verify-policy-'));
@@ -49,6 +51,10 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
     legacy = await compile(work, 'legacy-maps');
     sized = await compile(work, 'sized');
     triggers = await compile(work, 'triggers');
+    multi = await compile(work, 'kprobe-multi');
+    const x86 = join(work, 'not-bpf.o');
+    await run('clang', ['-c', '-x', 'c', '-o', x86, join(FIXTURES, 'kprobe-multi.bpf.c'), '-I/usr/include/x86_64-linux-gnu']);
+    notBpf = { file: x86, sha256: createHash('sha256').update(await readFile(x86)).digest('hex') };
   });
   after(() => rm(work, { recursive: true, force: true }));
 
@@ -181,6 +187,35 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
         assert.equal(counted?.result, 'ok', `${probe}: ${counted?.detail ?? ''}\n${counted?.verifierLog ?? ''}`);
         assert.ok((counted?.events ?? 0) >= 4, `${probe}: ${counted?.events} events`);
       }
+    });
+  }
+
+  // pwru's kprobe.multi programs: its loader attaches them as multi-kprobes (link.KprobeMulti), never as perf-event kprobes (EINVAL).
+  for (const [release, multiAttaches] of [['6.12.117+deb13-cloud-amd64', true], ['6.1.0-50-cloud-amd64', false]] as const) {
+    it(`x86_64 ${release}: attach.targets attaches kprobe.multi programs as multi-kprobes${multiAttaches ? '' : '; without CONFIG_FPROBE that attach fails'}`, async () => {
+      const result = await verifyKernel({
+        kernel: { distro: 'debian', release, arch: 'x86_64' },
+        cases: [aCase('multi', multi, { attachTargets: [{ programs: '*_skb_1', target: 'consume_skb' }] }), aCase('not-bpf', notBpf, {})],
+        timeoutMs: 180_000,
+        cacheDir: cacheRoot(),
+      });
+      assert.equal(result.outcome, 'completed', result.consoleTail);
+      const got = result.results[0];
+      const detail = (name: string): string => got?.programs?.find((p) => p.name === name)?.detail ?? '';
+      if (multiAttaches) {
+        assert.equal(got?.result, 'ok', `${got?.detail ?? ''}\n${got?.verifierLog ?? ''}`);
+        assert.deepEqual(programs(result, 'multi'), { single_skb_1: 'attached', multi_skb_1: 'attached', multi_ret_skb_1: 'attached' });
+        assert.match(detail('multi_skb_1'), /attached to consume_skb \(SEC\("kprobe\.multi\/skb-1"\)/);
+      } else {
+        // Debian's 6.1 has no fprobe: a target the policy named that does not attach is a failure, not "no attach target".
+        assert.equal(got?.result, 'failed');
+        assert.deepEqual(programs(result, 'multi'), { single_skb_1: 'attached', multi_skb_1: 'failed', multi_ret_skb_1: 'failed' });
+        assert.match(detail('multi_skb_1'), /attaching SEC\("kprobe\.multi\/skb-1"\) to consume_skb failed: Operation not supported/);
+      }
+      // libbpf's own error codes in words (strerror has none for them: "Unknown error 4003").
+      const refused = result.results.find((r) => r.case.probe === 'not-bpf');
+      assert.equal(refused?.result, 'failed');
+      assert.match(refused?.detail ?? '', /^libbpf cannot open the object: BPF object format invalid/);
     });
   }
 
