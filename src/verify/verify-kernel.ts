@@ -7,7 +7,7 @@ import { KernelNotFoundError, KbuildError } from '../errors.js';
 import { consoleTail, parseConsole, type GuestReport } from './console-parser.js';
 import { cutExternalBtf } from './external-btf.js';
 import { guestLoader, type GuestLoader } from './guest-loader.js';
-import { usesLegacyMaps } from './legacy-maps.js';
+import { mapLayout, PER_MAP_SECTIONS_REASON } from './legacy-maps.js';
 import { buildInitramfs, type InitramfsCase } from './initramfs.js';
 import { checkCase } from './manifest.js';
 import { QEMU_SETUPS, qemuArgs, qemuAvailable } from './qemu-command.js';
@@ -72,8 +72,10 @@ async function fetchImage(request: VerifyKernelRequest, builder: DistroBuilder):
 async function prepare(request: VerifyKernelRequest, image: FetchedImage): Promise<Prepared[]> {
   const prepared: Prepared[] = [];
   for (const c of request.cases) {
-    const legacy = await usesLegacyMaps(c.objectFile);
-    if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, legacy });
+    const layout = await mapLayout(c.objectFile);
+    const legacy = layout === 'legacy';
+    if (layout === 'per-map-sections') prepared.push({ verifyCase: c, cutByEngine: false, legacy, skip: PER_MAP_SECTIONS_REASON });
+    else if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, legacy });
     else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false, legacy });
     else {
       try {
