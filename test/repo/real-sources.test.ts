@@ -48,6 +48,9 @@ describe('Debian source packages (slow: network)', { timeout: 900_000 }, () => {
     systemd: 'src/core/bpf/restrict_fs/restrict-fs.bpf.c',
     libbpf: 'src/bpf_helpers.h',
     'xdp-tools': 'lib/libxdp/xdp-dispatcher.c.in',
+    opensnitch: 'ebpf_prog/opensnitch.c',
+    bpftune: 'include/bpftune/bpftune.bpf.h',
+    pwru: 'bpf/headers/vmlinux-x86.h',
   };
   for (const name of Object.keys(REAL_PROJECTS) as RealProjectName[]) {
     it(`corpus project ${name} downloads and has ${markers[name]}`, async () => {
