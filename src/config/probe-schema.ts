@@ -129,7 +129,7 @@ export const ProbeVerify = z.union([
         only: ProgramGlobs.optional().describe('Only these are attached, the rest loaded (a project that attaches its dispatchers and tail-calls the rest)'),
         targets: checkedRecord(ProgramGlob, AttachTarget, 64)
           .optional()
-          .describe('Attach target by program name or glob, where the project\'s loader does not take it from the section name (raw tracepoint, tracepoint "category/name" or kprobe function)'),
+          .describe('Attach target by program name or glob, where the project\'s loader does not take it from the section name (raw tracepoint, tracepoint "category/name", or kprobe function: a kprobe.multi program is attached to it as a multi-kprobe)'),
       })
       .optional(),
     autoload: z
