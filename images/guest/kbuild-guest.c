@@ -29,6 +29,7 @@
  *   target <glob> <raw tracepoint | category/tracepoint | kprobe function>  (where to attach instead of the section name)
  *   map <name> <max_entries|cpus|-> <inner type|-> <inner key size> <inner value size> <inner max_entries|cpus>
  *   loader legacy   (the next case runs in /init-legacy, built against a pre-1.0 libbpf)
+ *   loader gobpf    (the next case's maps are in gobpf's "maps/<name>" sections: gobpf-loader.c loads it)
  *   case <index> <mode> <object> <btf|-> <execve|open|connect|packet|none> <counter map|-> <count>
  *   case-timeout <seconds>
  *   hang            (tests: never finish, so the host's time limit must act)
@@ -98,6 +99,8 @@ struct guest_case {
 	long count;
 	/* Run by /init-legacy (a pre-1.0 libbpf, for `struct bpf_map_def SEC("maps")` objects). */
 	int legacy;
+	/* Maps in gobpf's per-map "maps/<name>" sections: loaded as gobpf does (gobpf-loader.c). */
+	int gobpf;
 	/* The manifest lines of this case, handed to /init-legacy as they are. */
 	char raw[MAX_POLICY * 8 * (MAX_FIELD + 48) + 2048];
 	size_t raw_len;
@@ -1095,6 +1098,16 @@ static int exec_legacy(const struct guest_case *c)
 	return 0;
 }
 
+#ifdef LIBBPF_MAJOR_VERSION
+#include "gobpf-loader.c"
+#else
+static int run_gobpf_case(const struct guest_case *c)
+{
+	report(c, "failed", 0, "the legacy loader has no gobpf-layout loader");
+	return 0;
+}
+#endif
+
 static void run_in_child(const struct guest_case *c, int case_timeout)
 {
 	pid_t pid = fork();
@@ -1106,6 +1119,8 @@ static void run_in_child(const struct guest_case *c, int case_timeout)
 		alarm(case_timeout);
 		if (c->legacy)
 			_exit(exec_legacy(c));
+		if (c->gobpf)
+			_exit(run_gobpf_case(c));
 		_exit(run_case(c));
 	}
 	int status;
@@ -1188,6 +1203,7 @@ static int parse_line(const char *line, struct guest_case *c)
 	}
 	if (sscanf(line, "loader %31s", kind) == 1) {
 		c->legacy = strcmp(kind, "legacy") == 0;
+		c->gobpf = strcmp(kind, "gobpf") == 0;
 		return 0;
 	}
 	char name[MAX_FIELD], itype[32], max[32], imax[32];

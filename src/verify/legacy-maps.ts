@@ -8,9 +8,10 @@ import { parseElf64 } from '../btf/elf-section.js';
  *   open: the legacy guest loader (a pre-1.0 libbpf) takes them, as their
  *   projects load them;
  * - `per-map-sections`: one `maps/<name>` section per map, the ELF layout of
- *   gobpf's loader (iovisor/gobpf/elf, also bcc-era tools), whose map
- *   definition carries pinning and a namespace. No libbpf opens it: libbpf of
- *   any version fails on the first relocation against such a map.
+ *   gobpf's loader (iovisor/gobpf/elf; opensnitch 1.6), whose map definition
+ *   carries pinning and a namespace. No libbpf opens it (any version fails on
+ *   the first relocation against such a map): the guest loads it the way
+ *   gobpf does (images/guest/gobpf-loader.c).
  * An object that does not parse is `btf`, left to libbpf to refuse with its own words.
  */
 export type MapLayout = 'btf' | 'legacy' | 'per-map-sections';
@@ -26,7 +27,5 @@ export async function mapLayout(objectFile: string): Promise<MapLayout> {
   return names.some((n) => n.startsWith('maps/')) ? 'per-map-sections' : 'btf';
 }
 
-/** Why a `per-map-sections` object is not verified (kbuild's guest loaders are libbpf). */
-export const PER_MAP_SECTIONS_REASON =
-  "its maps are in per-map 'maps/<name>' sections (gobpf's ELF layout), which no libbpf opens: " +
-  "the project loads it with its own ELF loader, and the guest's loaders are libbpf's";
+/** gobpf's loader takes no external BTF (it does no CO-RE relocation). */
+export const PER_MAP_SECTIONS_NO_BTF = "gobpf's ELF loader, which objects with per-map 'maps/<name>' sections are loaded like, takes no external BTF";

@@ -17,6 +17,8 @@ export interface ManifestCase {
   readonly btf?: string;
   /** Run by /init-legacy (a pre-1.0 libbpf): the object has a `maps` section. */
   readonly legacy?: boolean;
+  /** Loaded as gobpf's ELF loader does: the object has per-map `maps/<name>` sections. */
+  readonly gobpf?: boolean;
 }
 
 export interface ManifestOptions {
@@ -92,6 +94,7 @@ export function writeManifest(cases: readonly ManifestCase[], options: ManifestO
     const { check, mode } = c.verifyCase;
     // Loader and policy lines belong to the case line that follows them.
     if (c.legacy === true) lines.push('loader legacy');
+    else if (c.gobpf === true) lines.push('loader gobpf');
     for (const glob of check.attachSkip ?? []) lines.push(`policy skip ${glob}`);
     for (const glob of check.attachOptional ?? []) lines.push(`policy optional ${glob}`);
     for (const glob of check.attachOnly ?? []) lines.push(`policy only ${glob}`);

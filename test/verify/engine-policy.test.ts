@@ -43,6 +43,7 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
   let triggers: { file: string; sha256: string };
   let multi: { file: string; sha256: string };
   let notBpf: { file: string; sha256: string };
+  let gobpf: { file: string; sha256: string };
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'kbuild-verify-policy-'));
@@ -52,6 +53,7 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
     sized = await compile(work, 'sized');
     triggers = await compile(work, 'triggers');
     multi = await compile(work, 'kprobe-multi');
+    gobpf = await compile(work, 'per-map-sections');
     const x86 = join(work, 'not-bpf.o');
     await run('clang', ['-c', '-x', 'c', '-o', x86, join(FIXTURES, 'kprobe-multi.bpf.c'), '-I/usr/include/x86_64-linux-gnu']);
     notBpf = { file: x86, sha256: createHash('sha256').update(await readFile(x86)).digest('hex') };
@@ -189,6 +191,39 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
       }
     });
   }
+
+  // opensnitch 1.6's objects: maps in gobpf's per-map sections, which no libbpf opens; loaded as gobpf's ELF loader loads them.
+  it("x86_64: an object with gobpf's per-map 'maps/<name>' sections loads and attaches as gobpf loads it", async () => {
+    const policy: ProbeCheck = { maps: [{ name: 'seen', maxEntries: 'cpus' }], attachOptional: ['kprobe__missing'] };
+    const result = await verifyKernel({
+      kernel: KERNELS.x86_64,
+      cases: [aCase('gobpf', gobpf, policy), aCase('gobpf-unsized', gobpf, { attachOptional: ['kprobe__missing'] }), aCase('gobpf-strict', gobpf, { maps: policy.maps ?? [] })],
+      timeoutMs: 180_000,
+      cacheDir: cacheRoot(),
+    });
+    assert.equal(result.outcome, 'completed', result.consoleTail);
+    const got = result.results.find((r) => r.case.probe === 'gobpf');
+    assert.equal(got?.result, 'ok', `${got?.detail ?? ''}\n${got?.verifierLog ?? ''}`);
+    assert.match(got?.detail ?? '', /gobpf's per-map sections/);
+    assert.deepEqual(programs(result, 'gobpf'), {
+      tracepoint__syscalls__sys_enter_execve: 'attached',
+      kprobe__tcp_v4_connect: 'attached',
+      kretprobe__tcp_v4_connect: 'attached',
+      uprobe__getaddrinfo: 'loaded',
+      kprobe__missing: 'loaded',
+    });
+    const detail = (name: string): string => got?.programs?.find((p) => p.name === name)?.detail ?? '';
+    assert.match(detail('kretprobe__tcp_v4_connect'), /attached to tcp_v4_connect \(SEC\("kretprobe\/tcp_v4_connect"\), gobpf's ELF layout\)/);
+    assert.match(detail('uprobe__getaddrinfo'), /binary is the project's loader's choice at run time/);
+    // max_entries 0 in the object: without the policy's size the map cannot be created.
+    const unsized = result.results.find((r) => r.case.probe === 'gobpf-unsized');
+    assert.equal(unsized?.result, 'failed');
+    assert.match(unsized?.detail ?? '', /creating map seen \(type 1, key 4, value 4, 0 entries\) failed/);
+    // A kprobe on a function the kernel lacks is required unless the policy says optional.
+    const strict = result.results.find((r) => r.case.probe === 'gobpf-strict');
+    assert.equal(strict?.result, 'failed');
+    assert.match(strict?.detail ?? '', /attaching kprobe__missing failed/);
+  });
 
   // pwru's kprobe.multi programs: its loader attaches them as multi-kprobes (link.KprobeMulti), never as perf-event kprobes (EINVAL).
   for (const [release, multiAttaches] of [['6.12.117+deb13-cloud-amd64', true], ['6.1.0-50-cloud-amd64', false]] as const) {

@@ -167,7 +167,7 @@ describe('verify engine: what cannot be verified is said, without booting', () =
     }
   });
 
-  it("says an object with gobpf's per-map 'maps/<name>' sections cannot be verified, without booting", async () => {
+  it("tells gobpf's per-map 'maps/<name>' sections apart, and says gobpf's loader takes no external BTF, without booting", async () => {
     const work = await mkdtemp(join(tmpdir(), 'kbuild-verify-units-'));
     try {
       const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -183,12 +183,17 @@ describe('verify engine: what cannot be verified is said, without booting', () =
       const objectSha256 = createHash('sha256').update(await readFile(objectFile)).digest('hex');
       let booted = false;
       const result = await verifyKernel(
-        { kernel: { distro: 'debian', release: '6.1.0-50-cloud-amd64', arch: 'x86_64' }, cases: [aCase({ objectFile, objectSha256 })], timeoutMs: 60_000, cacheDir: cacheRoot() },
+        {
+          kernel: { distro: 'debian', release: '6.1.0-50-cloud-amd64', arch: 'x86_64' },
+          cases: [aCase({ objectFile, objectSha256, mode: 'core-external-btf' })],
+          timeoutMs: 60_000,
+          cacheDir: cacheRoot(),
+        },
         { onQemuStart: () => (booted = true) },
       );
       assert.equal(booted, false);
       assert.equal(result.results[0]?.result, 'not-verifiable');
-      assert.match(result.results[0]?.detail ?? '', /per-map 'maps\/<name>' sections \(gobpf's ELF layout\), which no libbpf opens/);
+      assert.match(result.results[0]?.detail ?? '', /gobpf's ELF loader, .* takes no external BTF/);
     } finally {
       await rm(work, { recursive: true, force: true });
     }
