@@ -383,8 +383,8 @@ static int run_gobpf_case(const struct guest_case *c)
 		report(c, "not-verifiable", 0, "gobpf's ELF loader takes no external BTF");
 		return 0;
 	}
-	if (strcmp(c->trigger, "none") != 0 || c->n_nocreate > 0 || c->n_types > 0) {
-		report(c, "not-verifiable", 0, "the guest's gobpf-layout loader runs no event check and applies no autoload.maps or programTypes");
+	if (strcmp(c->trigger, "none") != 0 || c->n_nocreate > 0 || c->n_types > 0 || c->n_loadoptional > 0) {
+		report(c, "not-verifiable", 0, "the guest's gobpf-layout loader runs no event check and applies no autoload.maps, autoload.optional or programTypes");
 		return 0;
 	}
 	static struct gobpf_object o;

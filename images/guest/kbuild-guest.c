@@ -24,7 +24,8 @@
  * Then it reboots; QEMU runs with -no-reboot, so it exits.
  *
  * The manifest, written by the host (src/verify/manifest.ts), one directive a line:
- *   policy <skip|optional|only|noautoload|nocreate> <glob>    (for the next case line; nocreate: maps)
+ *   policy <skip|optional|only|noautoload|nocreate|loadoptional> <glob>    (for the next case line; nocreate: maps;
+ *                   loadoptional: left out of a second load when the first fails)
  *   progtype <glob> <libbpf program type name>  (bpf_program__set_type before the load)
  *   target <glob> <raw tracepoint | category/tracepoint | kprobe function>  (where to attach instead of the section name)
  *   map <name> <max_entries|cpus|-> <inner type|-> <inner key size> <inner value size> <inner max_entries|cpus>
@@ -112,7 +113,9 @@ struct guest_case {
 	char only[MAX_POLICY][MAX_FIELD];
 	/* Maps not created (bpf_map__set_autocreate false). */
 	char nocreate[MAX_POLICY][MAX_FIELD];
-	int n_skip, n_optional, n_noautoload, n_only, n_nocreate;
+	/* Left out of a second load when the first fails (bpftune's optional programs). */
+	char loadoptional[MAX_POLICY][MAX_FIELD];
+	int n_skip, n_optional, n_noautoload, n_only, n_nocreate, n_loadoptional;
 	struct map_policy maps[MAX_POLICY];
 	struct type_policy types[MAX_POLICY];
 	struct target_policy targets[MAX_POLICY];
@@ -772,6 +775,8 @@ static struct bpf_link *attach_in_guest(struct bpf_program *prog, long *err)
 
 struct tally {
 	int attached, loaded, skipped, failed;
+	/* The object was loaded a second time, without its autoload.optional programs. */
+	int reloaded;
 	char first_failure[400];
 };
 
@@ -789,6 +794,8 @@ static void attach_programs(const struct guest_case *c, struct bpf_object *obj, 
 		if (!bpf_program__autoload(prog)) {
 			report_program(c, "skipped", name, matches(c->noautoload, c->n_noautoload, name)
 				       ? "not loaded: autoload.disable in the probe's policy"
+				       : t->reloaded && matches(c->loadoptional, c->n_loadoptional, name)
+				       ? "not loaded: the first load failed, and the project's loader loads again without it (autoload.optional in the probe's policy)"
 				       : "not loaded: the object marks it optional (SEC(\"?...\"))");
 			t->skipped++;
 			continue;
@@ -875,7 +882,8 @@ static void unmatched_policy(const struct guest_case *c, struct bpf_object *obj,
 	} lists[] = { { c->skip, c->n_skip, "attach.skip" },
 		      { c->optional, c->n_optional, "attach.optional" },
 		      { c->only, c->n_only, "attach.only" },
-		      { c->noautoload, c->n_noautoload, "autoload.disable" } };
+		      { c->noautoload, c->n_noautoload, "autoload.disable" },
+		      { c->loadoptional, c->n_loadoptional, "autoload.optional" } };
 	size_t used = 0;
 	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
 		for (int i = 0; i < lists[l].n; i++) {
@@ -975,6 +983,57 @@ static int size_maps(const struct guest_case *c, struct bpf_object *obj, char *w
 	return 0;
 }
 
+/*
+ * Opens the object and applies the policy as the project's loader does before
+ * bpf_object__load: autoload off (autoload.disable, and autoload.optional for
+ * the second load), program types, map sizes, maps not created. NULL and why
+ * in `why` when libbpf refuses it.
+ */
+static struct bpf_object *open_with_policy(const struct guest_case *c, struct bpf_object_open_opts *opts, int without_optional, char *why, size_t size)
+{
+	struct bpf_object *obj = bpf_object__open_file(c->object, opts);
+	long open_err = libbpf_get_error(obj);
+	if (!obj || open_err) {
+		snprintf(why, size, "libbpf cannot open the object: %s", libbpf_error(open_err ? open_err : -errno));
+		return NULL;
+	}
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		if (matches(c->noautoload, c->n_noautoload, name) || (without_optional && matches(c->loadoptional, c->n_loadoptional, name)))
+			bpf_program__set_autoload(prog, false);
+		for (int i = 0; i < c->n_types; i++) {
+			if (fnmatch(c->types[i].glob, name, 0) == 0) {
+				bpf_program__set_type(prog, c->types[i].type);
+				break;
+			}
+		}
+	}
+	if (size_maps(c, obj, why, size) != 0) {
+		bpf_object__close(obj);
+		return NULL;
+	}
+#ifdef LIBBPF_MAJOR_VERSION
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, obj) {
+		if (matches(c->nocreate, c->n_nocreate, bpf_map__name(map)))
+			bpf_map__set_autocreate(map, false);
+	}
+#endif
+	return obj;
+}
+
+/* Whether a second load would leave anything out: an autoload.optional program the first load had. */
+static int has_load_optional(const struct guest_case *c, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, obj) {
+		if (bpf_program__autoload(prog) && matches(c->loadoptional, c->n_loadoptional, bpf_program__name(prog)))
+			return 1;
+	}
+	return 0;
+}
+
 /* Runs in the case's child; returns its exit status (0 once a result is reported). */
 static int run_case(const struct guest_case *c)
 {
@@ -996,49 +1055,36 @@ static int run_case(const struct guest_case *c)
 #endif
 	}
 
-	struct bpf_object *obj = bpf_object__open_file(c->object, &opts);
-	long open_err = libbpf_get_error(obj);
-	if (!obj || open_err) {
-		snprintf(detail, sizeof(detail), "libbpf cannot open the object: %s", libbpf_error(open_err ? open_err : -errno));
+	struct bpf_object *obj = open_with_policy(c, &opts, 0, detail, sizeof(detail));
+	if (!obj) {
 		report(c, "failed", 0, detail);
 		return 0;
 	}
-	struct bpf_program *prog;
-	bpf_object__for_each_program(prog, obj) {
-		if (matches(c->noautoload, c->n_noautoload, bpf_program__name(prog)))
-			bpf_program__set_autoload(prog, false);
-		for (int i = 0; i < c->n_types; i++) {
-			if (fnmatch(c->types[i].glob, bpf_program__name(prog), 0) == 0) {
-				bpf_program__set_type(prog, c->types[i].type);
-				break;
-			}
-		}
-	}
-	int err = size_maps(c, obj, detail, sizeof(detail));
-	if (err) {
-		report(c, "failed", 0, detail);
-		return 0;
-	}
+#ifndef LIBBPF_MAJOR_VERSION
 	if (c->n_nocreate > 0) {
-#ifdef LIBBPF_MAJOR_VERSION
-		struct bpf_map *map;
-		bpf_object__for_each_map(map, obj) {
-			if (matches(c->nocreate, c->n_nocreate, bpf_map__name(map)))
-				bpf_map__set_autocreate(map, false);
-		}
-#else
 		report(c, "not-verifiable", 0, "the pre-1.0 libbpf of the legacy loader cannot leave maps out of the load (autoload.maps)");
 		return 0;
-#endif
 	}
-	err = bpf_object__load(obj);
+#endif
+	int err = bpf_object__load(obj);
+	struct tally t;
+	memset(&t, 0, sizeof(t));
+	if (err && has_load_optional(c, obj)) {
+		/* As bpftune does: the load failed, so again without the programs it can do without. */
+		bpf_object__close(obj);
+		obj = open_with_policy(c, &opts, 1, detail, sizeof(detail));
+		if (!obj) {
+			report(c, "failed", 0, detail);
+			return 0;
+		}
+		t.reloaded = 1;
+		err = bpf_object__load(obj);
+	}
 	if (err) {
 		snprintf(detail, sizeof(detail), "load failed: %s", libbpf_error(err));
 		report(c, "failed", 0, detail);
 		return 0;
 	}
-	struct tally t;
-	memset(&t, 0, sizeof(t));
 	attach_programs(c, obj, &t);
 	if (t.failed > 0) {
 		snprintf(detail, sizeof(detail), "%d program(s) failed to attach (%s); %d attached, %d loaded only", t.failed, t.first_failure, t.attached, t.loaded);
@@ -1247,6 +1293,8 @@ static int parse_line(const char *line, struct guest_case *c)
 			snprintf(c->only[c->n_only++], MAX_FIELD, "%s", glob);
 		else if (strcmp(kind, "nocreate") == 0 && c->n_nocreate < MAX_POLICY)
 			snprintf(c->nocreate[c->n_nocreate++], MAX_FIELD, "%s", glob);
+		else if (strcmp(kind, "loadoptional") == 0 && c->n_loadoptional < MAX_POLICY)
+			snprintf(c->loadoptional[c->n_loadoptional++], MAX_FIELD, "%s", glob);
 		return 0;
 	}
 	return sscanf(line, "case %d %31s %255s %255s %31s %255s %ld", &c->index, c->mode, c->object, c->btf, c->trigger,

@@ -46,7 +46,7 @@ export const VerifyKernelPolicy = z.strictObject({
     .describe('Kernels whose version matches'),
   arch: z.enum(['x86_64', 'arm64']).optional().describe('Kernels of this arch'),
   attach: z.strictObject({ skip: ProgramGlobs.optional(), optional: ProgramGlobs.optional(), only: ProgramGlobs.optional() }).optional(),
-  autoload: z.strictObject({ disable: ProgramGlobs.optional(), maps: ProgramGlobs.optional() }).optional(),
+  autoload: z.strictObject({ disable: ProgramGlobs.optional(), maps: ProgramGlobs.optional(), optional: ProgramGlobs.optional() }).optional(),
   mode: z
     .enum(['non-core', 'core-kernel-btf', 'core-external-btf'])
     .optional()
@@ -136,6 +136,9 @@ export const ProbeVerify = z.union([
       .strictObject({
         disable: ProgramGlobs.optional().describe('Programs left out of the load (bpf_program__set_autoload false)'),
         maps: ProgramGlobs.optional().describe('Maps left out of the load (bpf_map__set_autocreate false), with the programs that use them'),
+        optional: ProgramGlobs.optional().describe(
+          "Programs the project's loader drops when the load fails, then loads again without them (bpftune's optional programs: a function a kernel inlined)",
+        ),
       })
       .optional(),
     maps: checkedRecord(MapName, MapPolicy, 64)

@@ -54,12 +54,13 @@ function checkMapName(where: string, field: string, name: string): void {
 
 export function checkCase(verifyCase: VerifyCase): void {
   const where = `probe ${JSON.stringify(verifyCase.probe)} (${verifyCase.mode})`;
-  const { event, attachSkip, attachOptional, attachOnly, autoloadDisable, autocreateDisable, maps, programTypes, attachTargets } = verifyCase.check;
+  const { event, attachSkip, attachOptional, attachOnly, autoloadDisable, autocreateDisable, autoloadOptional, maps, programTypes, attachTargets } = verifyCase.check;
   checkGlobs(where, 'attach.skip', attachSkip);
   checkGlobs(where, 'attach.optional', attachOptional);
   checkGlobs(where, 'attach.only', attachOnly);
   checkGlobs(where, 'autoload.disable', autoloadDisable);
   checkGlobs(where, 'autoload.maps', autocreateDisable);
+  checkGlobs(where, 'autoload.optional', autoloadOptional);
   checkGlobs(where, 'programTypes', programTypes?.map((p) => p.programs));
   checkGlobs(where, 'attach.targets', attachTargets?.map((t) => t.programs));
   for (const t of attachTargets ?? []) {
@@ -100,6 +101,7 @@ export function writeManifest(cases: readonly ManifestCase[], options: ManifestO
     for (const glob of check.attachOnly ?? []) lines.push(`policy only ${glob}`);
     for (const glob of check.autoloadDisable ?? []) lines.push(`policy noautoload ${glob}`);
     for (const glob of check.autocreateDisable ?? []) lines.push(`policy nocreate ${glob}`);
+    for (const glob of check.autoloadOptional ?? []) lines.push(`policy loadoptional ${glob}`);
     for (const p of check.programTypes ?? []) lines.push(`progtype ${p.programs} ${p.type}`);
     for (const t of check.attachTargets ?? []) lines.push(`target ${t.programs} ${t.target}`);
     for (const m of check.maps ?? []) {

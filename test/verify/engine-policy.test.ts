@@ -44,6 +44,7 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
   let multi: { file: string; sha256: string };
   let notBpf: { file: string; sha256: string };
   let gobpf: { file: string; sha256: string };
+  let optionalLoad: { file: string; sha256: string };
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'kbuild-verify-policy-'));
@@ -54,6 +55,7 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
     triggers = await compile(work, 'triggers');
     multi = await compile(work, 'kprobe-multi');
     gobpf = await compile(work, 'per-map-sections');
+    optionalLoad = await compile(work, 'optional-load');
     const x86 = join(work, 'not-bpf.o');
     await run('clang', ['-c', '-x', 'c', '-o', x86, join(FIXTURES, 'kprobe-multi.bpf.c'), '-I/usr/include/x86_64-linux-gnu']);
     notBpf = { file: x86, sha256: createHash('sha256').update(await readFile(x86)).digest('hex') };
@@ -223,6 +225,24 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
     const strict = result.results.find((r) => r.case.probe === 'gobpf-strict');
     assert.equal(strict?.result, 'failed');
     assert.match(strict?.detail ?? '', /attaching kprobe__missing failed/);
+  });
+
+  // bpftune's loader: when the load fails, it loads again without its optional programs (bpftuner_bpf_load's optionals).
+  it('x86_64: autoload.optional loads again without those programs when the first load fails', async () => {
+    const result = await verifyKernel({
+      kernel: KERNELS.x86_64,
+      cases: [aCase('optional-load', optionalLoad, { autoloadOptional: ['entry__*'] }), aCase('required-load', optionalLoad, {})],
+      timeoutMs: 180_000,
+      cacheDir: cacheRoot(),
+    });
+    assert.equal(result.outcome, 'completed', result.consoleTail);
+    const got = result.results.find((r) => r.case.probe === 'optional-load');
+    assert.equal(got?.result, 'ok', `${got?.detail ?? ''}\n${got?.verifierLog ?? ''}`);
+    assert.deepEqual(programs(result, 'optional-load'), { on_execve: 'attached', entry__inlined: 'skipped' });
+    assert.match(got?.programs?.find((p) => p.name === 'entry__inlined')?.detail ?? '', /the first load failed, and the project's loader loads again without it \(autoload\.optional/);
+    const required = result.results.find((r) => r.case.probe === 'required-load');
+    assert.equal(required?.result, 'failed');
+    assert.match(required?.detail ?? '', /load failed/);
   });
 
   // pwru's kprobe.multi programs: its loader attaches them as multi-kprobes (link.KprobeMulti), never as perf-event kprobes (EINVAL).

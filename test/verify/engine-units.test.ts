@@ -59,7 +59,7 @@ describe('verify engine: initramfs, manifest and console formats', () => {
   });
 
   it('writes the policy lines and one case line per case, and refuses a counter map or glob that is not a name', () => {
-    const policy = { attachSkip: ['tail_*'], attachOptional: ['sys_enter_open'], autoloadDisable: ['feature_probe'] };
+    const policy = { attachSkip: ['tail_*'], attachOptional: ['sys_enter_open'], autoloadDisable: ['feature_probe'], autoloadOptional: ['entry__*'] };
     const text = writeManifest(
       [
         { index: 0, verifyCase: aCase(), object: '/cases/0.o' },
@@ -70,9 +70,10 @@ describe('verify engine: initramfs, manifest and console formats', () => {
     assert.equal(
       text,
       'case-timeout 90\ncase 0 non-core /cases/0.o - execve execve_count 5\n' +
-        'policy skip tail_*\npolicy optional sys_enter_open\npolicy noautoload feature_probe\ncase 1 core-external-btf /cases/1.o /cases/1.btf none - 0\n',
+        'policy skip tail_*\npolicy optional sys_enter_open\npolicy noautoload feature_probe\npolicy loadoptional entry__*\ncase 1 core-external-btf /cases/1.o /cases/1.btf none - 0\n',
     );
     assert.throws(() => writeManifest([{ index: 0, verifyCase: aCase({ check: { attachSkip: ['a b'] } }), object: '/o' }], { caseTimeoutSeconds: 1 }), /attach\.skip "a b" is not a program name or glob/);
+    assert.throws(() => writeManifest([{ index: 0, verifyCase: aCase({ check: { autoloadOptional: ['a\nb'] } }), object: '/o' }], { caseTimeoutSeconds: 1 }), /autoload\.optional "a\\nb" is not a program name or glob/);
     const hostile = aCase({ check: { event: { ...CHECK.event, counterMap: 'x y\nhang' } } });
     assert.throws(() => writeManifest([{ index: 0, verifyCase: hostile, object: '/cases/0.o' }], { caseTimeoutSeconds: 1 }), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
