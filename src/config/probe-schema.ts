@@ -100,7 +100,8 @@ function checkedRecord<V extends z.ZodType>(key: z.ZodString, value: V, max: num
  * `attach.optional`: an attach failure is
  * reported, not failed (a tracepoint one arch lacks); `autoload.disable`: not
  * loaded at all (bpf_program__set_autoload false, as the project's loader
- * does). The event check is opt-in: with `trigger`, `count` or `counterMap`,
+ * does); `autoload.optional`: left out of a second load when the first fails
+ * (a loader that retries without its optional programs). The event check is opt-in: with `trigger`, `count` or `counterMap`,
  * the guest triggers the event `count` times (default 5) and reads
  * `counterMap` (default `<probe>_count`, "-" as "_"; key 0 → counter),
  * which must reach `count`. `kernels` adds policy for some kernels (`when`
