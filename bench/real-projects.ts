@@ -12,7 +12,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kbuild } from '../test/helpers/cli.js';
-import { CORPUS_RELEASES, layOut, libbpfProject, SURICATA, SYSTEMD, XDP_TOOLS, type CorpusProject } from '../test/real-projects/corpus-probes.js';
+import { BPFTUNE, CORPUS_RELEASES, layOut, libbpfProject, OPENSNITCH, PWRU, SURICATA, SYSTEMD, XDP_TOOLS, type CorpusProject } from '../test/real-projects/corpus-probes.js';
 
 interface Job {
   readonly job: string;
@@ -30,6 +30,9 @@ const PROJECTS: Record<string, CorpusProject> = {
   suricata: SURICATA,
   'xdp-tools': XDP_TOOLS,
   systemd: SYSTEMD,
+  opensnitch: OPENSNITCH,
+  bpftune: BPFTUNE,
+  pwru: PWRU,
   'libbpf 1.5.0': libbpfProject('{ debian: "1.5.0" }'),
 };
 

@@ -24,11 +24,13 @@
  * Then it reboots; QEMU runs with -no-reboot, so it exits.
  *
  * The manifest, written by the host (src/verify/manifest.ts), one directive a line:
- *   policy <skip|optional|only|noautoload|nocreate> <glob>    (for the next case line; nocreate: maps)
+ *   policy <skip|optional|only|noautoload|nocreate|loadoptional> <glob>    (for the next case line; nocreate: maps;
+ *                   loadoptional: left out of a second load when the first fails)
  *   progtype <glob> <libbpf program type name>  (bpf_program__set_type before the load)
  *   target <glob> <raw tracepoint | category/tracepoint | kprobe function>  (where to attach instead of the section name)
  *   map <name> <max_entries|cpus|-> <inner type|-> <inner key size> <inner value size> <inner max_entries|cpus>
  *   loader legacy   (the next case runs in /init-legacy, built against a pre-1.0 libbpf)
+ *   loader gobpf    (the next case's maps are in gobpf's "maps/<name>" sections: gobpf-loader.c loads it)
  *   case <index> <mode> <object> <btf|-> <execve|open|connect|packet|none> <counter map|-> <count>
  *   case-timeout <seconds>
  *   hang            (tests: never finish, so the host's time limit must act)
@@ -98,6 +100,8 @@ struct guest_case {
 	long count;
 	/* Run by /init-legacy (a pre-1.0 libbpf, for `struct bpf_map_def SEC("maps")` objects). */
 	int legacy;
+	/* Maps in gobpf's per-map "maps/<name>" sections: loaded as gobpf does (gobpf-loader.c). */
+	int gobpf;
 	/* The manifest lines of this case, handed to /init-legacy as they are. */
 	char raw[MAX_POLICY * 8 * (MAX_FIELD + 48) + 2048];
 	size_t raw_len;
@@ -109,7 +113,9 @@ struct guest_case {
 	char only[MAX_POLICY][MAX_FIELD];
 	/* Maps not created (bpf_map__set_autocreate false). */
 	char nocreate[MAX_POLICY][MAX_FIELD];
-	int n_skip, n_optional, n_noautoload, n_only, n_nocreate;
+	/* Left out of a second load when the first fails (bpftune's optional programs). */
+	char loadoptional[MAX_POLICY][MAX_FIELD];
+	int n_skip, n_optional, n_noautoload, n_only, n_nocreate, n_loadoptional;
 	struct map_policy maps[MAX_POLICY];
 	struct type_policy types[MAX_POLICY];
 	struct target_policy targets[MAX_POLICY];
@@ -633,6 +639,15 @@ static long attach_in_map(struct bpf_program *prog, int cpumap)
 	return 0;
 }
 
+/* libbpf's own codes (4000 and up: "Relocation failed", ...) have no strerror text; errno values keep theirs. */
+static const char *libbpf_error(long err)
+{
+	static char text[200];
+	if (libbpf_strerror((int)(err < 0 ? err : -err), text, sizeof(text)) != 0)
+		snprintf(text, sizeof(text), "%s", strerror((int)(err < 0 ? -err : err)));
+	return text;
+}
+
 /*
  * attach.targets: where the project's loader attaches a program whose section
  * name does not say it (libscap cuts "&N" off raw_tracepoint/sched_process_fork&2).
@@ -655,6 +670,19 @@ static struct bpf_link *attach_to_target(struct bpf_program *prog, const char *t
 		link = bpf_program__attach_tracepoint(prog, category, slash + 1);
 		break;
 	case BPF_PROG_TYPE_KPROBE:
+#ifdef LIBBPF_MAJOR_VERSION
+		/*
+		 * SEC("kprobe.multi/...") loads with the multi-kprobe attach type: the
+		 * kernel refuses it as a perf-event kprobe (EINVAL). Its loader attaches
+		 * it to a list of symbols (pwru: link.KprobeMulti); the target is that list's one name.
+		 */
+		if (expected_attach(prog) == BPF_TRACE_KPROBE_MULTI) {
+			LIBBPF_OPTS(bpf_kprobe_multi_opts, multi, .syms = &target, .cnt = 1,
+				    .retprobe = strncmp(bpf_program__section_name(prog), "kretprobe", 9) == 0);
+			link = bpf_program__attach_kprobe_multi_opts(prog, NULL, &multi);
+			break;
+		}
+#endif
 		link = bpf_program__attach_kprobe(prog, strncmp(bpf_program__section_name(prog), "kretprobe", 9) == 0, target);
 		break;
 	default:
@@ -747,6 +775,8 @@ static struct bpf_link *attach_in_guest(struct bpf_program *prog, long *err)
 
 struct tally {
 	int attached, loaded, skipped, failed;
+	/* The object was loaded a second time, without its autoload.optional programs. */
+	int reloaded;
 	char first_failure[400];
 };
 
@@ -764,6 +794,8 @@ static void attach_programs(const struct guest_case *c, struct bpf_object *obj, 
 		if (!bpf_program__autoload(prog)) {
 			report_program(c, "skipped", name, matches(c->noautoload, c->n_noautoload, name)
 				       ? "not loaded: autoload.disable in the probe's policy"
+				       : t->reloaded && matches(c->loadoptional, c->n_loadoptional, name)
+				       ? "not loaded: the first load failed, and the project's loader loads again without it (autoload.optional in the probe's policy)"
 				       : "not loaded: the object marks it optional (SEC(\"?...\"))");
 			t->skipped++;
 			continue;
@@ -822,7 +854,8 @@ static void attach_programs(const struct guest_case *c, struct bpf_object *obj, 
 			snprintf(detail, sizeof(detail), "loaded, not attached: %s", no_target);
 			report_program(c, "loaded", name, detail);
 			t->loaded++;
-		} else if (err == -EOPNOTSUPP || err == -ESRCH) {
+		} else if (!target && (err == -EOPNOTSUPP || err == -ESRCH)) {
+			/* With attach.targets the policy named the target: its attach failing is a failure (kprobe.multi on a kernel without CONFIG_FPROBE). */
 			snprintf(detail, sizeof(detail), "loaded, not attached: libbpf cannot attach SEC(\"%s\") by itself (no attach target in the section name)", section);
 			report_program(c, "loaded", name, detail);
 			t->loaded++;
@@ -831,7 +864,7 @@ static void attach_programs(const struct guest_case *c, struct bpf_object *obj, 
 			report_program(c, "loaded", name, detail);
 			t->loaded++;
 		} else {
-			snprintf(detail, sizeof(detail), "attaching SEC(\"%s\") failed: %s", section, strerror((int)-err));
+			snprintf(detail, sizeof(detail), "attaching SEC(\"%s\")%s%s failed: %s", section, target ? " to " : "", target ? target : "", strerror((int)-err));
 			report_program(c, "failed", name, detail);
 			if (t->failed++ == 0)
 				snprintf(t->first_failure, sizeof(t->first_failure), "attaching %s failed: %s", name, strerror((int)-err));
@@ -849,7 +882,8 @@ static void unmatched_policy(const struct guest_case *c, struct bpf_object *obj,
 	} lists[] = { { c->skip, c->n_skip, "attach.skip" },
 		      { c->optional, c->n_optional, "attach.optional" },
 		      { c->only, c->n_only, "attach.only" },
-		      { c->noautoload, c->n_noautoload, "autoload.disable" } };
+		      { c->noautoload, c->n_noautoload, "autoload.disable" },
+		      { c->loadoptional, c->n_loadoptional, "autoload.optional" } };
 	size_t used = 0;
 	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
 		for (int i = 0; i < lists[l].n; i++) {
@@ -949,6 +983,57 @@ static int size_maps(const struct guest_case *c, struct bpf_object *obj, char *w
 	return 0;
 }
 
+/*
+ * Opens the object and applies the policy as the project's loader does before
+ * bpf_object__load: autoload off (autoload.disable, and autoload.optional for
+ * the second load), program types, map sizes, maps not created. NULL and why
+ * in `why` when libbpf refuses it.
+ */
+static struct bpf_object *open_with_policy(const struct guest_case *c, struct bpf_object_open_opts *opts, int without_optional, char *why, size_t size)
+{
+	struct bpf_object *obj = bpf_object__open_file(c->object, opts);
+	long open_err = libbpf_get_error(obj);
+	if (!obj || open_err) {
+		snprintf(why, size, "libbpf cannot open the object: %s", libbpf_error(open_err ? open_err : -errno));
+		return NULL;
+	}
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		if (matches(c->noautoload, c->n_noautoload, name) || (without_optional && matches(c->loadoptional, c->n_loadoptional, name)))
+			bpf_program__set_autoload(prog, false);
+		for (int i = 0; i < c->n_types; i++) {
+			if (fnmatch(c->types[i].glob, name, 0) == 0) {
+				bpf_program__set_type(prog, c->types[i].type);
+				break;
+			}
+		}
+	}
+	if (size_maps(c, obj, why, size) != 0) {
+		bpf_object__close(obj);
+		return NULL;
+	}
+#ifdef LIBBPF_MAJOR_VERSION
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, obj) {
+		if (matches(c->nocreate, c->n_nocreate, bpf_map__name(map)))
+			bpf_map__set_autocreate(map, false);
+	}
+#endif
+	return obj;
+}
+
+/* Whether a second load would leave anything out: an autoload.optional program the first load had. */
+static int has_load_optional(const struct guest_case *c, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, obj) {
+		if (bpf_program__autoload(prog) && matches(c->loadoptional, c->n_loadoptional, bpf_program__name(prog)))
+			return 1;
+	}
+	return 0;
+}
+
 /* Runs in the case's child; returns its exit status (0 once a result is reported). */
 static int run_case(const struct guest_case *c)
 {
@@ -970,49 +1055,36 @@ static int run_case(const struct guest_case *c)
 #endif
 	}
 
-	struct bpf_object *obj = bpf_object__open_file(c->object, &opts);
-	long open_err = libbpf_get_error(obj);
-	if (!obj || open_err) {
-		snprintf(detail, sizeof(detail), "libbpf cannot open the object: %s", strerror(open_err ? (int)-open_err : errno));
+	struct bpf_object *obj = open_with_policy(c, &opts, 0, detail, sizeof(detail));
+	if (!obj) {
 		report(c, "failed", 0, detail);
 		return 0;
 	}
-	struct bpf_program *prog;
-	bpf_object__for_each_program(prog, obj) {
-		if (matches(c->noautoload, c->n_noautoload, bpf_program__name(prog)))
-			bpf_program__set_autoload(prog, false);
-		for (int i = 0; i < c->n_types; i++) {
-			if (fnmatch(c->types[i].glob, bpf_program__name(prog), 0) == 0) {
-				bpf_program__set_type(prog, c->types[i].type);
-				break;
-			}
-		}
-	}
-	int err = size_maps(c, obj, detail, sizeof(detail));
-	if (err) {
-		report(c, "failed", 0, detail);
-		return 0;
-	}
+#ifndef LIBBPF_MAJOR_VERSION
 	if (c->n_nocreate > 0) {
-#ifdef LIBBPF_MAJOR_VERSION
-		struct bpf_map *map;
-		bpf_object__for_each_map(map, obj) {
-			if (matches(c->nocreate, c->n_nocreate, bpf_map__name(map)))
-				bpf_map__set_autocreate(map, false);
-		}
-#else
 		report(c, "not-verifiable", 0, "the pre-1.0 libbpf of the legacy loader cannot leave maps out of the load (autoload.maps)");
 		return 0;
-#endif
 	}
-	err = bpf_object__load(obj);
+#endif
+	int err = bpf_object__load(obj);
+	struct tally t;
+	memset(&t, 0, sizeof(t));
+	if (err && has_load_optional(c, obj)) {
+		/* As bpftune does: the load failed, so again without the programs it can do without. */
+		bpf_object__close(obj);
+		obj = open_with_policy(c, &opts, 1, detail, sizeof(detail));
+		if (!obj) {
+			report(c, "failed", 0, detail);
+			return 0;
+		}
+		t.reloaded = 1;
+		err = bpf_object__load(obj);
+	}
 	if (err) {
-		snprintf(detail, sizeof(detail), "load failed: %s", strerror(err < 0 ? -err : err));
+		snprintf(detail, sizeof(detail), "load failed: %s", libbpf_error(err));
 		report(c, "failed", 0, detail);
 		return 0;
 	}
-	struct tally t;
-	memset(&t, 0, sizeof(t));
 	attach_programs(c, obj, &t);
 	if (t.failed > 0) {
 		snprintf(detail, sizeof(detail), "%d program(s) failed to attach (%s); %d attached, %d loaded only", t.failed, t.first_failure, t.attached, t.loaded);
@@ -1072,6 +1144,16 @@ static int exec_legacy(const struct guest_case *c)
 	return 0;
 }
 
+#ifdef LIBBPF_MAJOR_VERSION
+#include "gobpf-loader.c"
+#else
+static int run_gobpf_case(const struct guest_case *c)
+{
+	report(c, "failed", 0, "the legacy loader has no gobpf-layout loader");
+	return 0;
+}
+#endif
+
 static void run_in_child(const struct guest_case *c, int case_timeout)
 {
 	pid_t pid = fork();
@@ -1083,6 +1165,8 @@ static void run_in_child(const struct guest_case *c, int case_timeout)
 		alarm(case_timeout);
 		if (c->legacy)
 			_exit(exec_legacy(c));
+		if (c->gobpf)
+			_exit(run_gobpf_case(c));
 		_exit(run_case(c));
 	}
 	int status;
@@ -1165,6 +1249,7 @@ static int parse_line(const char *line, struct guest_case *c)
 	}
 	if (sscanf(line, "loader %31s", kind) == 1) {
 		c->legacy = strcmp(kind, "legacy") == 0;
+		c->gobpf = strcmp(kind, "gobpf") == 0;
 		return 0;
 	}
 	char name[MAX_FIELD], itype[32], max[32], imax[32];
@@ -1208,6 +1293,8 @@ static int parse_line(const char *line, struct guest_case *c)
 			snprintf(c->only[c->n_only++], MAX_FIELD, "%s", glob);
 		else if (strcmp(kind, "nocreate") == 0 && c->n_nocreate < MAX_POLICY)
 			snprintf(c->nocreate[c->n_nocreate++], MAX_FIELD, "%s", glob);
+		else if (strcmp(kind, "loadoptional") == 0 && c->n_loadoptional < MAX_POLICY)
+			snprintf(c->loadoptional[c->n_loadoptional++], MAX_FIELD, "%s", glob);
 		return 0;
 	}
 	return sscanf(line, "case %d %31s %255s %255s %31s %255s %ld", &c->index, c->mode, c->object, c->btf, c->trigger,

@@ -46,7 +46,7 @@ export const VerifyKernelPolicy = z.strictObject({
     .describe('Kernels whose version matches'),
   arch: z.enum(['x86_64', 'arm64']).optional().describe('Kernels of this arch'),
   attach: z.strictObject({ skip: ProgramGlobs.optional(), optional: ProgramGlobs.optional(), only: ProgramGlobs.optional() }).optional(),
-  autoload: z.strictObject({ disable: ProgramGlobs.optional(), maps: ProgramGlobs.optional() }).optional(),
+  autoload: z.strictObject({ disable: ProgramGlobs.optional(), maps: ProgramGlobs.optional(), optional: ProgramGlobs.optional() }).optional(),
   mode: z
     .enum(['non-core', 'core-kernel-btf', 'core-external-btf'])
     .optional()
@@ -100,7 +100,8 @@ function checkedRecord<V extends z.ZodType>(key: z.ZodString, value: V, max: num
  * `attach.optional`: an attach failure is
  * reported, not failed (a tracepoint one arch lacks); `autoload.disable`: not
  * loaded at all (bpf_program__set_autoload false, as the project's loader
- * does). The event check is opt-in: with `trigger`, `count` or `counterMap`,
+ * does); `autoload.optional`: left out of a second load when the first fails
+ * (a loader that retries without its optional programs). The event check is opt-in: with `trigger`, `count` or `counterMap`,
  * the guest triggers the event `count` times (default 5) and reads
  * `counterMap` (default `<probe>_count`, "-" as "_"; key 0 → counter),
  * which must reach `count`. `kernels` adds policy for some kernels (`when`
@@ -129,13 +130,16 @@ export const ProbeVerify = z.union([
         only: ProgramGlobs.optional().describe('Only these are attached, the rest loaded (a project that attaches its dispatchers and tail-calls the rest)'),
         targets: checkedRecord(ProgramGlob, AttachTarget, 64)
           .optional()
-          .describe('Attach target by program name or glob, where the project\'s loader does not take it from the section name (raw tracepoint, tracepoint "category/name" or kprobe function)'),
+          .describe('Attach target by program name or glob, where the project\'s loader does not take it from the section name (raw tracepoint, tracepoint "category/name", or kprobe function: a kprobe.multi program is attached to it as a multi-kprobe)'),
       })
       .optional(),
     autoload: z
       .strictObject({
         disable: ProgramGlobs.optional().describe('Programs left out of the load (bpf_program__set_autoload false)'),
         maps: ProgramGlobs.optional().describe('Maps left out of the load (bpf_map__set_autocreate false), with the programs that use them'),
+        optional: ProgramGlobs.optional().describe(
+          "Programs the project's loader drops when the load fails, then loads again without them (bpftune's optional programs: a function a kernel inlined)",
+        ),
       })
       .optional(),
     maps: checkedRecord(MapName, MapPolicy, 64)

@@ -5,8 +5,9 @@ import type { BuildJob } from './types.js';
  * Bump when the build recipe changes in a way that changes objects (flags,
  * template, layout): every build id changes with it, so nothing stale is reused.
  * 2: project bundles, per-probe flags, -Werror=implicit-function-declaration, external BTF as its own job.
+ * 3: non-CO-RE IR passed as bitcode between clang, opt and llc (its use-list order changes the code).
  */
-export const BUILD_RECIPE_VERSION = 2;
+export const BUILD_RECIPE_VERSION = 3;
 
 /** Content address of one build: same inputs, same id, and the build is skipped. */
 export function buildId(job: BuildJob, toolchain: string, templateDigest: string): string {

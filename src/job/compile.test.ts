@@ -104,6 +104,9 @@ describe('nonCoreSteps', () => {
     assert.equal(includes[7], `-I${join(input.headers.common, 'arch/arm64/include/generated')}`);
     assert.ok(!clang.argv.some((a) => a === '-I/usr/include' || a === '/usr/include'));
     assert.deepEqual(opt.argv.slice(0, 3), ['opt', '-O2', '-mtriple=bpf-pc-linux']);
+    // Bitcode between the steps: textual IR loses the use-list order LLVM's BPF code generation follows.
+    assert.ok(clang.argv.includes('-c') && !clang.argv.includes('-S') && !opt.argv.includes('-S'));
+    assert.match(llc.argv.find((a) => a.startsWith('stage2')) ?? '', /\.bc$/);
     assert.equal(llc.argv[0], 'llc');
     assert.ok([clang, opt, llc].every((s) => s.writable === input.workDir));
   });

@@ -159,6 +159,12 @@ function step(argv: string[], cwd: string, input: CompileInputBase, readOnly: st
  * for bpf, which runs LLVM's BPF-specific IR passes — optimising for x86
  * instead folds away bounds masks the verifier needs; llc emits the object
  * with BTF. `clangInclude` is `clang -print-file-name=include`.
+ *
+ * The IR goes from step to step as bitcode, as a project's own `clang
+ * -emit-llvm -c | llc` does: textual IR drops the use-list order, and LLVM
+ * 14's BPF code generation follows it. With text, opensnitch 1.6.9's execve
+ * tracepoint came out reading a ctx field through a moved pointer, which the
+ * verifier refuses ("dereference of modified ctx ptr"); with bitcode it loads.
  */
 export function nonCoreSteps(input: NonCoreCompileInput, clangInclude: string): BuildStep[] {
   return flatten(nonCorePlan(input, clangInclude));
@@ -180,10 +186,10 @@ function nonCorePlan(input: NonCoreCompileInput, clangInclude: string): StepPlan
   const readOnly = [input.probeDir, flavour, common, input.libbpfIncludeDir ?? DEFAULT_LIBBPF];
   const sources = sourcesOf(input);
   const perSource = sources.map((source, i) => {
-    const stage1 = join(work, `stage1-${i}.ll`);
-    const stage2 = `stage2-${i}.ll`;
+    const stage1 = join(work, `stage1-${i}.bc`);
+    const stage2 = `stage2-${i}.bc`;
     const clang = [
-      'clang', '-S', '-emit-llvm', '-O2', '-Xclang', '-disable-llvm-passes', '-g',
+      'clang', '-c', '-emit-llvm', '-O2', '-Xclang', '-disable-llvm-passes', '-g',
       '-target', clangHostTriple(input.arch),
       '-D__KERNEL__', '-D__BPF_TRACING__', `-D__TARGET_ARCH_${targetArchMacro(input.arch)}`,
       '-nostdinc', '-isystem', clangInclude,
@@ -195,7 +201,7 @@ function nonCorePlan(input: NonCoreCompileInput, clangInclude: string): StepPlan
       ...prefixMaps(input, { flavour, common }),
       source, '-o', stage1,
     ];
-    const opt = ['opt', '-O2', '-mtriple=bpf-pc-linux', '-S', stage1, '-o', stage2];
+    const opt = ['opt', '-O2', '-mtriple=bpf-pc-linux', stage1, '-o', stage2];
     const llc = ['llc', '-march=bpf', mcpu(input), '-filetype=obj', stage2, '-o', objectName(i, sources.length)];
     return [step(clang, input.probeDir, input, readOnly), step(opt, work, input, []), step(llc, work, input, [])];
   });
@@ -272,7 +278,9 @@ async function runPlan(executor: Executor, input: CompileInputBase, plan: StepPl
   const started = performance.now();
   const warnings: string[][] = plan.perSource.map(() => []);
   const stop = new AbortController();
-  const chainSignal = signal === undefined ? stop.signal : anySignal([signal, stop.signal]);
+  // Disposed once the sources are compiled: the job's signal outlives this compile.
+  const linked = signal === undefined ? undefined : anySignal([signal, stop.signal]);
+  const chainSignal = linked?.signal ?? stop.signal;
   let next = 0;
   let failure: unknown;
   const worker = async (): Promise<void> => {
@@ -285,7 +293,11 @@ async function runPlan(executor: Executor, input: CompileInputBase, plan: StepPl
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SOURCE_PARALLELISM, plan.perSource.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(SOURCE_PARALLELISM, plan.perSource.length) }, worker));
+  } finally {
+    linked?.dispose();
+  }
   if (failure !== undefined) throw failure;
   const tailWarnings: string[] = [];
   await runChain(executor, input, plan.tail, tailWarnings, signal);

@@ -82,7 +82,8 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     out(`${name}: started ${label} (attempt ${job.attemptsMade + 1})`);
     const limit = new AbortController();
     const timer = setTimeout(() => limit.abort(), Math.min(data.timeoutMs, MAX_TIMER_MS));
-    const abort = signal === undefined ? limit.signal : anySignal([signal, limit.signal]);
+    const linked = signal === undefined ? undefined : anySignal([signal, limit.signal]);
+    const abort = linked?.signal ?? limit.signal;
     const compiling = compileClock();
     try {
       await assertSeesFolders(data.shared, name);
@@ -106,6 +107,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
       throw failure;
     } finally {
       clearTimeout(timer);
+      linked?.dispose();
     }
   };
 

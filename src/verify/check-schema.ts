@@ -18,6 +18,7 @@ export const ProbeCheckSchema = z.strictObject({
         attachOnly: Globs.optional(),
   autoloadDisable: Globs.optional(),
         autocreateDisable: Globs.optional(),
+  autoloadOptional: Globs.optional(),
   maps: z
     .array(
       z.strictObject({
@@ -42,6 +43,7 @@ export const ProbeCheckSchema = z.strictObject({
         attachOnly: Globs.optional(),
         autoloadDisable: Globs.optional(),
         autocreateDisable: Globs.optional(),
+        autoloadOptional: Globs.optional(),
         mode: z.enum(MODES).optional(),
         verify: z.literal(false).optional(),
       }),

@@ -10,7 +10,7 @@ import { arm64Sysroot, type SysrootOptions } from './arm64-sysroot.js';
 import { legacySysroot } from './legacy-sysroot.js';
 
 /**
- * The guest loader (images/guest/kbuild-guest.c), built statically against
+ * The guest loader (images/guest/kbuild-guest.c and the files it includes), built statically against
  * libbpf for each arch and cached by content: the source, the compiler's
  * version and the exact libraries linked in. x86_64 links the host's
  * Debian packages; arm64 is cross-compiled against a sysroot made from
@@ -18,12 +18,17 @@ import { legacySysroot } from './legacy-sysroot.js';
  */
 
 // From dist/src/verify/ (built) and from src/verify/ (run with tsx).
-const SOURCE_CANDIDATES = ['../../../images/guest/kbuild-guest.c', '../../images/guest/kbuild-guest.c'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const SOURCE_DIRS = ['../../../images/guest/', '../../images/guest/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const MAIN_SOURCE = 'kbuild-guest.c';
+/** Files kbuild-guest.c includes: part of the loader's identity, compiled with it. */
+const INCLUDED_SOURCES = ['gobpf-loader.c'];
 
 async function guestSource(): Promise<{ path: string; bytes: Buffer }> {
-  for (const path of SOURCE_CANDIDATES) {
-    const bytes = await readFile(path).catch(() => undefined);
-    if (bytes !== undefined) return { path, bytes };
+  for (const dir of SOURCE_DIRS) {
+    const bytes = await readFile(join(dir, MAIN_SOURCE)).catch(() => undefined);
+    if (bytes === undefined) continue;
+    const included = await Promise.all(INCLUDED_SOURCES.map((name) => readFile(join(dir, name))));
+    return { path: join(dir, MAIN_SOURCE), bytes: Buffer.concat([bytes, ...included]) };
   }
   throw new KbuildError('E_GUEST_BUILD', 'images/guest/kbuild-guest.c is missing from this installation');
 }

@@ -17,6 +17,8 @@ export interface InitramfsCase {
   readonly btfFile?: string;
   /** Loaded by /init-legacy (needs `legacyLoader`). */
   readonly legacy?: boolean;
+  /** Maps in gobpf's per-map sections: the guest loads it as gobpf does. */
+  readonly gobpf?: boolean;
 }
 
 export async function buildInitramfs(out: string, guestLoader: string, cases: readonly InitramfsCase[], options: ManifestOptions, legacyLoader?: string): Promise<void> {
@@ -39,7 +41,7 @@ export async function buildInitramfs(out: string, guestLoader: string, cases: re
       btf = `/cases/${index}.btf`;
       members.push({ kind: 'file', name: btf, data: await readFile(c.btfFile) });
     }
-    manifest.push({ index, verifyCase: c.verifyCase, object, ...(btf === undefined ? {} : { btf }), ...(c.legacy === true ? { legacy: true } : {}) });
+    manifest.push({ index, verifyCase: c.verifyCase, object, ...(btf === undefined ? {} : { btf }), ...(c.legacy === true ? { legacy: true } : {}), ...(c.gobpf === true ? { gobpf: true } : {}) });
   }
   members.push({ kind: 'file', name: 'manifest', data: Buffer.from(writeManifest(manifest, options)) });
   await writeFile(out, writeCpio(members));

@@ -17,6 +17,8 @@ export interface ManifestCase {
   readonly btf?: string;
   /** Run by /init-legacy (a pre-1.0 libbpf): the object has a `maps` section. */
   readonly legacy?: boolean;
+  /** Loaded as gobpf's ELF loader does: the object has per-map `maps/<name>` sections. */
+  readonly gobpf?: boolean;
 }
 
 export interface ManifestOptions {
@@ -52,12 +54,13 @@ function checkMapName(where: string, field: string, name: string): void {
 
 export function checkCase(verifyCase: VerifyCase): void {
   const where = `probe ${JSON.stringify(verifyCase.probe)} (${verifyCase.mode})`;
-  const { event, attachSkip, attachOptional, attachOnly, autoloadDisable, autocreateDisable, maps, programTypes, attachTargets } = verifyCase.check;
+  const { event, attachSkip, attachOptional, attachOnly, autoloadDisable, autocreateDisable, autoloadOptional, maps, programTypes, attachTargets } = verifyCase.check;
   checkGlobs(where, 'attach.skip', attachSkip);
   checkGlobs(where, 'attach.optional', attachOptional);
   checkGlobs(where, 'attach.only', attachOnly);
   checkGlobs(where, 'autoload.disable', autoloadDisable);
   checkGlobs(where, 'autoload.maps', autocreateDisable);
+  checkGlobs(where, 'autoload.optional', autoloadOptional);
   checkGlobs(where, 'programTypes', programTypes?.map((p) => p.programs));
   checkGlobs(where, 'attach.targets', attachTargets?.map((t) => t.programs));
   for (const t of attachTargets ?? []) {
@@ -92,11 +95,13 @@ export function writeManifest(cases: readonly ManifestCase[], options: ManifestO
     const { check, mode } = c.verifyCase;
     // Loader and policy lines belong to the case line that follows them.
     if (c.legacy === true) lines.push('loader legacy');
+    else if (c.gobpf === true) lines.push('loader gobpf');
     for (const glob of check.attachSkip ?? []) lines.push(`policy skip ${glob}`);
     for (const glob of check.attachOptional ?? []) lines.push(`policy optional ${glob}`);
     for (const glob of check.attachOnly ?? []) lines.push(`policy only ${glob}`);
     for (const glob of check.autoloadDisable ?? []) lines.push(`policy noautoload ${glob}`);
     for (const glob of check.autocreateDisable ?? []) lines.push(`policy nocreate ${glob}`);
+    for (const glob of check.autoloadOptional ?? []) lines.push(`policy loadoptional ${glob}`);
     for (const p of check.programTypes ?? []) lines.push(`progtype ${p.programs} ${p.type}`);
     for (const t of check.attachTargets ?? []) lines.push(`target ${t.programs} ${t.target}`);
     for (const m of check.maps ?? []) {

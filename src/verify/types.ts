@@ -67,6 +67,8 @@ export interface ProbeCheck {
   readonly autoloadDisable?: readonly string[];
   /** Maps not created (bpf_map__set_autocreate false): feature maps a project's loader leaves out on some kernels. */
   readonly autocreateDisable?: readonly string[];
+  /** When the load fails, the object is loaded again without these (a project's loader that retries without its optional programs). */
+  readonly autoloadOptional?: readonly string[];
   /** More policy for some kernels; planning resolves it per kernel (the engine never sees it). */
   readonly kernels?: readonly KernelPolicy[];
 }
@@ -80,6 +82,7 @@ export interface KernelPolicy {
   readonly attachOnly?: readonly string[];
   readonly autoloadDisable?: readonly string[];
   readonly autocreateDisable?: readonly string[];
+  readonly autoloadOptional?: readonly string[];
   /** The rule applies to cases of this mode only. */
   readonly mode?: 'non-core' | 'core-kernel-btf' | 'core-external-btf';
   /** Not verified where the rule applies. */

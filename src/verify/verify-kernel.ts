@@ -7,7 +7,7 @@ import { KernelNotFoundError, KbuildError } from '../errors.js';
 import { consoleTail, parseConsole, type GuestReport } from './console-parser.js';
 import { cutExternalBtf } from './external-btf.js';
 import { guestLoader, type GuestLoader } from './guest-loader.js';
-import { usesLegacyMaps } from './legacy-maps.js';
+import { mapLayout, PER_MAP_SECTIONS_NO_BTF } from './legacy-maps.js';
 import { buildInitramfs, type InitramfsCase } from './initramfs.js';
 import { checkCase } from './manifest.js';
 import { QEMU_SETUPS, qemuArgs, qemuAvailable } from './qemu-command.js';
@@ -44,6 +44,8 @@ interface Prepared {
   readonly skip?: string;
   /** `struct bpf_map_def SEC("maps")`: loaded by the legacy guest loader (pre-1.0 libbpf). */
   readonly legacy: boolean;
+  /** Maps in gobpf's per-map `maps/<name>` sections: loaded the way gobpf does. */
+  readonly gobpf?: boolean;
 }
 
 function everyCase(request: VerifyKernelRequest, result: VerifyCaseResult['result'], detail: string, id: (c: VerifyCase) => string): VerifyCaseResult[] {
@@ -72,8 +74,11 @@ async function fetchImage(request: VerifyKernelRequest, builder: DistroBuilder):
 async function prepare(request: VerifyKernelRequest, image: FetchedImage): Promise<Prepared[]> {
   const prepared: Prepared[] = [];
   for (const c of request.cases) {
-    const legacy = await usesLegacyMaps(c.objectFile);
-    if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, legacy });
+    const layout = await mapLayout(c.objectFile);
+    const legacy = layout === 'legacy';
+    const gobpf = layout === 'per-map-sections';
+    if (gobpf && c.mode === 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, legacy, gobpf, skip: PER_MAP_SECTIONS_NO_BTF });
+    else if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, legacy, gobpf });
     else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false, legacy });
     else {
       try {
@@ -99,7 +104,7 @@ function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootR
   const base = { case: p.verifyCase, verifyId: id, ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }) };
   if (p.skip !== undefined) return { ...base, result: 'not-verifiable', detail: p.skip };
   const got = report.cases.get(index);
-  const cutNote = `${p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : ''}${p.legacy ? ' (legacy maps section: loaded with libbpf 0.3)' : ''}`;
+  const cutNote = `${p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : ''}${p.legacy ? ' (legacy maps section: loaded with libbpf 0.3)' : ''}${p.gobpf === true ? " (gobpf's per-map sections: loaded as gobpf's ELF loader does)" : ''}`;
   if (got !== undefined) {
     const why = got.result === 'failed' ? verifierSummary(got.log) : undefined;
     const programs = got.programs.length > 0 || got.result !== 'failed' ? got.programs : failedToLoad(got.log, why);
@@ -167,7 +172,7 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
   try {
     const initramfs = join(work, 'initramfs.cpio');
     const cases: InitramfsCase[] = prepared.flatMap((p, index) =>
-      p.skip !== undefined ? [] : [{ index, verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }), ...(p.legacy ? { legacy: true } : {}) }],
+      p.skip !== undefined ? [] : [{ index, verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }), ...(p.legacy ? { legacy: true } : {}), ...(p.gobpf === true ? { gobpf: true } : {}) }],
     );
     // The limit is the boot's: fetching the image and building the guest loader the first time do not count.
     const limit = request.timeoutMs;

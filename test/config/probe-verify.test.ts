@@ -39,7 +39,7 @@ describe('probes[].verify', () => {
 
   it('takes the attach and autoload policy: program names and globs', () => {
     const { config } = parseKernelsFile(
-      file('    verify:\n      attach: { skip: [tail_*, dispatch_?], optional: [sys_enter_open], only: [sys_*] }\n      autoload: { disable: [feature_probe], maps: [feature_*] }\n'),
+      file('    verify:\n      attach: { skip: [tail_*, dispatch_?], optional: [sys_enter_open], only: [sys_*] }\n      autoload: { disable: [feature_probe], maps: [feature_*], optional: [entry__fib6_age] }\n'),
       'k.yaml',
     );
     assert.deepEqual(probeCheck('exec-snoop', config.probes[0]), {
@@ -49,6 +49,7 @@ describe('probes[].verify', () => {
         attachOnly: ['sys_*'],
         autoloadDisable: ['feature_probe'],
         autocreateDisable: ['feature_*'],
+        autoloadOptional: ['entry__fib6_age'],
       },
     });
   });

@@ -2,14 +2,14 @@
  * Test and bench corpus: real eBPF projects exactly as upstream released them,
  * taken from Debian's source archive (signed Sources index, sha256-checked
  * files) with fetchSourcePackage and cached under the kbuild cache root, so
- * only the first run downloads (~40 MB for all five).
+ * only the first run downloads (~43 MB for all eight).
  */
 import { cacheRoot } from '../../src/cache/cache-dir.js';
 import { isNotFound } from '@kbuild/loader/internal';
 import { upstreamVersion } from '../../src/repo/apt/debian-version.js';
 import { fetchSourcePackage, type SourcePackage, type SourceRequest } from '../../src/repo/apt/source-package.js';
 
-export type RealProjectName = 'falcosecurity-libs' | 'suricata' | 'systemd' | 'libbpf' | 'xdp-tools';
+export type RealProjectName = 'falcosecurity-libs' | 'suricata' | 'systemd' | 'libbpf' | 'xdp-tools' | 'opensnitch' | 'bpftune' | 'pwru';
 
 interface ProjectSource {
   readonly request: SourceRequest;
@@ -34,6 +34,11 @@ export const REAL_PROJECTS: Readonly<Record<RealProjectName, ProjectSource>> = {
     // after the signed trixie route failed. The signature is still checked.
     fallback: { request: { name: 'xdp-tools', suite: 'sid' }, ignoreValidUntil: true },
   },
+  // These three have no .dsc on the mirror this was written on; only their upstream tarballs are fetched.
+  opensnitch: { request: { name: 'opensnitch', version: '1.6.9', suite: 'trixie' }, upstream: /^1\.6\.9$/ },
+  bpftune: { request: { name: 'bpftune', version: '0.0~git20250314.8fd59cc', suite: 'trixie' }, upstream: /^0\.0~git20250314\.8fd59cc$/ },
+  // +ds1: Debian dropped the vendored Go modules and libpcap; bpf/ and its headers are upstream's.
+  pwru: { request: { name: 'pwru', version: '1.0.5+ds1', suite: 'trixie' }, upstream: /^1\.0\.5\+ds1$/ },
 };
 
 async function fetchProject(source: ProjectSource): Promise<SourcePackage> {

@@ -136,6 +136,72 @@ export const SYSTEMD: CorpusProject = {
   })),
 };
 
+// ---------------------------------------------------------------- opensnitch
+// ebpf_prog/Makefile: clang -I. <kernel header trees> -include kconfig.h
+// -D__KERNEL__ -D__BPF_TRACING__ -D__TARGET_ARCH_<arch> -Wno-... -O2
+// -emit-llvm, then llc -march=bpf -mcpu=generic: kbuild's non-CO-RE build,
+// one object per kernel. Three objects, each its own probe. Their maps are
+// gobpf's (one "maps/<name>" section each), which no libbpf opens.
+export const OPENSNITCH: CorpusProject = {
+  project: 'opensnitch',
+  subtrees: ['ebpf_prog'],
+  root: 'opensnitch',
+  probes: ['opensnitch', 'opensnitch-dns', 'opensnitch-procs'].map((stem) => ({
+    name: stem,
+    source: `ebpf_prog/${stem}.c`,
+    settings: '    builds: [non-core]\n',
+  })),
+};
+
+// ---------------------------------------------------------------- bpftune
+// src/Makefile: clang -g -fno-stack-protector -Wall -Wno-incompatible-pointer-
+// types-discards-qualifiers -D__TARGET_ARCH_<arch> -O2 -target bpf -I../include
+// -I/usr/include ... -I../include/uapi, three times per tuner: as is, with
+// -DBPFTUNE_LEGACY (kprobes for fentry) and -DBPFTUNE_NOBTF (no CO-RE); the
+// loader tries them in that order. <bpftune/bpftune.bpf.h> picks the project's
+// own vmlinux_<arch>.h; corr.h includes <math.h> from /usr/include (uapi: libc).
+export const BPFTUNE_TUNERS = ['tcp_buffer_tuner', 'route_table_tuner', 'neigh_table_tuner', 'sysctl_tuner', 'tcp_conn_tuner', 'netns_tuner', 'net_buffer_tuner', 'ip_frag_tuner', 'probe'];
+const BPFTUNE_VARIANTS: readonly (readonly [string, string])[] = [['', ''], ['-legacy', 'BPFTUNE_LEGACY: true'], ['-nobtf', 'BPFTUNE_NOBTF: true']];
+export const BPFTUNE: CorpusProject = {
+  project: 'bpftune',
+  subtrees: ['src', 'include'],
+  root: 'bpftune',
+  probes: BPFTUNE_VARIANTS.flatMap(([suffix, define]) =>
+    BPFTUNE_TUNERS.map((tuner) => ({
+      name: `bpftune-${tuner.replace(/_/g, '-')}${suffix}`,
+      source: `src/${tuner}.bpf.c`,
+      settings:
+        '    builds: [core]\n    includes: [include, include/uapi]\n    uapi: libc\n' +
+        '    vmlinux: { x86_64: include/bpftune/vmlinux_x86_64.h, arm64: include/bpftune/vmlinux_aarch64.h }\n' +
+        `    cflags: [-fno-stack-protector, -Wall, -Wno-incompatible-pointer-types-discards-qualifiers]\n${define === '' ? '' : `    defines: { ${define} }\n`}`,
+    })),
+  ),
+};
+
+// ---------------------------------------------------------------- pwru
+// build.go's go:generate lines: bpf2go -target <goarch> -cc clang
+// kprobe_pwru.c -- [-DOUTPUT_SKB] [-DHAS_KPROBE_MULTI] -I./bpf/headers
+// -Wno-address-of-packed-member. "vmlinux.h" and "bpf/bpf_helpers.h" are
+// pwru's own (bpf/headers: per-arch vmlinux headers, libbpf 1.1.0's headers).
+const PWRU_VARIANTS: readonly (readonly [string, string])[] = [
+  ['kprobe-pwru', 'OUTPUT_SKB: true'],
+  ['kprobe-multi-pwru', 'OUTPUT_SKB: true, HAS_KPROBE_MULTI: true'],
+  ['kprobe-pwru-without-output-skb', ''],
+  ['kprobe-multi-pwru-without-output-skb', 'HAS_KPROBE_MULTI: true'],
+];
+export const PWRU: CorpusProject = {
+  project: 'pwru',
+  subtrees: ['bpf'],
+  root: 'pwru',
+  probes: PWRU_VARIANTS.map(([name, defines]) => ({
+    name,
+    source: 'bpf/kprobe_pwru.c',
+    settings:
+      '    builds: [core]\n    includes: [bpf/headers]\n    vmlinux: bpf/headers/vmlinux.h\n    libbpf: { dir: bpf/headers }\n' +
+      `${defines === '' ? '' : `    defines: { ${defines} }\n`}    cflags: [-Wno-address-of-packed-member]\n`,
+  })),
+};
+
 // ---------------------------------------------------------------- libbpf
 // A probe of the test's own that needs libbpf >= 1.3 headers:
 // PT_REGS_PARM6_CORE_SYSCALL is not in this host's libbpf 1.1.

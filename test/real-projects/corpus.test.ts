@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { ArtifactIndex } from '@kbuild/loader';
 import { loadIntoHostKernel } from '../helpers/bpffs.js';
 import { kbuild } from '../helpers/cli.js';
-import { CORPUS_RELEASES, layOut, libbpfProject, SURICATA, SYSTEMD, XDP_TOOLS, type CorpusProject } from './corpus-probes.js';
+import { BPFTUNE, CORPUS_RELEASES, layOut, libbpfProject, OPENSNITCH, PWRU, SURICATA, SYSTEMD, XDP_TOOLS, type CorpusProject } from './corpus-probes.js';
 
 interface Summary {
   readonly exitCode: number;
@@ -136,6 +136,36 @@ describe('real projects from Debian\'s source archive build unmodified with only
     // that systemd completes (max_entries, inner map) before loading;
     // userns-restrict is BPF LSM, which the kernel refuses (EPERM) unless
     // "bpf" is among its active LSMs.
+  });
+
+  it('opensnitch 1.6.9 ebpf_prog/: its three objects per kernel against each kernel\'s headers, as its Makefile builds them', async () => {
+    const summary = await build(await mkdtemp(join(work, 'opensnitch-')), OPENSNITCH);
+    assert.equal(summary.exitCode, 0, failuresOf(summary));
+    assert.deepEqual(summary.index.failures, []);
+    for (const probe of OPENSNITCH.probes) {
+      for (const release of CORPUS_RELEASES) {
+        const artifact = summary.index.artifacts.find((a) => a.probe === probe.name && a.kind === 'non-core' && a.kernel.release === release);
+        assert.ok(artifact, `${probe.name} has its object for ${release}`);
+        await assertBpfElf(join(summary.out, artifact.path));
+      }
+    }
+    // No host load: the maps are gobpf's, one "maps/<name>" section each, which
+    // no libbpf opens; opensnitchd loads them with gobpf's ELF loader.
+  });
+
+  it('bpftune (git 8fd59cc): each tuner as its Makefile builds it, plain, legacy and no-BTF, against its own vmlinux headers', async () => {
+    const summary = await build(await mkdtemp(join(work, 'bpftune-')), BPFTUNE);
+    assert.equal(summary.exitCode, 0, failuresOf(summary));
+    assert.deepEqual(summary.index.failures, []);
+    await assertCoreObjects(summary, BPFTUNE.probes.map((p) => p.name));
+  });
+
+  it('pwru 1.0.5: kprobe_pwru.c four ways, as its go:generate lines build it, with its own headers', async () => {
+    const summary = await build(await mkdtemp(join(work, 'pwru-')), PWRU);
+    assert.equal(summary.exitCode, 0, failuresOf(summary));
+    assert.deepEqual(summary.index.failures, []);
+    await assertCoreObjects(summary, PWRU.probes.map((p) => p.name));
+    // No host load with a generic loader: fentry_tc's target is the tc program pwru traces, set at run time.
   });
 
   it('libbpf 1.5.0: a probe needing newer libbpf builds and loads with libbpf-dev 1.5.0 or the 1.5.0 source tree; with host libbpf it fails with exit 1', async () => {

@@ -115,6 +115,41 @@ export const XDP_TOOLS_VERIFY: Readonly<Record<string, string>> = {
   'xdp-sample': '    verify:\n      kernels: [{ when: "<5.16", verify: false }]\n',
 };
 
+// ---------------------------------------------------------------- pwru
+// main.go with its default flags: fentry_tc is deleted from the spec (its
+// target is the tc program --filter-trace-tc traces, set at run time), and
+// without --filter-track-skb so are the skb-tracking programs; kprobe_skb_N
+// goes on every function whose N-th argument is a struct sk_buff * (one
+// example each; the kprobe itself does not check), kprobe.multi ones as
+// multi-kprobes. Debian's 6.1 has no CONFIG_FPROBE, where pwru finds
+// multi-kprobes missing and loads its kprobe objects instead.
+const PWRU_POLICY = [
+  '    verify:',
+  '      autoload: { disable: [fentry_tc, kprobe_skb_lifetime_termination, fexit_skb_clone, fexit_skb_copy] }',
+  '      attach:',
+  '        targets: { kprobe_skb_1: consume_skb, kprobe_skb_2: tcp_v4_do_rcv, kprobe_skb_3: ip_output, kprobe_skb_4: tcp_conn_request, kprobe_skb_5: consume_skb }',
+  '',
+].join('\n');
+const PWRU_MULTI = `${PWRU_POLICY}      kernels: [{ when: "<6.12", verify: false }]\n`;
+export const PWRU_VERIFY: Readonly<Record<string, string>> = {
+  'kprobe-pwru': PWRU_POLICY,
+  'kprobe-pwru-without-output-skb': PWRU_POLICY,
+  'kprobe-multi-pwru': PWRU_MULTI,
+  'kprobe-multi-pwru-without-output-skb': PWRU_MULTI,
+};
+
+// ---------------------------------------------------------------- bpftune
+// bpftuner_bpf_load: when a tuner's load fails, bpftune loads it again without
+// its optional programs (route_table_tuner.c: entry__fib6_age, which Debian's
+// 6.12 inlines). tcp_buffer_tuner's fentry on tcp_syn_flood_action has no such
+// fallback, and Debian's 6.1 inlines that function: bpftune gives up on the
+// tuner there, and so does the policy. The -legacy and -nobtf objects are for
+// kernels the plain ones cannot load on; not listed here.
+export const BPFTUNE_VERIFY: Readonly<Record<string, string>> = {
+  'bpftune-route-table-tuner': '    verify:\n      autoload: { optional: [entry__fib6_age] }\n',
+  'bpftune-tcp-buffer-tuner': '    verify:\n      kernels: [{ when: "<6.12", verify: false }]\n',
+};
+
 /** The verify entry of a probe: the project's policy, or load + attach with no policy. */
 export function verifyEntry(policies: Readonly<Record<string, string>>): (probe: CorpusProbe) => string {
   return (probe) => policies[probe.name] ?? '';

@@ -41,6 +41,10 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
   let legacy: { file: string; sha256: string };
   let sized: { file: string; sha256: string };
   let triggers: { file: string; sha256: string };
+  let multi: { file: string; sha256: string };
+  let notBpf: { file: string; sha256: string };
+  let gobpf: { file: string; sha256: string };
+  let optionalLoad: { file: string; sha256: string };
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'kbuild-verify-policy-'));
@@ -49,6 +53,12 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
     legacy = await compile(work, 'legacy-maps');
     sized = await compile(work, 'sized');
     triggers = await compile(work, 'triggers');
+    multi = await compile(work, 'kprobe-multi');
+    gobpf = await compile(work, 'per-map-sections');
+    optionalLoad = await compile(work, 'optional-load');
+    const x86 = join(work, 'not-bpf.o');
+    await run('clang', ['-c', '-x', 'c', '-o', x86, join(FIXTURES, 'kprobe-multi.bpf.c'), '-I/usr/include/x86_64-linux-gnu']);
+    notBpf = { file: x86, sha256: createHash('sha256').update(await readFile(x86)).digest('hex') };
   });
   after(() => rm(work, { recursive: true, force: true }));
 
@@ -181,6 +191,86 @@ describe('verify engine: load + attach per program, policy, whole log (real QEMU
         assert.equal(counted?.result, 'ok', `${probe}: ${counted?.detail ?? ''}\n${counted?.verifierLog ?? ''}`);
         assert.ok((counted?.events ?? 0) >= 4, `${probe}: ${counted?.events} events`);
       }
+    });
+  }
+
+  // opensnitch 1.6's objects: maps in gobpf's per-map sections, which no libbpf opens; loaded as gobpf's ELF loader loads them.
+  it("x86_64: an object with gobpf's per-map 'maps/<name>' sections loads and attaches as gobpf loads it", async () => {
+    const policy: ProbeCheck = { maps: [{ name: 'seen', maxEntries: 'cpus' }], attachOptional: ['kprobe__missing'] };
+    const result = await verifyKernel({
+      kernel: KERNELS.x86_64,
+      cases: [aCase('gobpf', gobpf, policy), aCase('gobpf-unsized', gobpf, { attachOptional: ['kprobe__missing'] }), aCase('gobpf-strict', gobpf, { maps: policy.maps ?? [] })],
+      timeoutMs: 180_000,
+      cacheDir: cacheRoot(),
+    });
+    assert.equal(result.outcome, 'completed', result.consoleTail);
+    const got = result.results.find((r) => r.case.probe === 'gobpf');
+    assert.equal(got?.result, 'ok', `${got?.detail ?? ''}\n${got?.verifierLog ?? ''}`);
+    assert.match(got?.detail ?? '', /gobpf's per-map sections/);
+    assert.deepEqual(programs(result, 'gobpf'), {
+      tracepoint__syscalls__sys_enter_execve: 'attached',
+      kprobe__tcp_v4_connect: 'attached',
+      kretprobe__tcp_v4_connect: 'attached',
+      uprobe__getaddrinfo: 'loaded',
+      kprobe__missing: 'loaded',
+    });
+    const detail = (name: string): string => got?.programs?.find((p) => p.name === name)?.detail ?? '';
+    assert.match(detail('kretprobe__tcp_v4_connect'), /attached to tcp_v4_connect \(SEC\("kretprobe\/tcp_v4_connect"\), gobpf's ELF layout\)/);
+    assert.match(detail('uprobe__getaddrinfo'), /binary is the project's loader's choice at run time/);
+    // max_entries 0 in the object: without the policy's size the map cannot be created.
+    const unsized = result.results.find((r) => r.case.probe === 'gobpf-unsized');
+    assert.equal(unsized?.result, 'failed');
+    assert.match(unsized?.detail ?? '', /creating map seen \(type 1, key 4, value 4, 0 entries\) failed/);
+    // A kprobe on a function the kernel lacks is required unless the policy says optional.
+    const strict = result.results.find((r) => r.case.probe === 'gobpf-strict');
+    assert.equal(strict?.result, 'failed');
+    assert.match(strict?.detail ?? '', /attaching kprobe__missing failed/);
+  });
+
+  // bpftune's loader: when the load fails, it loads again without its optional programs (bpftuner_bpf_load's optionals).
+  it('x86_64: autoload.optional loads again without those programs when the first load fails', async () => {
+    const result = await verifyKernel({
+      kernel: KERNELS.x86_64,
+      cases: [aCase('optional-load', optionalLoad, { autoloadOptional: ['entry__*'] }), aCase('required-load', optionalLoad, {})],
+      timeoutMs: 180_000,
+      cacheDir: cacheRoot(),
+    });
+    assert.equal(result.outcome, 'completed', result.consoleTail);
+    const got = result.results.find((r) => r.case.probe === 'optional-load');
+    assert.equal(got?.result, 'ok', `${got?.detail ?? ''}\n${got?.verifierLog ?? ''}`);
+    assert.deepEqual(programs(result, 'optional-load'), { on_execve: 'attached', entry__inlined: 'skipped' });
+    assert.match(got?.programs?.find((p) => p.name === 'entry__inlined')?.detail ?? '', /the first load failed, and the project's loader loads again without it \(autoload\.optional/);
+    const required = result.results.find((r) => r.case.probe === 'required-load');
+    assert.equal(required?.result, 'failed');
+    assert.match(required?.detail ?? '', /load failed/);
+  });
+
+  // pwru's kprobe.multi programs: its loader attaches them as multi-kprobes (link.KprobeMulti), never as perf-event kprobes (EINVAL).
+  for (const [release, multiAttaches] of [['6.12.117+deb13-cloud-amd64', true], ['6.1.0-50-cloud-amd64', false]] as const) {
+    it(`x86_64 ${release}: attach.targets attaches kprobe.multi programs as multi-kprobes${multiAttaches ? '' : '; without CONFIG_FPROBE that attach fails'}`, async () => {
+      const result = await verifyKernel({
+        kernel: { distro: 'debian', release, arch: 'x86_64' },
+        cases: [aCase('multi', multi, { attachTargets: [{ programs: '*_skb_1', target: 'consume_skb' }] }), aCase('not-bpf', notBpf, {})],
+        timeoutMs: 180_000,
+        cacheDir: cacheRoot(),
+      });
+      assert.equal(result.outcome, 'completed', result.consoleTail);
+      const got = result.results[0];
+      const detail = (name: string): string => got?.programs?.find((p) => p.name === name)?.detail ?? '';
+      if (multiAttaches) {
+        assert.equal(got?.result, 'ok', `${got?.detail ?? ''}\n${got?.verifierLog ?? ''}`);
+        assert.deepEqual(programs(result, 'multi'), { single_skb_1: 'attached', multi_skb_1: 'attached', multi_ret_skb_1: 'attached' });
+        assert.match(detail('multi_skb_1'), /attached to consume_skb \(SEC\("kprobe\.multi\/skb-1"\)/);
+      } else {
+        // Debian's 6.1 has no fprobe: a target the policy named that does not attach is a failure, not "no attach target".
+        assert.equal(got?.result, 'failed');
+        assert.deepEqual(programs(result, 'multi'), { single_skb_1: 'attached', multi_skb_1: 'failed', multi_ret_skb_1: 'failed' });
+        assert.match(detail('multi_skb_1'), /attaching SEC\("kprobe\.multi\/skb-1"\) to consume_skb failed: Operation not supported/);
+      }
+      // libbpf's own error codes in words (strerror has none for them: "Unknown error 4003").
+      const refused = result.results.find((r) => r.case.probe === 'not-bpf');
+      assert.equal(refused?.result, 'failed');
+      assert.match(refused?.detail ?? '', /^libbpf cannot open the object: BPF object format invalid/);
     });
   }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -7,7 +9,9 @@ import { ubuntuBuilder } from '../../builders/ubuntu/index.js';
 import { readCpio } from '../../src/archive/cpio.js';
 import { cacheRoot } from '../../src/cache/cache-dir.js';
 import { ConfigError } from '../../src/errors.js';
+import { run } from '../../src/exec/exec.js';
 import { consoleTail, parseConsole } from '../../src/verify/console-parser.js';
+import { mapLayout } from '../../src/verify/legacy-maps.js';
 import { writeCpio } from '../../src/verify/cpio-writer.js';
 import { writeManifest } from '../../src/verify/manifest.js';
 import { qemuAvailable } from '../../src/verify/qemu-command.js';
@@ -55,7 +59,7 @@ describe('verify engine: initramfs, manifest and console formats', () => {
   });
 
   it('writes the policy lines and one case line per case, and refuses a counter map or glob that is not a name', () => {
-    const policy = { attachSkip: ['tail_*'], attachOptional: ['sys_enter_open'], autoloadDisable: ['feature_probe'] };
+    const policy = { attachSkip: ['tail_*'], attachOptional: ['sys_enter_open'], autoloadDisable: ['feature_probe'], autoloadOptional: ['entry__*'] };
     const text = writeManifest(
       [
         { index: 0, verifyCase: aCase(), object: '/cases/0.o' },
@@ -66,9 +70,10 @@ describe('verify engine: initramfs, manifest and console formats', () => {
     assert.equal(
       text,
       'case-timeout 90\ncase 0 non-core /cases/0.o - execve execve_count 5\n' +
-        'policy skip tail_*\npolicy optional sys_enter_open\npolicy noautoload feature_probe\ncase 1 core-external-btf /cases/1.o /cases/1.btf none - 0\n',
+        'policy skip tail_*\npolicy optional sys_enter_open\npolicy noautoload feature_probe\npolicy loadoptional entry__*\ncase 1 core-external-btf /cases/1.o /cases/1.btf none - 0\n',
     );
     assert.throws(() => writeManifest([{ index: 0, verifyCase: aCase({ check: { attachSkip: ['a b'] } }), object: '/o' }], { caseTimeoutSeconds: 1 }), /attach\.skip "a b" is not a program name or glob/);
+    assert.throws(() => writeManifest([{ index: 0, verifyCase: aCase({ check: { autoloadOptional: ['a\nb'] } }), object: '/o' }], { caseTimeoutSeconds: 1 }), /autoload\.optional "a\\nb" is not a program name or glob/);
     const hostile = aCase({ check: { event: { ...CHECK.event, counterMap: 'x y\nhang' } } });
     assert.throws(() => writeManifest([{ index: 0, verifyCase: hostile, object: '/cases/0.o' }], { caseTimeoutSeconds: 1 }), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
@@ -158,6 +163,38 @@ describe('verify engine: what cannot be verified is said, without booting', () =
       assert.equal(result.outcome, 'not-verifiable');
       assert.equal(result.results[0]?.result, 'not-verifiable');
       assert.match(result.results[0]?.detail ?? '', /no external BTF could be cut from the kernel image: bpftool gen min_core_btf failed/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  it("tells gobpf's per-map 'maps/<name>' sections apart, and says gobpf's loader takes no external BTF, without booting", async () => {
+    const work = await mkdtemp(join(tmpdir(), 'kbuild-verify-units-'));
+    try {
+      const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+      const compile = async (name: string): Promise<string> => {
+        const file = join(work, `${name}.o`);
+        await run('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(fixtures, `${name}.bpf.c`), '-o', file]);
+        return file;
+      };
+      const objectFile = await compile('per-map-sections');
+      assert.equal(await mapLayout(objectFile), 'per-map-sections');
+      assert.equal(await mapLayout(await compile('legacy-maps')), 'legacy');
+      assert.equal(await mapLayout(await compile('policy')), 'btf');
+      const objectSha256 = createHash('sha256').update(await readFile(objectFile)).digest('hex');
+      let booted = false;
+      const result = await verifyKernel(
+        {
+          kernel: { distro: 'debian', release: '6.1.0-50-cloud-amd64', arch: 'x86_64' },
+          cases: [aCase({ objectFile, objectSha256, mode: 'core-external-btf' })],
+          timeoutMs: 60_000,
+          cacheDir: cacheRoot(),
+        },
+        { onQemuStart: () => (booted = true) },
+      );
+      assert.equal(booted, false);
+      assert.equal(result.results[0]?.result, 'not-verifiable');
+      assert.match(result.results[0]?.detail ?? '', /gobpf's ELF loader, .* takes no external BTF/);
     } finally {
       await rm(work, { recursive: true, force: true });
     }

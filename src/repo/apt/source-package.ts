@@ -12,11 +12,14 @@ import { withRefresh } from './header-tree.js';
 import { loadSourcesIndex, sourceSelection, type SourceFile, type SourceStanza } from './sources-index.js';
 
 /**
- * Fetches a Debian source package (every file its signed Sources stanza
- * lists, each checked against its sha256 and cached by it) and unpacks the
- * upstream tarball into a content-addressed folder: real projects (Falco's
- * libs, suricata, systemd...) exactly as their upstream released them, with
- * Debian's archive signatures as the chain of trust.
+ * Fetches the upstream tarball of a Debian source package (checked against
+ * the sha256 its signed Sources stanza lists, and cached by it) and unpacks
+ * it into a content-addressed folder: real projects (Falco's libs, suricata,
+ * systemd...) exactly as their upstream released them, with Debian's archive
+ * signatures as the chain of trust. The .dsc and the Debian packaging
+ * (.debian.tar.*) are not fetched: nothing here applies Debian's patches, and
+ * a mirror that lacks them (some answer 404 for a package's .dsc) must not
+ * make an upstream tree unfetchable.
  */
 
 export interface SourceRequest {
@@ -43,7 +46,7 @@ export interface SourcePackage {
   readonly name: string;
   readonly version: string;
   readonly suite: string;
-  /** The downloaded files: the .dsc, .orig.tar.* and .debian.tar.* (or a native .tar.*). */
+  /** The downloaded file: the upstream .orig.tar.* (or a native package's .tar.*). */
   readonly files: readonly SourceFile[];
 }
 
@@ -95,25 +98,24 @@ async function topFolder(root: string): Promise<string> {
   return only?.isDirectory() === true ? join(root, only.name) : root;
 }
 
-/** Every file of the stanza, checked against its sha256 and cached by it: name → path. */
-async function downloadFiles(stanza: SourceStanza, options: SourceFetchOptions, mirror: string, http: HttpOptions): Promise<Map<string, string>> {
-  const paths = new Map<string, string>();
-  for (const file of stanza.files) {
-    const url = `${mirror}/${stanza.directory}/${file.name}`;
-    const expected = { sha256: file.sha256, size: file.size };
-    const entry = await ensureBlob(options.cacheDir, file.sha256, (dest) => downloadToFile(url, dest, expected, http));
-    if (entry.created) options.log?.('debian source file downloaded', { url, size: file.size });
-    paths.set(file.name, entry.path);
-  }
-  return paths;
-}
-
-async function unpackUpstream(stanza: SourceStanza, paths: ReadonlyMap<string, string>, options: SourceFetchOptions): Promise<{ dir: string }> {
+/** The stanza's upstream tarball, or why it has none. */
+function tarballOf(stanza: SourceStanza): SourceFile {
   const tarball = upstreamTarball(stanza);
-  const tarballPath = tarball === undefined ? undefined : paths.get(tarball.name);
-  if (tarball === undefined || tarballPath === undefined) {
+  if (tarball === undefined) {
     throw new ArchiveError(`debian source ${stanza.package} ${stanza.version} lists no upstream tarball (files: ${stanza.files.map((f) => f.name).join(', ')})`);
   }
+  return tarball;
+}
+
+/** The upstream tarball, checked against its sha256 and cached by it. */
+async function downloadTarball(stanza: SourceStanza, tarball: SourceFile, options: SourceFetchOptions, mirror: string, http: HttpOptions): Promise<string> {
+  const url = `${mirror}/${stanza.directory}/${tarball.name}`;
+  const entry = await ensureBlob(options.cacheDir, tarball.sha256, (dest) => downloadToFile(url, dest, { sha256: tarball.sha256, size: tarball.size }, http));
+  if (entry.created) options.log?.('debian source file downloaded', { url, size: tarball.size });
+  return entry.path;
+}
+
+async function unpackUpstream(tarball: SourceFile, tarballPath: string, options: SourceFetchOptions): Promise<{ dir: string }> {
   const limits = options.limits ?? DEFAULT_SOURCE_LIMITS;
   const key = contentKey('upstream-tree-v1', tarball.sha256, String(limits.maxBytes), String(limits.maxEntries));
   const tree = await ensureEntry(options.cacheDir, 'sources', key, async (tmp) => {
@@ -127,9 +129,10 @@ export async function fetchSourcePackage(request: SourceRequest, options: Source
   const mirror = (await findMirror(options.mirror === undefined ? {} : { configured: options.mirror })).url;
   const http: HttpOptions = options.signal === undefined ? {} : { signal: options.signal };
   // A cached index can name files the pool has since dropped: on a 404, once more from a fresh index.
-  const { stanza, paths } = await withRefresh(async (fresh) => {
+  const { stanza, tarball, path } = await withRefresh(async (fresh) => {
     const found = await resolveStanza(request, options, mirror, http, fresh);
-    return { stanza: found, paths: await downloadFiles(found, options, mirror, http) };
+    const file = tarballOf(found);
+    return { stanza: found, tarball: file, path: await downloadTarball(found, file, options, mirror, http) };
   });
-  return { ...(await unpackUpstream(stanza, paths, options)), name: stanza.package, version: stanza.version, suite: request.suite, files: stanza.files };
+  return { ...(await unpackUpstream(tarball, path, options)), name: stanza.package, version: stanza.version, suite: request.suite, files: [tarball] };
 }

@@ -48,12 +48,12 @@ export function probeCheck(probe: string, entry?: Pick<Probe, 'verify'>): ProbeC
 }
 
 /** The program-glob fields of a check, and where kernels.yaml has each. */
-const GLOB_FIELDS = ['attachSkip', 'attachOptional', 'attachOnly', 'autoloadDisable', 'autocreateDisable'] as const;
+const GLOB_FIELDS = ['attachSkip', 'attachOptional', 'attachOnly', 'autoloadDisable', 'autocreateDisable', 'autoloadOptional'] as const;
 type GlobField = (typeof GLOB_FIELDS)[number];
 type GlobLists = { -readonly [F in GlobField]?: readonly string[] };
 interface YamlGlobs {
   readonly attach?: { readonly skip?: readonly string[] | undefined; readonly optional?: readonly string[] | undefined; readonly only?: readonly string[] | undefined } | undefined;
-  readonly autoload?: { readonly disable?: readonly string[] | undefined; readonly maps?: readonly string[] | undefined } | undefined;
+  readonly autoload?: { readonly disable?: readonly string[] | undefined; readonly maps?: readonly string[] | undefined; readonly optional?: readonly string[] | undefined } | undefined;
 }
 
 /** kernels.yaml's attach and autoload lists as check fields, empty ones left out. */
@@ -64,6 +64,7 @@ function globLists(yaml: YamlGlobs | undefined): GlobLists {
     attachOnly: yaml?.attach?.only,
     autoloadDisable: yaml?.autoload?.disable,
     autocreateDisable: yaml?.autoload?.maps,
+    autoloadOptional: yaml?.autoload?.optional,
   };
   const out: GlobLists = {};
   for (const field of GLOB_FIELDS) {
