@@ -19,10 +19,15 @@ function resultLine(result: JobResult): string {
   return `${verb} ${jobLabel(result.job)} (${secs}s)${btfNotNeeded(result.externalBtf) ? `: ${BTF_NOT_NEEDED}` : warned}`;
 }
 
-/** Without a terminal: one plain line per finished job, for CI logs; big downloads and S3 uploads as they go. */
+/**
+ * Without a terminal: one plain line per finished job, for CI logs; big downloads and S3 uploads as they go.
+ * External-BTF jobs of kernels that have BTF did nothing worth a line each (most kernels of a CO-RE
+ * build): they are counted, and said once at the end.
+ */
 export class LineReporter implements ProgressReporter {
   private finished = 0;
   private total = 0;
+  private notNeeded = 0;
   private stopTransfers: (() => void) | undefined;
   constructor(private readonly stream: NodeJS.WritableStream) {}
   start(total: number): void {
@@ -34,10 +39,14 @@ export class LineReporter implements ProgressReporter {
   stage(): void {}
   done(result: JobResult): void {
     this.finished++;
-    this.stream.write(`[${this.finished}/${this.total}] ${resultLine(result)}\n`);
+    if (result.status !== 'failed' && btfNotNeeded(result.externalBtf)) this.notNeeded++;
+    else this.stream.write(`[${this.finished}/${this.total}] ${resultLine(result)}\n`);
   }
   finish(): void {
     this.stopTransfers?.();
+    if (this.notNeeded === 0) return;
+    const jobs = this.notNeeded === 1 ? '1 external-BTF job' : `${this.notNeeded} external-BTF jobs`;
+    this.stream.write(`kbuild: ${jobs} had nothing to do: their kernels have BTF\n`);
   }
 }
 
