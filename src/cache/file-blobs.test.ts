@@ -51,6 +51,14 @@ describe('file blobs', () => {
     assert.equal(await readFile(join(work, 'b', 'race.h'), 'utf8'), body.toString());
   });
 
+  it('makes its folders again when the blobs were removed while it ran (a cache emptied to free space)', async () => {
+    const blobs = new FileBlobs(join(work, 'emptied'));
+    await blobs.place(join(work, 'a', 'first.h'), Buffer.from('#define A 1\n'), false);
+    await rm(join(work, 'emptied'), { recursive: true, force: true });
+    await blobs.place(join(work, 'b', 'first.h'), Buffer.from('#define A 1\n'), false);
+    assert.equal(await readFile(join(work, 'b', 'first.h'), 'utf8'), '#define A 1\n');
+  });
+
   it('refuses to replace a file that is already there', async () => {
     const blobs = new FileBlobs(join(work, 'blobs'));
     await assert.rejects(blobs.place(join(work, 'a', 'autoconf.h'), Buffer.from('new'), false), { code: 'EEXIST' });

@@ -50,7 +50,12 @@ export class FileBlobs {
     }
     const tmp = `${blob}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      await writeFile(tmp, body, { flag: 'wx', mode });
+      await writeFile(tmp, body, { flag: 'wx', mode }).catch(async (err: NodeJS.ErrnoException) => {
+        // The folder went away since it was made (someone emptied the cache to free space): made again, once.
+        if (err.code !== 'ENOENT') throw err;
+        await mkdir(dir, { recursive: true });
+        await writeFile(tmp, body, { flag: 'wx', mode });
+      });
       await rename(tmp, blob);
     } catch (err) {
       await rm(tmp, { force: true });
