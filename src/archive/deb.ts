@@ -47,7 +47,7 @@ function extracting<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): P
 export async function extractDebPrefix(debPath: string, prefix: string, dest: string, options: ExtractOptions = {}): Promise<ExtractStats> {
   return extracting(async () => {
     try {
-      return await withDataTar(debPath, (entries) => extractTarEntries(entries, prefix, dest, { ...(options.skip === undefined ? {} : { skip: options.skip }), ...(options.blobs === undefined ? {} : { blobs: options.blobs }) }), {
+      return await withDataTar(debPath, (entries) => extractTarEntries(entries, prefix, dest, options), {
         whole: true,
         signal: options.signal,
       });

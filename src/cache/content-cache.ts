@@ -192,11 +192,13 @@ export interface LinkTreeOptions {
   readonly expandSharedLinks?: boolean;
 }
 
-/** The folder a link inside `root` points to, when that folder lies outside `root`. */
-async function sharedFolder(root: string, link: string): Promise<string | undefined> {
+/** Errors of link(2) that mean "no hard link here" (another filesystem, none allowed, too many): a copy does instead. */
+export const NO_HARD_LINK: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'EMLINK']);
+
+/** The folder a link inside `rootReal` (a real path) points to, when that folder lies outside it. */
+async function sharedFolder(rootReal: string, link: string): Promise<string | undefined> {
   const target = await realpath(link).catch(() => undefined);
   if (target === undefined) return undefined;
-  const rootReal = await realpath(root);
   if (target === rootReal || target.startsWith(`${rootReal}/`)) return undefined;
   return (await stat(target)).isDirectory() ? target : undefined;
 }
@@ -212,13 +214,14 @@ const LINKS_IN_FLIGHT = 16;
  */
 export async function linkTree(src: string, dest: string, options: LinkTreeOptions = {}): Promise<number> {
   const items: [from: string, to: string, symlink: boolean][] = [];
+  const srcReal = options.expandSharedLinks === true ? await realpath(src) : src;
   const walk = async (from: string, to: string): Promise<void> => {
     await mkdir(to, { recursive: true });
     for (const entry of await readdir(from, { withFileTypes: true })) {
       if (entry.name === COMPLETE_MARKER && from === src) continue;
       const a = join(from, entry.name);
       const b = join(to, entry.name);
-      const shared = entry.isSymbolicLink() && options.expandSharedLinks === true ? await sharedFolder(src, a) : undefined;
+      const shared = entry.isSymbolicLink() && options.expandSharedLinks === true ? await sharedFolder(srcReal, a) : undefined;
       if (entry.isDirectory()) await walk(a, b);
       else if (shared !== undefined) await walk(shared, b);
       else if (entry.isSymbolicLink() || entry.isFile()) items.push([a, b, entry.isSymbolicLink()]);
@@ -228,7 +231,7 @@ export async function linkTree(src: string, dest: string, options: LinkTreeOptio
   const one = async ([from, to, isLink]: (typeof items)[number]): Promise<void> => {
     if (isLink) return symlink(await readlink(from), to);
     return link(from, to).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EXDEV' && err.code !== 'EPERM' && err.code !== 'EMLINK') throw err;
+      if (!NO_HARD_LINK.has(err.code ?? '')) throw err;
       await copyFile(from, to);
     });
   };

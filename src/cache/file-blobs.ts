@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NO_HARD_LINK } from './content-cache.js';
 
 /**
  * Files by content, shared by every tree extracted into the cache: a header
@@ -25,20 +26,19 @@ export class FileBlobs {
     const sha = createHash('sha256').update(body).digest('hex');
     const blob = join(this.root, sha.slice(0, 2), `${sha}${executable ? 'x' : ''}`);
     const mode = executable ? 0o755 : 0o644;
+    // No hard link here (another filesystem, none allowed, a blob with all the links it may have): a file of its own.
+    const alone = (err: NodeJS.ErrnoException): Promise<void> => {
+      if (!NO_HARD_LINK.has(err.code ?? '')) throw err;
+      return writeFile(path, body, { flag: 'wx', mode });
+    };
     try {
       await link(blob, path);
       return;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // EMLINK: the blob has as many links as the filesystem allows; EXDEV/EPERM: no hard links here.
-      if (code === 'EMLINK' || code === 'EXDEV' || code === 'EPERM') return writeFile(path, body, { flag: 'wx', mode });
-      if (code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return alone(err as NodeJS.ErrnoException);
     }
     await this.write(blob, body, mode);
-    await link(blob, path).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EMLINK' && err.code !== 'EXDEV' && err.code !== 'EPERM') throw err;
-      await writeFile(path, body, { flag: 'wx', mode });
-    });
+    await link(blob, path).catch(alone);
   }
 
   /** Written under a unique name and renamed: a reader (another worker too) sees the whole blob or none. */

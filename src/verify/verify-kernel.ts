@@ -7,7 +7,7 @@ import { KernelNotFoundError, KbuildError } from '../errors.js';
 import { consoleTail, parseConsole, type GuestReport } from './console-parser.js';
 import { cutExternalBtf } from './external-btf.js';
 import { guestLoader, type GuestLoader } from './guest-loader.js';
-import { mapLayout, PER_MAP_SECTIONS_NO_BTF } from './legacy-maps.js';
+import { mapLayout, PER_MAP_SECTIONS_NO_BTF, type MapLayout } from './legacy-maps.js';
 import { buildInitramfs, type InitramfsCase } from './initramfs.js';
 import { checkCase } from './manifest.js';
 import { QEMU_SETUPS, qemuArgs, qemuAvailable } from './qemu-command.js';
@@ -42,11 +42,16 @@ interface Prepared {
   readonly cutByEngine: boolean;
   /** Why the case cannot be loaded at all (it stays out of the guest). */
   readonly skip?: string;
-  /** `struct bpf_map_def SEC("maps")`: loaded by the legacy guest loader (pre-1.0 libbpf). */
-  readonly legacy: boolean;
-  /** Maps in gobpf's per-map `maps/<name>` sections: loaded the way gobpf does. */
-  readonly gobpf?: boolean;
+  /** How the object declares its maps, which decides the guest loader: `legacy` (pre-1.0 libbpf), `per-map-sections` (gobpf's way), else libbpf 1.x. */
+  readonly layout: MapLayout;
 }
+
+/** What a case's result detail says about the loader its map layout chose. */
+const LAYOUT_NOTES: Readonly<Record<MapLayout, string>> = {
+  btf: '',
+  legacy: ' (legacy maps section: loaded with libbpf 0.3)',
+  'per-map-sections': " (gobpf's per-map sections: loaded as gobpf's ELF loader does)",
+};
 
 function everyCase(request: VerifyKernelRequest, result: VerifyCaseResult['result'], detail: string, id: (c: VerifyCase) => string): VerifyCaseResult[] {
   return request.cases.map((c) => ({ case: c, result, detail, verifyId: id(c) }));
@@ -75,19 +80,17 @@ async function prepare(request: VerifyKernelRequest, image: FetchedImage): Promi
   const prepared: Prepared[] = [];
   for (const c of request.cases) {
     const layout = await mapLayout(c.objectFile);
-    const legacy = layout === 'legacy';
-    const gobpf = layout === 'per-map-sections';
-    if (gobpf && c.mode === 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, legacy, gobpf, skip: PER_MAP_SECTIONS_NO_BTF });
-    else if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, legacy, gobpf });
-    else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false, legacy });
+    if (layout === 'per-map-sections' && c.mode === 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, layout, skip: PER_MAP_SECTIONS_NO_BTF });
+    else if (c.mode !== 'core-external-btf') prepared.push({ verifyCase: c, cutByEngine: false, layout });
+    else if (c.btfFile !== undefined) prepared.push({ verifyCase: c, btfFile: c.btfFile, btfSha256: c.btfSha256 ?? (await sha256File(c.btfFile)), cutByEngine: false, layout });
     else {
       try {
         const cut = await cutExternalBtf(request.cacheDir, image, request.kernel.arch, c.objectFile, c.objectSha256);
-        prepared.push({ verifyCase: c, btfFile: cut.path, btfSha256: cut.sha256, cutByEngine: true, legacy });
+        prepared.push({ verifyCase: c, btfFile: cut.path, btfSha256: cut.sha256, cutByEngine: true, layout });
       } catch (err) {
         // No BTF in the image, or bpftool refuses the object: nothing to hand to libbpf.
         if (!(err instanceof KbuildError) || err.retryable) throw err;
-        prepared.push({ verifyCase: c, cutByEngine: true, legacy, skip: `no external BTF could be cut from the kernel image: ${err.message}` });
+        prepared.push({ verifyCase: c, cutByEngine: true, layout, skip: `no external BTF could be cut from the kernel image: ${err.message}` });
       }
     }
   }
@@ -104,7 +107,7 @@ function caseResult(p: Prepared, index: number, report: GuestReport, boot: BootR
   const base = { case: p.verifyCase, verifyId: id, ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }) };
   if (p.skip !== undefined) return { ...base, result: 'not-verifiable', detail: p.skip };
   const got = report.cases.get(index);
-  const cutNote = `${p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : ''}${p.legacy ? ' (legacy maps section: loaded with libbpf 0.3)' : ''}${p.gobpf === true ? " (gobpf's per-map sections: loaded as gobpf's ELF loader does)" : ''}`;
+  const cutNote = `${p.cutByEngine ? ' (BTF cut from the kernel image by the engine)' : ''}${LAYOUT_NOTES[p.layout]}`;
   if (got !== undefined) {
     const why = got.result === 'failed' ? verifierSummary(got.log) : undefined;
     const programs = got.programs.length > 0 || got.result !== 'failed' ? got.programs : failedToLoad(got.log, why);
@@ -151,14 +154,14 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
   };
   const loader: GuestLoader = await guestLoader(arch, loaderOptions);
   const prepared = await prepare(request, image);
-  const legacyLoader = prepared.some((p) => p.legacy && p.skip === undefined) ? await guestLoader(arch, loaderOptions, 'legacy') : undefined;
+  const legacyLoader = prepared.some((p) => p.layout === 'legacy' && p.skip === undefined) ? await guestLoader(arch, loaderOptions, 'legacy') : undefined;
   const ids = prepared.map((p) =>
     verifyId({
       objectSha256: p.verifyCase.objectSha256,
       mode: p.verifyCase.mode,
       ...(p.btfSha256 === undefined ? {} : { btfSha256: p.btfSha256 }),
       imageSha256: image.package.sha256,
-      guestLoaderSha256: p.legacy && legacyLoader !== undefined ? legacyLoader.sha256 : loader.sha256,
+      guestLoaderSha256: p.layout === 'legacy' && legacyLoader !== undefined ? legacyLoader.sha256 : loader.sha256,
     }),
   );
 
@@ -172,7 +175,7 @@ export async function verifyKernel(request: VerifyKernelRequest, options: Engine
   try {
     const initramfs = join(work, 'initramfs.cpio');
     const cases: InitramfsCase[] = prepared.flatMap((p, index) =>
-      p.skip !== undefined ? [] : [{ index, verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }), ...(p.legacy ? { legacy: true } : {}), ...(p.gobpf === true ? { gobpf: true } : {}) }],
+      p.skip !== undefined ? [] : [{ index, verifyCase: p.verifyCase, ...(p.btfFile === undefined ? {} : { btfFile: p.btfFile }), ...(p.layout === 'legacy' ? { legacy: true } : {}), ...(p.layout === 'per-map-sections' ? { gobpf: true } : {}) }],
     );
     // The limit is the boot's: fetching the image and building the guest loader the first time do not count.
     const limit = request.timeoutMs;

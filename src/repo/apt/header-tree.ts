@@ -101,7 +101,7 @@ export async function headerTrees(
  * A folder the flavour package itself provides is merged by hard links instead,
  * so nothing is ever written through a link into the shared tree. Trees that
  * must stand alone (kernel build trees, mounted on their own) expand these
- * links: see linkTree's `expand`.
+ * links: see linkTree's `expandSharedLinks`.
  */
 async function linkCommon(commonRoot: string, dest: string): Promise<void> {
   const from = join(commonRoot, 'usr', 'src');
